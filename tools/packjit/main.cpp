@@ -80,7 +80,8 @@ int main(int argc, char **argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
     return app.exit(e);
-  } catch (const packjit::Error &e) {
+  } catch (const std::exception &e) {
+    // packjit::Error, and c10::Error from the ops (bad input, strict mode).
     std::cerr << "packjit: error: " << e.what() << "\n";
     return 1;
   }

@@ -1,0 +1,41 @@
+// packjit's ops for C++ trainers. Each call goes through the PyTorch
+// dispatcher, so CPU and CUDA tensors (and autograd, where it applies) work
+// exactly as through torch.ops.packjit.* from Python. Semantics:
+// shared/DESIGN.md and docs/ops.md.
+#pragma once
+
+#include <ATen/Tensor.h>
+#include <c10/util/Optional.h>
+
+#include <cstdint>
+#include <tuple>
+
+namespace packjit {
+
+// For an indexed attention mask [B, S] (0 = padding, v > 0 = a token of
+// document v of its row; bool = binary mask) returns
+//   indices:    int64 [nnz], flat positions b*S+s of the non-zero entries;
+//   cu_seqlens: int32 [D+1], 0 then the running sums of the document lengths;
+//   max_seqlen_in_batch: the longest document (0 when there are no tokens).
+// A document is a maximal run of equal non-zero values in a row, zeros
+// dropped. strict: ids must be non-decreasing within each row. Negative ids
+// are always an error.
+std::tuple<at::Tensor, at::Tensor, int64_t>
+get_unpad_data(const at::Tensor &attention_mask, bool strict = true);
+
+// The document lengths in the same order: the mask's dtype for int64 and
+// int32 masks, int32 otherwise.
+at::Tensor get_seqlens_in_batch(const at::Tensor &attention_mask,
+                                bool strict = true);
+
+// False for no mask, bool masks and non-2-D masks; else whether any value > 1.
+bool is_indexed_packed_mask(const c10::optional<at::Tensor> &attention_mask);
+
+// Packing by position ids ([N], [1, N] or [B, S]): a sequence starts where the
+// position equals the tensor's smallest position, and at each row start.
+// Returns (cu_seqlens int32, max_seqlen). strict: positions inside a sequence
+// must increase by exactly 1.
+std::tuple<at::Tensor, int64_t>
+cu_seqlens_from_position_ids(const at::Tensor &position_ids, bool strict = true);
+
+} // namespace packjit

@@ -1,0 +1,43 @@
+// The C++ API of packjit/ops.h: typed calls through the dispatcher.
+#include "packjit/ops.h"
+
+#include <ATen/core/dispatch/Dispatcher.h>
+
+namespace packjit {
+namespace {
+
+template <typename Signature>
+c10::TypedOperatorHandle<Signature> findOp(const char *name) {
+  return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<Signature>();
+}
+
+} // namespace
+
+std::tuple<at::Tensor, at::Tensor, int64_t>
+get_unpad_data(const at::Tensor &attention_mask, bool strict) {
+  static auto op =
+      findOp<std::tuple<at::Tensor, at::Tensor, int64_t>(const at::Tensor &, bool)>(
+          "packjit::get_unpad_data");
+  return op.call(attention_mask, strict);
+}
+
+at::Tensor get_seqlens_in_batch(const at::Tensor &attention_mask, bool strict) {
+  static auto op = findOp<at::Tensor(const at::Tensor &, bool)>(
+      "packjit::get_seqlens_in_batch");
+  return op.call(attention_mask, strict);
+}
+
+bool is_indexed_packed_mask(const c10::optional<at::Tensor> &attention_mask) {
+  static auto op = findOp<bool(const c10::optional<at::Tensor> &)>(
+      "packjit::is_indexed_packed_mask");
+  return op.call(attention_mask);
+}
+
+std::tuple<at::Tensor, int64_t>
+cu_seqlens_from_position_ids(const at::Tensor &position_ids, bool strict) {
+  static auto op = findOp<std::tuple<at::Tensor, int64_t>(const at::Tensor &, bool)>(
+      "packjit::cu_seqlens_from_position_ids");
+  return op.call(position_ids, strict);
+}
+
+} // namespace packjit

@@ -1,0 +1,132 @@
+#include "mask_scan.h"
+
+#include "../mask_checks.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+
+namespace packjit::ops::cpu {
+namespace {
+
+template <typename T>
+int64_t valueAt(const T *row, int64_t s, int64_t stride) {
+  return static_cast<int64_t>(row[s * stride]);
+}
+
+template <typename T>
+[[noreturn]] void reportViolation(const T *row, int64_t b, int64_t s,
+                                  int64_t stride, const char *op) {
+  StrictViolation v;
+  v.row = b;
+  v.position = s;
+  v.value = valueAt(row, s, stride);
+  v.kind = v.value < 0 ? StrictViolation::Negative : StrictViolation::Decreasing;
+  for (int64_t p = s - 1; p >= 0; --p) {
+    if (valueAt(row, p, stride) != 0) {
+      v.previousPosition = p;
+      v.previousValue = valueAt(row, p, stride);
+      break;
+    }
+  }
+  throwStrictViolation(op, v);
+}
+
+// One pass, row by row. A new document starts at a non-zero value that
+// differs from the row's previous non-zero value; the checks run only there,
+// so the common path per token is one load, one compare and one store.
+template <typename T, bool WriteIndices, bool UnitColStride>
+void scanRows(const T *data, int64_t rows, int64_t cols, int64_t rowStride,
+              int64_t anyColStride, bool strict, int64_t *indices,
+              MaskScan &out, const char *op) {
+  const int64_t colStride = UnitColStride ? 1 : anyColStride;
+  int64_t nnz = 0;
+  for (int64_t b = 0; b < rows; ++b) {
+    const T *row = data + b * rowStride;
+    const int64_t flatBase = b * cols;
+    int64_t previous = 0; // the row's last non-zero value; 0 before the first
+    int64_t run = 0;
+    for (int64_t s = 0; s < cols; ++s) {
+      const int64_t value = valueAt(row, s, colStride);
+      if (value == 0)
+        continue;
+      if (value != previous) {
+        if (value < 0 || (strict && value < previous))
+          reportViolation(row, b, s, colStride, op);
+        if (run != 0) {
+          out.lengths.push_back(run);
+          out.maxLength = std::max(out.maxLength, run);
+        }
+        previous = value;
+        run = 0;
+      }
+      if constexpr (WriteIndices)
+        indices[nnz] = flatBase + s;
+      ++nnz;
+      ++run;
+    }
+    if (run != 0) {
+      out.lengths.push_back(run);
+      out.maxLength = std::max(out.maxLength, run);
+    }
+  }
+  if constexpr (WriteIndices)
+    out.indices = out.indices.narrow(0, 0, nnz);
+}
+
+template <typename T>
+void scanTyped(const at::Tensor &mask, bool strict, bool wantIndices,
+               MaskScan &out, const char *op) {
+  const T *data = mask.data_ptr<T>();
+  const int64_t rows = mask.size(0), cols = mask.size(1);
+  const int64_t rowStride = mask.stride(0), colStride = mask.stride(1);
+  if (wantIndices) {
+    // Upper bound; the result is a view of its first nnz entries.
+    out.indices = at::empty({mask.numel()}, mask.options().dtype(at::kLong));
+    int64_t *indices = out.indices.data_ptr<int64_t>();
+    if (colStride == 1)
+      scanRows<T, true, true>(data, rows, cols, rowStride, 1, strict, indices,
+                              out, op);
+    else
+      scanRows<T, true, false>(data, rows, cols, rowStride, colStride, strict,
+                               indices, out, op);
+  } else if (colStride == 1) {
+    scanRows<T, false, true>(data, rows, cols, rowStride, 1, strict, nullptr,
+                             out, op);
+  } else {
+    scanRows<T, false, false>(data, rows, cols, rowStride, colStride, strict,
+                              nullptr, out, op);
+  }
+}
+
+} // namespace
+
+MaskScan scanMask(const at::Tensor &mask, bool strict, bool wantIndices,
+                  const char *op) {
+  MaskScan out;
+  switch (mask.scalar_type()) {
+  case at::kLong:
+    scanTyped<int64_t>(mask, strict, wantIndices, out, op);
+    break;
+  case at::kInt:
+    scanTyped<int32_t>(mask, strict, wantIndices, out, op);
+    break;
+  case at::kShort:
+    scanTyped<int16_t>(mask, strict, wantIndices, out, op);
+    break;
+  case at::kChar:
+    scanTyped<int8_t>(mask, strict, wantIndices, out, op);
+    break;
+  case at::kByte:
+    scanTyped<uint8_t>(mask, strict, wantIndices, out, op);
+    break;
+  case at::kBool:
+    scanTyped<bool>(mask, strict, wantIndices, out, op);
+    break;
+  default:
+    TORCH_CHECK(false, op, ": unsupported attention_mask dtype ", mask.scalar_type());
+  }
+  return out;
+}
+
+} // namespace packjit::ops::cpu

@@ -1,0 +1,33 @@
+// Input checks and strict-mode errors shared by the CPU and CUDA paths, so
+// that both report the same problem with the same words.
+#pragma once
+
+#include <ATen/Tensor.h>
+
+#include <cstdint>
+
+namespace packjit::ops {
+
+// Throws unless `mask` is a 2-D integer or bool tensor with at most 2^31-1
+// elements (cu_seqlens is int32). `op` names the caller in the message.
+void checkAttentionMask(const at::Tensor &mask, const char *op);
+
+struct StrictViolation {
+  enum Kind : int64_t { None = 0, Negative = 1, Decreasing = 2 };
+  Kind kind = None;
+  int64_t row = 0;
+  int64_t position = 0;
+  int64_t value = 0;
+  // The previous non-zero value of the row and its position; -1 if none.
+  int64_t previousPosition = -1;
+  int64_t previousValue = 0;
+};
+
+// Throws the error for `violation` (its kind must not be None).
+[[noreturn]] void throwStrictViolation(const char *op,
+                                       const StrictViolation &violation);
+
+// get_seqlens_in_batch's dtype: the mask's for int64/int32, else int32.
+at::ScalarType seqlensDType(at::ScalarType maskDType);
+
+} // namespace packjit::ops

@@ -1,0 +1,36 @@
+#include "position_ids_checks.h"
+
+#include <c10/util/Exception.h>
+
+#include <limits>
+
+namespace packjit::ops {
+
+namespace {
+constexpr const char *kOp = "packjit.cu_seqlens_from_position_ids";
+}
+
+at::Tensor asRowsOfPositions(const at::Tensor &positionIds) {
+  TORCH_CHECK(positionIds.defined(), kOp, ": position_ids is undefined");
+  TORCH_CHECK(positionIds.dim() == 1 || positionIds.dim() == 2, kOp,
+              ": position_ids should be [N], [1, N] or [B, S], got shape ",
+              positionIds.sizes());
+  const at::ScalarType dtype = positionIds.scalar_type();
+  TORCH_CHECK(at::isIntegralType(dtype, /*includeBool=*/false), kOp,
+              ": position_ids should be an integer tensor, got ", dtype);
+  TORCH_CHECK(positionIds.numel() <= std::numeric_limits<int32_t>::max(), kOp,
+              ": position_ids has ", positionIds.numel(),
+              " tokens, more than cu_seqlens (int32) can count (2^31-1)");
+  return positionIds.dim() == 1 ? positionIds.unsqueeze(0) : positionIds;
+}
+
+void throwPositionIdsViolation(int64_t row, int64_t position, int64_t value,
+                               int64_t previous, int64_t start) {
+  TORCH_CHECK(false, kOp, ": strict mode: position_ids[", row, ", ", position,
+              "] = ", value, " follows ", previous, " (expected ", previous + 1,
+              ", or the sequence start ", start,
+              "); positions inside a sequence must increase by exactly 1. "
+              "Pass strict=False to skip this check");
+}
+
+} // namespace packjit::ops

@@ -1,0 +1,18 @@
+// Input checks and strict-mode errors of cu_seqlens_from_position_ids,
+// shared by the CPU and CUDA paths.
+#pragma once
+
+#include <ATen/Tensor.h>
+
+#include <cstdint>
+
+namespace packjit::ops {
+
+// Checks dtype and rank and returns a [B, S] view ([N] and [1, N] become [1, N]).
+at::Tensor asRowsOfPositions(const at::Tensor &positionIds);
+
+[[noreturn]] void throwPositionIdsViolation(int64_t row, int64_t position,
+                                            int64_t value, int64_t previous,
+                                            int64_t start);
+
+} // namespace packjit::ops

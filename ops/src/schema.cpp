@@ -1,0 +1,35 @@
+// The packjit operator library: every schema, defined once. Device kernels
+// register themselves in cpu/ and cuda/.
+#include "mask_checks.h"
+
+#include <ATen/ATen.h>
+#include <torch/library.h>
+
+namespace packjit::ops {
+namespace {
+
+// Device-generic: a reduction and one scalar read on any device.
+bool isIndexedPackedMask(const c10::optional<at::Tensor> &mask) {
+  if (!mask.has_value() || !mask->defined() || mask->dim() != 2 ||
+      mask->scalar_type() == at::kBool)
+    return false;
+  TORCH_CHECK(!at::isFloatingType(mask->scalar_type()) &&
+                  !at::isComplexType(mask->scalar_type()),
+              "packjit.is_indexed_packed_mask: attention_mask should be an "
+              "integer or bool tensor, got ", mask->scalar_type());
+  return mask->numel() != 0 && (*mask > 1).any().item<bool>();
+}
+
+} // namespace
+
+TORCH_LIBRARY(packjit, m) {
+  m.def("get_unpad_data(Tensor attention_mask, bool strict=True) -> "
+        "(Tensor indices, Tensor cu_seqlens, int max_seqlen_in_batch)");
+  m.def("get_seqlens_in_batch(Tensor attention_mask, bool strict=True) -> Tensor");
+  m.def("cu_seqlens_from_position_ids(Tensor position_ids, bool strict=True) -> "
+        "(Tensor cu_seqlens, int max_seqlen)");
+  m.def("is_indexed_packed_mask(Tensor? attention_mask) -> bool",
+        &isIndexedPackedMask);
+}
+
+} // namespace packjit::ops
