@@ -1,0 +1,23 @@
+// The runtime's environment variables, read in one place.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace packjit::runtime {
+
+struct CacheSettings {
+  bool diskEnabled = true;     // PACKJIT_CACHE=off disables the disk cache
+  std::string directory;       // PACKJIT_CACHE_DIR, $XDG_CACHE_HOME/packjit, ~/.cache/packjit
+  uint64_t maxBytes = 0;       // PACKJIT_CACHE_MAX_MB (default 1024 MB)
+};
+
+inline constexpr uint64_t kDefaultCacheMaxMegabytes = 1024;
+
+// Reads the variables now (tests change them between calls).
+CacheSettings cacheSettingsFromEnvironment();
+// PACKJIT_AOT: bundle paths separated by ':'.
+std::vector<std::string> aotBundlePathsFromEnvironment();
+
+} // namespace packjit::runtime

@@ -1,0 +1,2 @@
+#include "commands.h"
+namespace packjit::cli { void addCacheCommand(CLI::App &) {} }
