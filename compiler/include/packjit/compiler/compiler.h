@@ -1,0 +1,63 @@
+// packjit's kernel compiler: a kernel template + a KernelSpec -> PTX through
+// an in-process MLIR pipeline (see docs/compiler.md for the stages).
+#pragma once
+
+#include "packjit/core/kernel_spec.h"
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace packjit::compiler {
+
+// The pipeline's stages, in order; each can be dumped as <kernel>-<hash>.<stage>.
+enum class Stage { Template, Specialized, NVVM, LLVM, PTX };
+inline constexpr std::array<Stage, 5> kAllStages{
+    Stage::Template, Stage::Specialized, Stage::NVVM, Stage::LLVM, Stage::PTX};
+// "template", "specialized", "nvvm", "llvm", "ptx".
+std::string_view stageName(Stage stage);
+
+struct CompileOptions {
+  // Write every stage here (PACKJIT_DUMP's job); empty: use PACKJIT_DUMP when set.
+  std::string dumpDir;
+  // Keep every stage's text in CompileResult::stages (the CLI's --emit).
+  bool keepStages = false;
+};
+
+struct CompileResult {
+  std::string ptx;
+  std::string entryName; // the kernel's function name in the PTX
+  // Indexed by Stage; filled when CompileOptions::keepStages is set.
+  std::array<std::string, kAllStages.size()> stages;
+  const std::string &stage(Stage s) const { return stages[static_cast<int>(s)]; }
+};
+
+// One per process is enough: it registers its dialects once and is
+// thread-safe (compiles run in parallel). Failures throw packjit::Error with
+// MLIR's diagnostics; nothing aborts the process.
+class Compiler {
+public:
+  Compiler();
+  ~Compiler();
+  Compiler(const Compiler &) = delete;
+  Compiler &operator=(const Compiler &) = delete;
+
+  // The process-wide compiler, created on first use.
+  static Compiler &shared();
+
+  // Compiles one of the embedded templates (spec.kernel). Checks that
+  // spec.templateHash and spec.compilerVersion match this library's.
+  CompileResult compile(const KernelSpec &spec, const CompileOptions &options = {});
+  // Compiles `templateText` as if it were the template of spec.kernel (tests,
+  // template development); spec.templateHash is not checked.
+  CompileResult compileText(std::string_view templateText, const KernelSpec &spec,
+                            const CompileOptions &options = {});
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace packjit::compiler

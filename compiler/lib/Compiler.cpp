@@ -1,0 +1,143 @@
+// packjit::compiler::Compiler: KernelSpec -> pipeline request, dumps.
+#include "packjit/compiler/compiler.h"
+
+#include "Pipeline.h"
+#include "StageDump.h"
+
+#include "packjit/core/arch.h"
+#include "packjit/core/error.h"
+#include "packjit/core/kernel_signature.h"
+#include "packjit/core/kernel_templates.h"
+#include "packjit/core/version.h"
+
+namespace packjit::compiler {
+namespace {
+
+// The MLIR type standing for a dtype in memory: bool and u8 are bytes; their
+// unsignedness reaches the template as the constexpr <NAME>_UNSIGNED.
+std::string_view mlirType(DType dtype) {
+  switch (dtype) {
+  case DType::Bool:
+  case DType::UInt8:
+  case DType::Int8:
+    return "i8";
+  case DType::Int16:
+    return "i16";
+  case DType::Int32:
+    return "i32";
+  case DType::Int64:
+    return "i64";
+  case DType::Float16:
+    return "f16";
+  case DType::BFloat16:
+    return "bf16";
+  case DType::Float32:
+    return "f32";
+  case DType::Float64:
+    return "f64";
+  }
+  throw Error("unknown dtype");
+}
+
+bool isUnsigned(DType dtype) {
+  return dtype == DType::Bool || dtype == DType::UInt8;
+}
+
+pipeline::PipelineRequest makeRequest(std::string_view text, const KernelSpec &spec,
+                                      const CompileOptions &options,
+                                      bool dumping) {
+  KernelSignature signature = parseKernelSignature(text);
+  if (spec.dtypes.size() != signature.dtypes.size())
+    throw Error("kernel '" + spec.kernel + "' takes " +
+                std::to_string(signature.dtypes.size()) + " dtype(s), the spec has " +
+                std::to_string(spec.dtypes.size()));
+  pipeline::PipelineRequest request;
+  request.templateText = text;
+  for (size_t i = 0; i < spec.dtypes.size(); ++i) {
+    const DTypeParameter &param = signature.dtypes[i];
+    DType dtype = spec.dtypes[i];
+    if (std::find(param.allowed.begin(), param.allowed.end(), dtype) ==
+        param.allowed.end())
+      throw Error("kernel '" + spec.kernel + "' does not support dtype '" +
+                  std::string(dtypeName(dtype)) + "' for " + param.name);
+    request.dtypes.push_back(param.name + "=" + std::string(mlirType(dtype)));
+    request.constexprs.push_back(param.name + "_UNSIGNED=" +
+                                 std::to_string(isUnsigned(dtype) ? 1 : 0));
+  }
+  for (const ConstexprParameter &param : signature.constexprs) {
+    auto it = spec.constexprs.find(param.name);
+    if (it == spec.constexprs.end())
+      throw Error("kernel '" + spec.kernel + "': the spec gives no value for constexpr " +
+                  param.name);
+    if (it->second < param.min || it->second > param.max)
+      throw Error("kernel '" + spec.kernel + "': constexpr " + param.name + "=" +
+                  std::to_string(it->second) + " is out of range " +
+                  std::to_string(param.min) + ".." + std::to_string(param.max));
+  }
+  for (const auto &[name, value] : spec.constexprs) {
+    bool known = false;
+    for (const ConstexprParameter &param : signature.constexprs)
+      known |= param.name == name;
+    if (!known)
+      throw Error("kernel '" + spec.kernel + "' has no constexpr '" + name + "'");
+    request.constexprs.push_back(name + "=" + std::to_string(value));
+  }
+  const ArchInfo &arch = archInfo(spec.arch); // throws for unsupported archs
+  if (spec.ptxVersion < arch.minPtxVersion)
+    throw Error("PTX ISA " + ptxVersionString(spec.ptxVersion) + " is too old for " +
+                spec.arch + " (needs " + ptxVersionString(arch.minPtxVersion) + ")");
+  request.chip = spec.arch;
+  request.features = "+ptx" + std::to_string(spec.ptxVersion);
+  request.keepStages = options.keepStages || dumping;
+  return request;
+}
+
+} // namespace
+
+std::string_view stageName(Stage stage) {
+  static constexpr std::string_view kNames[] = {"template", "specialized", "nvvm",
+                                                "llvm", "ptx"};
+  return kNames[static_cast<int>(stage)];
+}
+
+struct Compiler::Impl {
+  pipeline::Pipeline pipeline;
+
+  CompileResult run(std::string_view text, const KernelSpec &spec,
+                    const CompileOptions &options) {
+    std::string dumpDir =
+        options.dumpDir.empty() ? pipeline::dumpDirFromEnvironment() : options.dumpDir;
+    CompileResult result =
+        pipeline.run(makeRequest(text, spec, options, !dumpDir.empty()));
+    if (!dumpDir.empty())
+      pipeline::writeStageDumps(dumpDir, spec.fileStem(), result);
+    return result;
+  }
+};
+
+Compiler::Compiler() : impl_(std::make_unique<Impl>()) {}
+Compiler::~Compiler() = default;
+
+Compiler &Compiler::shared() {
+  static Compiler compiler;
+  return compiler;
+}
+
+CompileResult Compiler::compile(const KernelSpec &spec, const CompileOptions &options) {
+  const KernelTemplate &tmpl = kernelTemplate(spec.kernel); // throws if unknown
+  if (spec.templateHash != templateHash(tmpl))
+    throw Error("KernelSpec for '" + spec.kernel + "' was made for another version "
+                "of its template (hash " + spec.templateHash + ", this library has " +
+                templateHash(tmpl) + ")");
+  if (spec.compilerVersion != packjit::compilerVersion())
+    throw Error("KernelSpec was made for compiler '" + spec.compilerVersion +
+                "', this library is '" + std::string(packjit::compilerVersion()) + "'");
+  return impl_->run(tmpl.text, spec, options);
+}
+
+CompileResult Compiler::compileText(std::string_view templateText, const KernelSpec &spec,
+                                    const CompileOptions &options) {
+  return impl_->run(templateText, spec, options);
+}
+
+} // namespace packjit::compiler

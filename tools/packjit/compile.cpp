@@ -1,0 +1,156 @@
+// `packjit compile`: compile one kernel specialization and print or write
+// its stages; `--list` prints every kernel with its parameters.
+#include "commands.h"
+
+#include "packjit/compiler/compiler.h"
+#include "packjit/core/arch.h"
+#include "packjit/core/error.h"
+#include "packjit/core/kernel_signature.h"
+#include "packjit/core/kernel_templates.h"
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+namespace packjit::cli {
+namespace {
+
+struct CompileArgs {
+  bool list = false;
+  std::string kernel;
+  std::vector<std::string> dtypes;
+  std::string arch = "sm_90";
+  int ptxVersion = 0; // 0: the arch's default
+  std::vector<std::string> sets;
+  std::string emit = "ptx";
+  std::string output;
+  std::string templateFile;
+  std::string dumpDir;
+};
+
+void listKernels() {
+  for (const KernelTemplate &kernel : kernelTemplates())
+    std::cout << kernel.name << " " << kernelSignature(kernel.name).describe() << "\n";
+}
+
+std::map<std::string, int64_t> parseSets(const std::vector<std::string> &sets) {
+  std::map<std::string, int64_t> values;
+  for (const std::string &set : sets) {
+    size_t eq = set.find('=');
+    if (eq == std::string::npos)
+      throw Error("--set expects NAME=VALUE, got '" + set + "'");
+    try {
+      size_t used = 0;
+      values[set.substr(0, eq)] = std::stoll(set.substr(eq + 1), &used, 0);
+      if (used != set.size() - eq - 1)
+        throw std::invalid_argument(set);
+    } catch (const std::logic_error &) {
+      throw Error("--set " + set + ": the value is not an integer");
+    }
+  }
+  return values;
+}
+
+std::string readFile(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw Error("cannot read '" + path + "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// --emit all: every stage, each under a "// ===== <stage> =====" banner.
+std::string emitted(const compiler::CompileResult &result, const std::string &emit) {
+  using compiler::Stage;
+  if (emit == "ptx")
+    return result.ptx;
+  if (emit == "template")
+    return result.stage(Stage::Template);
+  if (emit == "mlir" || emit == "specialized")
+    return result.stage(Stage::Specialized);
+  if (emit == "nvvm")
+    return result.stage(Stage::NVVM);
+  if (emit == "llvm")
+    return result.stage(Stage::LLVM);
+  std::string all;
+  for (Stage stage : compiler::kAllStages)
+    all += "// ===== " + std::string(compiler::stageName(stage)) + " =====\n" +
+           result.stage(stage) + "\n";
+  return all;
+}
+
+void runCompile(const CompileArgs &args) {
+  if (args.list) {
+    listKernels();
+    return;
+  }
+  if (args.kernel.empty())
+    throw Error("packjit compile: --kernel is required (see --list)");
+  std::vector<DType> dtypes;
+  for (const std::string &name : args.dtypes) {
+    std::optional<DType> dtype = parseDType(name);
+    if (!dtype)
+      throw Error("unknown dtype '" + name + "'");
+    dtypes.push_back(*dtype);
+  }
+  compiler::CompileOptions options;
+  options.keepStages = true;
+  options.dumpDir = args.dumpDir;
+  compiler::CompileResult result;
+  if (args.templateFile.empty()) {
+    KernelSpec spec = makeKernelSpec(args.kernel, dtypes, parseSets(args.sets), args.arch);
+    if (args.ptxVersion)
+      spec.ptxVersion = args.ptxVersion;
+    result = compiler::Compiler::shared().compile(spec, options);
+  } else {
+    // A template under development: its own header gives the parameters.
+    std::string text = readFile(args.templateFile);
+    KernelSignature signature = parseKernelSignature(text);
+    KernelSpec spec;
+    spec.kernel = args.kernel;
+    spec.dtypes = dtypes;
+    for (const ConstexprParameter &param : signature.constexprs)
+      spec.constexprs[param.name] = param.defaultValue;
+    for (const auto &[name, value] : parseSets(args.sets))
+      spec.constexprs[name] = value;
+    spec.arch = args.arch;
+    spec.ptxVersion = args.ptxVersion ? args.ptxVersion : choosePtxVersion(args.arch);
+    spec.templateHash = hash128(text).hex();
+    result = compiler::Compiler::shared().compileText(text, spec, options);
+  }
+  std::string text = emitted(result, args.emit);
+  if (args.output.empty() || args.output == "-") {
+    std::cout << text;
+    return;
+  }
+  std::ofstream out(args.output, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out)
+    throw Error("cannot write '" + args.output + "'");
+}
+
+} // namespace
+
+void addCompileCommand(CLI::App &app) {
+  auto args = std::make_shared<CompileArgs>();
+  CLI::App *cmd = app.add_subcommand("compile", "Compile a kernel specialization to PTX");
+  cmd->add_flag("--list", args->list, "List the kernels and their parameters");
+  cmd->add_option("--kernel", args->kernel, "Kernel name (see --list)");
+  cmd->add_option("--dtype", args->dtypes, "Dtype of each placeholder, in order");
+  cmd->add_option("--arch", args->arch, "Target: sm_80 sm_86 sm_89 sm_90 sm_90a sm_100 sm_120")
+      ->capture_default_str();
+  cmd->add_option("--ptx", args->ptxVersion, "PTX ISA version, e.g. 80 (default: the arch's)");
+  cmd->add_option("--set", args->sets, "Constexpr value NAME=VALUE (repeatable)");
+  cmd->add_option("--emit", args->emit, "What to print: ptx, mlir, llvm or all")
+      ->check(CLI::IsMember({"ptx", "mlir", "llvm", "all", "template", "specialized", "nvvm"}))
+      ->capture_default_str();
+  cmd->add_option("-o,--output", args->output, "Write here instead of stdout");
+  cmd->add_option("--template", args->templateFile,
+                  "Compile this template file instead of the embedded one");
+  cmd->add_option("--dump", args->dumpDir, "Write every stage here (as PACKJIT_DUMP)");
+  cmd->callback([args] { runCompile(*args); });
+}
+
+} // namespace packjit::cli
