@@ -1,6 +1,7 @@
 #include "mask_scan.h"
 
 #include "../mask_checks.h"
+#include "large_buffer.h"
 
 #include <ATen/ATen.h>
 
@@ -82,7 +83,7 @@ void scanTyped(const at::Tensor &mask, bool strict, bool wantIndices,
   const int64_t rowStride = mask.stride(0), colStride = mask.stride(1);
   if (wantIndices) {
     // Upper bound; the result is a view of its first nnz entries.
-    out.indices = at::empty({mask.numel()}, mask.options().dtype(at::kLong));
+    out.indices = emptyLarge(mask.numel(), at::kLong);
     int64_t *indices = out.indices.data_ptr<int64_t>();
     if (colStride == 1)
       scanRows<T, true, true>(data, rows, cols, rowStride, 1, strict, indices,
