@@ -1,0 +1,38 @@
+"""packjit: JIT-compiled kernels for packed-sequence training.
+
+The ops take an *indexed attention mask* ``[B, S]``: 0 is padding, a value
+``v > 0`` marks a token of document ``v`` of its row (a bool mask is a binary
+mask). A document is a maximal run of equal non-zero values in a row.
+
+    >>> import torch, packjit
+    >>> mask = torch.tensor([[1, 1, 2, 2, 2, 0], [1, 2, 2, 3, 3, 3]])
+    >>> indices, cu_seqlens, max_seqlen = packjit.get_unpad_data(mask)
+    >>> cu_seqlens.tolist(), max_seqlen
+    ([0, 2, 5, 6, 8, 11], 3)
+
+The op library (``libpackjit_torch.so``) is found through the environment
+variable ``PACKJIT_LIBRARY``, else next to this package (``packjit/lib/``),
+else in the build tree (``build/lib/``). Loading it registers
+``torch.ops.packjit.*``; the functions below call those ops.
+"""
+
+from ._library import library_path, load_library
+from ._ops import (
+    cu_seqlens_from_position_ids,
+    get_seqlens_in_batch,
+    get_unpad_data,
+    is_indexed_packed_mask,
+)
+from ._transformers import patch_transformers, unpatch_transformers
+
+__all__ = [
+    "cu_seqlens_from_position_ids",
+    "get_seqlens_in_batch",
+    "get_unpad_data",
+    "is_indexed_packed_mask",
+    "library_path",
+    "load_library",
+    "patch_transformers",
+    "unpatch_transformers",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,61 @@
+"""The packjit ops as plain Python functions (semantics: docs/ops.md)."""
+
+from typing import Optional, Tuple
+
+import torch
+
+from ._library import load_library
+
+load_library()
+_ops = torch.ops.packjit
+
+
+def get_unpad_data(attention_mask: torch.Tensor, strict: bool = True
+                   ) -> Tuple[torch.Tensor, torch.Tensor, int]:
+    """Returns ``(indices, cu_seqlens, max_seqlen_in_batch)`` for flash-attention's varlen path.
+
+    ``attention_mask`` is ``[B, S]`` of dtype int64, int32, int16, int8, uint8
+    or bool, on the CPU or a GPU, any strides. 0 is padding; in each row the
+    non-zero tokens split into maximal runs of equal value, one document each.
+
+    - ``indices``: int64 ``[nnz]``, flat positions ``b*S+s`` of the non-zero entries.
+    - ``cu_seqlens``: int32 ``[D+1]``, 0 then the running sums of the document lengths.
+    - ``max_seqlen_in_batch``: the longest document, 0 when there are no tokens.
+
+    With ``strict=True`` the non-zero ids of each row must be non-decreasing
+    (then the result equals NeMo Automodel's / LlamaFactory's exactly); a
+    violation raises an error naming the row, position and values. Negative
+    ids always raise.
+    """
+    indices, cu_seqlens, max_seqlen = _ops.get_unpad_data(attention_mask, strict)
+    return indices, cu_seqlens, max_seqlen
+
+
+def get_seqlens_in_batch(attention_mask: torch.Tensor, strict: bool = True) -> torch.Tensor:
+    """The document lengths, in the order of ``get_unpad_data``'s cu_seqlens.
+
+    Dtype: the mask's for int64 and int32 masks, int32 for narrower ones and bool.
+    """
+    return _ops.get_seqlens_in_batch(attention_mask, strict)
+
+
+def is_indexed_packed_mask(attention_mask: Optional[torch.Tensor]) -> bool:
+    """Whether ``attention_mask`` is an indexed packed mask (any value > 1).
+
+    False for ``None``, bool masks and masks that are not 2-D.
+    """
+    return _ops.is_indexed_packed_mask(attention_mask)
+
+
+def cu_seqlens_from_position_ids(position_ids: torch.Tensor, strict: bool = True
+                                 ) -> Tuple[torch.Tensor, int]:
+    """``(cu_seqlens, max_seqlen)`` for sequences packed by position ids.
+
+    ``position_ids`` is ``[N]``, ``[1, N]`` or ``[B, S]``. A sequence starts
+    where the position equals the smallest position in the tensor (0 for most
+    models, ``padding_idx + 1`` for RoBERTa-like ones) and at each row start,
+    as transformers' ``DataCollatorWithFlattening`` packs them. With
+    ``strict=True`` positions inside a sequence must increase by exactly 1.
+    """
+    cu_seqlens, max_seqlen = _ops.cu_seqlens_from_position_ids(position_ids, strict)
+    return cu_seqlens, max_seqlen
