@@ -1,0 +1,107 @@
+// AOT bundles: round trip, damage, and their place before the disk cache.
+#include "packjit/core/error.h"
+#include "packjit/runtime/bundle.h"
+#include "packjit/runtime/image_source.h"
+#include "test_support.h"
+
+#include <catch2/catch.hpp>
+
+using namespace packjit;
+using namespace packjit::runtime;
+using namespace packjit::runtime::testing;
+
+namespace {
+
+std::vector<CacheEntry> sampleEntries() {
+  std::vector<CacheEntry> entries;
+  for (const char *arch : {"sm_80", "sm_90"})
+    for (int64_t size : {1024, 4096, 65536}) {
+      KernelSpec spec = testSpec("test_kernel", size, arch);
+      entries.push_back({spec.canonical(), fakeImage(spec, 300 + size % 1000)});
+    }
+  entries[1].image.cubin = "cubin bytes";
+  entries[1].image.cubinTarget = "sm_80/driver=12040";
+  return entries;
+}
+
+} // namespace
+
+TEST_CASE("a bundle round-trips every entry", "[runtime][aot]") {
+  TempDir dir;
+  std::string path = dir.path() + "/kernels.pjb";
+  std::vector<CacheEntry> entries = sampleEntries();
+  writeBundle(path, entries);
+  Bundle bundle = Bundle::load(path);
+  REQUIRE(bundle.entries().size() == entries.size());
+  for (const CacheEntry &entry : entries) {
+    const KernelImage *found = bundle.find(entry.key);
+    REQUIRE(found);
+    CHECK(*found == entry.image);
+  }
+  CHECK(bundle.find(testSpec("test_kernel", 7).canonical()) == nullptr);
+}
+
+TEST_CASE("a damaged bundle is refused with its path", "[runtime][aot]") {
+  TempDir dir;
+  std::string path = dir.path() + "/kernels.pjb";
+  std::string bytes = encodeBundle(sampleEntries());
+  SECTION("truncated") { bytes.resize(bytes.size() / 2); }
+  SECTION("flipped") { bytes[bytes.size() / 2] ^= 0x40; }
+  SECTION("a cache entry, not a bundle") {
+    bytes = encodeCacheEntry(sampleEntries()[0]);
+  }
+  writeFile(path, bytes);
+  CHECK_THROWS_WITH(Bundle::load(path), Catch::Contains(path) &&
+                                            Catch::Contains("not a usable"));
+  CHECK_THROWS_WITH(Bundle::load(dir.path() + "/absent.pjb"),
+                    Catch::Contains("absent.pjb"));
+}
+
+TEST_CASE("bundles are looked at before the disk cache and the compiler",
+          "[runtime][aot]") {
+  TempDir dir;
+  std::string path = dir.path() + "/kernels.pjb";
+  std::vector<CacheEntry> entries = sampleEntries();
+  writeBundle(path, entries);
+  int compiles = 0;
+  ImageSource source(settingsFor(dir.path() + "/cache"), [&](const KernelSpec &spec) {
+    ++compiles;
+    return fakeImage(spec, 10);
+  });
+  source.addBundle(path);
+  KernelSpec inBundle = KernelSpec::parse(entries[3].key);
+  ResolvedImage resolved = source.resolve(inBundle, "sm_90/driver=13000");
+  CHECK(resolved.origin == ImageOrigin::Bundle);
+  CHECK(resolved.image == entries[3].image);
+  CHECK(compiles == 0);
+
+  // A bundle entry without a cubin for this device borrows the cache's.
+  KernelImage withCubin = entries[3].image;
+  withCubin.cubin = "driver-made cubin";
+  withCubin.cubinTarget = "sm_90/driver=13000";
+  source.disk().store(inBundle, withCubin);
+  CHECK(source.resolve(inBundle, "sm_90/driver=13000").image == withCubin);
+  CHECK(source.resolve(inBundle, "sm_90/driver=12080").image == entries[3].image);
+
+  KernelSpec missing = testSpec("test_kernel", 5);
+  CHECK(source.resolve(missing, "").origin == ImageOrigin::Compiled);
+  CHECK(source.resolve(missing, "").origin == ImageOrigin::Disk);
+  CHECK(compiles == 1);
+  CHECK(source.counters().bundleHits == 3);
+}
+
+TEST_CASE("without a compiler a missing spec is named", "[runtime][aot]") {
+  // The compiler library is looked for only here: nowhere to be found.
+  setenv("PACKJIT_COMPILER_LIBRARY", "/nonexistent/libpackjit_compiler.so", 1);
+  TempDir dir;
+  ImageSource source(settingsFor(dir.path()), nullptr);
+  writeBundle(dir.path() + "/b.pjb", sampleEntries());
+  source.addBundle(dir.path() + "/b.pjb");
+  KernelSpec missing = testSpec("test_kernel", 12345);
+  CHECK_THROWS_WITH(source.resolve(missing, ""),
+                    Catch::Contains(missing.canonical()) &&
+                        Catch::Contains("no compiler is available") &&
+                        Catch::Contains(dir.path() + "/b.pjb") &&
+                        Catch::Contains(dir.path()));
+  CHECK_FALSE(source.disk().load(missing).has_value());
+}

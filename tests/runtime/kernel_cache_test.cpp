@@ -1,0 +1,171 @@
+// The in-memory cache over a fake module loader: one load per key under
+// concurrency, cubins cached for the next process, and the hot path's cost.
+#include "packjit/core/error.h"
+#include "packjit/runtime/kernel_cache.h"
+#include "test_support.h"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <thread>
+
+using namespace packjit;
+using namespace packjit::runtime;
+using namespace packjit::runtime::testing;
+
+namespace {
+
+// Stands in for the driver: "compiles" PTX to a cubin by prefixing it.
+class FakeLoader final : public ModuleLoader {
+public:
+  DeviceTarget target(int device) override {
+    return {device == 0 ? "sm_90" : "sm_80", 78, 13000};
+  }
+  LoadedModule load(int device, const KernelSpec &, KernelImage &image,
+                    bool *madeCubin) override {
+    ++loads;
+    std::string wanted = cubinTargetFor(target(device).arch, 13000);
+    *madeCubin = image.cubin.empty() || image.cubinTarget != wanted;
+    if (*madeCubin) {
+      ++jits;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      image.cubin = "CUBIN:" + image.ptx;
+      image.cubinTarget = wanted;
+    }
+    LoadedModule module;
+    module.function = reinterpret_cast<CUfunction>(static_cast<uintptr_t>(0x1000 + loads));
+    return module;
+  }
+  std::atomic<int> loads{0}, jits{0};
+};
+
+struct Fixture {
+  TempDir dir;
+  std::shared_ptr<FakeLoader> loader = std::make_shared<FakeLoader>();
+  std::atomic<int> compiles{0};
+
+  KernelCacheOptions options() {
+    KernelCacheOptions options;
+    options.settings = settingsFor(dir.path());
+    options.bundlePaths = {};
+    options.compile = [this](const KernelSpec &spec) {
+      ++compiles;
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+      return fakeImage(spec);
+    };
+    options.loader = loader;
+    return options;
+  }
+};
+
+} // namespace
+
+TEST_CASE("many threads asking for one key compile and load it once",
+          "[runtime][memory]") {
+  Fixture fixture;
+  KernelCache cache(fixture.options());
+  KernelSpec spec = testSpec();
+  constexpr int kThreads = 8;
+  std::vector<const Kernel *> seen(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&, i] { seen[i] = &cache.get(spec, 0); });
+  for (std::thread &thread : threads)
+    thread.join();
+  for (const Kernel *kernel : seen)
+    CHECK(kernel == seen[0]);
+  CHECK(fixture.compiles == 1);
+  CHECK(fixture.loader->loads == 1);
+  CHECK(seen[0]->spec == spec);
+  CHECK(seen[0]->origin == ImageOrigin::Compiled);
+  CHECK(cache.stats().memoryMisses == 1);
+
+  // Another device is another entry.
+  const Kernel &other = cache.get(spec, 1);
+  CHECK(&other != seen[0]);
+  CHECK(other.device == 1);
+  CHECK(fixture.loader->loads == 2);
+}
+
+TEST_CASE("the next process loads the cached cubin and skips the PTX JIT",
+          "[runtime][memory]") {
+  Fixture fixture;
+  KernelSpec spec = testSpec();
+  {
+    KernelCache first(fixture.options());
+    const Kernel &kernel = first.get(spec, 0);
+    CHECK(kernel.origin == ImageOrigin::Compiled);
+    CHECK_FALSE(kernel.cubinReused);
+  }
+  std::optional<KernelImage> stored = DiskCache(settingsFor(fixture.dir.path())).load(spec);
+  REQUIRE(stored.has_value());
+  CHECK(stored->cubin == "CUBIN:" + fakeImage(spec).ptx);
+  CHECK(stored->cubinTarget == "sm_90/driver=13000");
+
+  KernelCache second(fixture.options()); // a warm process
+  const Kernel &kernel = second.get(spec, 0);
+  CHECK(kernel.origin == ImageOrigin::Disk);
+  CHECK(kernel.cubinReused);
+  CHECK(fixture.compiles == 1);
+  CHECK(fixture.loader->jits == 1);
+  KernelCache::Stats stats = second.stats();
+  CHECK(stats.diskHits == 1);
+  CHECK(stats.compiles == 0);
+  CHECK(stats.cubinsReused == 1);
+}
+
+TEST_CASE("a failed compile is reported and retried on the next call",
+          "[runtime][memory]") {
+  Fixture fixture;
+  KernelCacheOptions options = fixture.options();
+  int attempts = 0;
+  options.compile = [&](const KernelSpec &spec) {
+    if (++attempts == 1)
+      throw Error("compile failed: bad template");
+    return fakeImage(spec);
+  };
+  KernelCache cache(options);
+  KernelSpec spec = testSpec();
+  CHECK_THROWS_WITH(cache.get(spec, 0), Catch::Contains("bad template"));
+  CHECK(cache.get(spec, 0).spec == spec);
+  CHECK(attempts == 2);
+}
+
+TEST_CASE("a kernel family hit is well under a microsecond", "[runtime][memory]") {
+  Fixture fixture;
+  KernelCache cache(fixture.options());
+  std::string templateHash = hash128("family").hex();
+  KernelFamily family("test_kernel", {"BLOCK", "S"}, templateHash, &cache);
+  const DType dtypes[] = {DType::Int32};
+  const int64_t values[] = {256, 4096};
+  const Kernel &kernel = family.get(0, dtypes, values);
+
+  // The family forms the same spec as the device helper would.
+  KernelSpec expected = kernel.spec;
+  CHECK(expected.kernel == "test_kernel");
+  CHECK(expected.templateHash == templateHash);
+  CHECK(expected.dtypes == std::vector<DType>{DType::Int32});
+  CHECK(expected.constexprs == std::map<std::string, int64_t>{{"BLOCK", 256}, {"S", 4096}});
+  CHECK(expected.arch == "sm_90");
+  CHECK(&cache.get(expected, 0) == &kernel);
+
+  const int64_t otherValues[] = {256, 8192};
+  CHECK(&family.get(0, dtypes, otherValues) != &kernel);
+  CHECK(&family.get(1, dtypes, values) != &kernel);
+  CHECK(family.get(1, dtypes, values).spec.arch == "sm_80");
+  CHECK_THROWS_AS(family.get(0, dtypes, std::span<const int64_t>(values, 1)), Error);
+
+  constexpr int kLookups = 200000;
+  const Kernel *last = nullptr;
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kLookups; ++i)
+    last = &family.get(0, dtypes, values);
+  double nanoseconds = std::chrono::duration<double, std::nano>(
+                           std::chrono::steady_clock::now() - start)
+                           .count() /
+                       kLookups;
+  CHECK(last == &kernel);
+  INFO("hit: " << nanoseconds << " ns");
+  CHECK(nanoseconds < 1000.0);
+  WARN("KernelFamily hit: " << nanoseconds << " ns");
+}

@@ -1,0 +1,64 @@
+#include "test_support.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace packjit::runtime::testing {
+
+TempDir::TempDir() {
+  const char *base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base && *base ? base : "/tmp") +
+                        "/packjit-runtime-test-XXXXXX";
+  if (!mkdtemp(pattern.data()))
+    throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+KernelSpec testSpec(const std::string &kernel, int64_t size,
+                    const std::string &arch) {
+  KernelSpec spec;
+  spec.kernel = kernel;
+  spec.templateHash = hash128(kernel).hex();
+  spec.dtypes = {DType::Int64};
+  spec.constexprs = {{"BLOCK", 256}, {"S", size}};
+  spec.arch = arch;
+  spec.ptxVersion = 78;
+  spec.compilerVersion = "packjit-test";
+  return spec;
+}
+
+KernelImage fakeImage(const KernelSpec &spec, size_t ptxBytes) {
+  KernelImage image;
+  image.ptx = "// PTX of " + spec.canonical() + "\n";
+  while (image.ptx.size() < ptxBytes)
+    image.ptx += static_cast<char>('a' + image.ptx.size() % 26);
+  image.ptx.resize(ptxBytes);
+  image.entryName = spec.kernel + "_entry";
+  return image;
+}
+
+CacheSettings settingsFor(const std::string &dir, uint64_t maxBytes) {
+  CacheSettings settings;
+  settings.diskEnabled = true;
+  settings.directory = dir;
+  settings.maxBytes = maxBytes;
+  return settings;
+}
+
+void writeFile(const std::string &path, const std::string &bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+bool fileExists(const std::string &path) {
+  return std::filesystem::exists(path);
+}
+
+} // namespace packjit::runtime::testing
