@@ -33,9 +33,30 @@ template <typename T>
   throwStrictViolation(op, v);
 }
 
-// One pass, row by row. A new document starts at a non-zero value that
-// differs from the row's previous non-zero value; the checks run only there,
-// so the common path per token is one load, one compare and one store.
+// The first position at or after `s` whose value is not `value`. Contiguous
+// rows are compared a cache line at a time, which the compiler vectorizes.
+template <typename T, bool UnitColStride>
+int64_t runEnd(const T *row, int64_t s, int64_t cols, int64_t colStride,
+               T value) {
+  if constexpr (UnitColStride) {
+    constexpr int64_t kLanes = 64 / sizeof(T);
+    for (; s + kLanes <= cols; s += kLanes) {
+      unsigned differs = 0;
+      for (int64_t k = 0; k < kLanes; ++k)
+        differs |= row[s + k] != value;
+      if (differs)
+        break;
+    }
+  }
+  while (s < cols && row[s * colStride] == value)
+    ++s;
+  return s;
+}
+
+// One pass, row by row, a run of equal values at a time: padding runs are
+// skipped, and a run of a document's tokens is found with vector compares
+// and its indices written with vector stores. Checks and document
+// boundaries cost once per run, not per token.
 template <typename T, bool WriteIndices, bool UnitColStride>
 void scanRows(const T *data, int64_t rows, int64_t cols, int64_t rowStride,
               int64_t anyColStride, bool strict, int64_t *indices,
@@ -47,10 +68,12 @@ void scanRows(const T *data, int64_t rows, int64_t cols, int64_t rowStride,
     const int64_t flatBase = b * cols;
     int64_t previous = 0; // the row's last non-zero value; 0 before the first
     int64_t run = 0;
-    for (int64_t s = 0; s < cols; ++s) {
-      const int64_t value = valueAt(row, s, colStride);
-      if (value == 0)
-        continue;
+    for (int64_t s = 0;;) {
+      s = runEnd<T, UnitColStride>(row, s, cols, colStride, T(0));
+      if (s == cols)
+        break;
+      const T raw = row[s * colStride];
+      const int64_t value = static_cast<int64_t>(raw);
       if (value != previous) {
         if (value < 0 || (strict && value < previous))
           reportViolation(row, b, s, colStride, op);
@@ -61,10 +84,15 @@ void scanRows(const T *data, int64_t rows, int64_t cols, int64_t rowStride,
         previous = value;
         run = 0;
       }
-      if constexpr (WriteIndices)
-        indices[nnz] = flatBase + s;
-      ++nnz;
-      ++run;
+      const int64_t end = runEnd<T, UnitColStride>(row, s + 1, cols, colStride, raw);
+      if constexpr (WriteIndices) {
+        int64_t *out = indices + nnz - s;
+        for (int64_t k = s; k < end; ++k)
+          out[k] = flatBase + k;
+      }
+      nnz += end - s;
+      run += end - s;
+      s = end;
     }
     if (run != 0) {
       out.lengths.push_back(run);
