@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Runs on the GPU host (shared/DEVICE.md: torch with CUDA, nvcc, compute-sanitizer;
+# no LLVM, no Catch2, no network). Needs .device/ from scripts/prepare-gpu-host.sh.
+#
+# Builds packjit against the local torch and the prebuilt compiler, runs every
+# test (GPU ones included), compute-sanitizer on the GPU tests, and the
+# benchmarks. Full logs go to the folder given as $1 (default $OUT, else
+# ./gpu-out), at most 8 files; a summary table is printed last.
+#
+# Usage: scripts/gpu-host.sh [OUT_DIR] [STEPS]   STEPS: comma list of
+#   build,test,sanitize,bench (default: all)
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-${OUT:-$repo/gpu-out}}
+steps=${2:-build,test,sanitize,bench}
+build=$repo/build-gpu
+mkdir -p "$out" "$out/json"
+summary=()
+
+# step NAME LOG COMMAND...: runs COMMAND appending to LOG, records status and time.
+step() {
+  local name=$1 log=$2
+  shift 2
+  local start=$SECONDS
+  echo "=== $name: $*" >>"$out/$log"
+  "$@" >>"$out/$log" 2>&1
+  local rc=$?
+  summary+=("$(printf '%-28s %-8s %5ss  %s' "$name" "$([ $rc -eq 0 ] && echo ok || echo "FAIL $rc")" $((SECONDS - start)) "$log")")
+  return $rc
+}
+wants() { [[ ",$steps," == *",$1,"* ]]; }
+
+python=$(command -v python3)
+torch_prefix=$("$python" -c 'import torch; print(torch.utils.cmake_prefix_path)')
+{
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+  "$python" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'
+  date -u
+} >"$out/host.txt" 2>&1
+
+if wants build; then
+  mkdir -p "$repo/.device/lib"
+  if [ -f "$repo/.device/libpackjit_compiler.so.xz" ]; then
+    xz -dc "$repo/.device/libpackjit_compiler.so.xz" >"$repo/.device/lib/libpackjit_compiler.so"
+    compiler_args=(-DPACKJIT_BUILD_COMPILER=OFF
+                   "-DPACKJIT_PREBUILT_COMPILER=$repo/.device/lib/libpackjit_compiler.so")
+  else
+    echo "gpu-host: no .device/libpackjit_compiler.so.xz: building without the compiler" >>"$out/build.log"
+    compiler_args=(-DPACKJIT_BUILD_COMPILER=OFF)
+  fi
+  step configure build.log cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    "-DCMAKE_PREFIX_PATH=$torch_prefix" "-DPACKJIT_EXTRA_INCLUDE_DIRS=$repo/.device/include" \
+    "-DPACKJIT_PYTHON=$python" "${compiler_args[@]}"
+  step build build.log cmake --build "$build" -j "$(nproc)"
+fi
+
+if wants test; then
+  step ctest ctest.log ctest --test-dir "$build" --output-on-failure -j 4 --timeout 600
+  step demo ctest.log "$build/bin/packjit" demo
+fi
+
+if wants sanitize; then
+  for exe in $(find "$build" -type f -perm -u+x -name 'packjit_gpu_*' | sort); do
+    for tool in memcheck racecheck; do
+      step "$tool $(basename "$exe")" sanitizer.log \
+        compute-sanitizer --tool "$tool" --error-exitcode 1 "$exe"
+    done
+  done
+fi
+
+if wants bench; then
+  step "bench cpu" bench.log "$build/bin/packjit" bench --device cpu --json "$out/json/cpu.json"
+  if [ -x "$build/bin/packjit_launch_bench" ]; then
+    step "bench launch" bench.log "$build/bin/packjit_launch_bench" --json "$out/json/launch.json"
+  fi
+  if "$build/bin/packjit" compile --list >/dev/null 2>&1; then
+    step "bench compile" bench.log "$build/bin/packjit" bench --compile --json "$out/json/compile.json"
+  fi
+fi
+
+tar -C "$out" -czf "$out/json.tar.gz" json && rm -rf "$out/json"
+echo
+echo "packjit on the GPU host: $(head -n 1 "$out/host.txt")"
+printf '%s\n' "${summary[@]}"
+for s in "${summary[@]}"; do [[ "$s" == *FAIL* ]] && exit 1; done
+exit 0
