@@ -1,1 +1,207 @@
-int main() { return 77; }
+// GPU-host tests of the runtime: load and launch kernels, and hits and
+// misses across processes. Exits 77 (CTest: skipped) without a driver or GPU.
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+
+#include "add_one_ptx.h"
+#include "packjit/core/error.h"
+#include "packjit/runtime/compiler_library.h"
+#include "packjit/runtime/device.h"
+#include "packjit/runtime/driver.h"
+#include "packjit/runtime/launch.h"
+#include "test_support.h"
+
+#include <cstring>
+#include <iostream>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+using namespace packjit;
+using namespace packjit::runtime;
+using namespace packjit::runtime::testing;
+
+namespace {
+
+constexpr int kSkip = 77;
+constexpr const char *kChildFlag = "--child-load";
+
+KernelCacheOptions addOneOptions(const std::string &cacheDir, int *compiles) {
+  KernelCacheOptions options;
+  options.settings = settingsFor(cacheDir);
+  options.bundlePaths = {};
+  options.compile = [compiles](const KernelSpec &) {
+    if (compiles)
+      ++*compiles;
+    return KernelImage{kAddOnePtx, kAddOneEntry, "", ""};
+  };
+  return options;
+}
+
+KernelSpec addOneSpec(int ordinal) {
+  const Device &dev = device(ordinal);
+  KernelSpec spec = testSpec("add_one", 0, dev.target.arch);
+  spec.ptxVersion = dev.target.ptxVersion;
+  return spec;
+}
+
+// Device buffer of int32 with RAII.
+class DeviceInts {
+public:
+  explicit DeviceInts(const std::vector<int32_t> &values) : size_(values.size()) {
+    const CudaDriver &driver = cudaDriver();
+    PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&ptr_, size_ * 4));
+    PACKJIT_CUDA_CHECK(driver.cuMemcpyHtoD(ptr_, values.data(), size_ * 4));
+  }
+  ~DeviceInts() { cudaDriver().cuMemFree(ptr_); }
+  std::vector<int32_t> read() const {
+    std::vector<int32_t> values(size_);
+    PACKJIT_CUDA_CHECK(cudaDriver().cuMemcpyDtoH(values.data(), ptr_, size_ * 4));
+    return values;
+  }
+  CUdeviceptr &ptr() { return ptr_; }
+
+private:
+  CUdeviceptr ptr_ = 0;
+  size_t size_;
+};
+
+// Child process: load add_one through a fresh cache; the exit code tells
+// where it came from: 10 + origin, +5 when the cubin was reused.
+int childLoad(const std::string &cacheDir) {
+  try {
+    ScopedContext scope(device(0).context);
+    KernelCache cache(addOneOptions(cacheDir, nullptr));
+    const Kernel &kernel = cache.get(addOneSpec(0), 0);
+    return 10 + static_cast<int>(kernel.origin) + (kernel.cubinReused ? 5 : 0);
+  } catch (const std::exception &e) {
+    std::cerr << "child: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int runChild(const std::string &cacheDir) {
+  std::string self = "/proc/self/exe";
+  std::vector<char *> argv{self.data(), const_cast<char *>(kChildFlag),
+                           const_cast<char *>(cacheDir.c_str()), nullptr};
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, self.c_str(), nullptr, nullptr, argv.data(), environ) == 0);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+} // namespace
+
+TEST_CASE("a cached kernel launches on the caller's stream and computes",
+          "[gpu][runtime]") {
+  TempDir dir;
+  int compiles = 0;
+  KernelCache cache(addOneOptions(dir.path(), &compiles));
+  const CudaDriver &driver = cudaDriver();
+  ScopedContext scope(device(0).context);
+  CUstream stream = nullptr;
+  PACKJIT_CUDA_CHECK(driver.cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
+
+  std::vector<int32_t> values(100000);
+  for (size_t i = 0; i < values.size(); ++i)
+    values[i] = static_cast<int32_t>(i * 7 - 3);
+  DeviceInts data(values);
+  unsigned n = static_cast<unsigned>(values.size());
+  void *args[] = {&data.ptr(), &n};
+  KernelFamily family("add_one", {"BLOCK", "S"}, hash128("add_one").hex(), &cache);
+  const DType dtypes[] = {DType::Int64};
+  const int64_t constexprs[] = {256, 0};
+  for (int i = 0; i < 2; ++i) {
+    const Kernel &kernel = family.get(0, dtypes, constexprs);
+    launch(kernel, {(n + 255) / 256}, {256}, stream, args);
+  }
+  PACKJIT_CUDA_CHECK(driver.cuStreamSynchronize(stream));
+  std::vector<int32_t> result = data.read();
+  size_t wrong = 0;
+  for (size_t i = 0; i < values.size(); ++i)
+    wrong += result[i] != values[i] + 2;
+  CHECK(wrong == 0);
+  CHECK(compiles == 1);
+  CHECK(cache.stats().cubinsMade == 1);
+  PACKJIT_CUDA_CHECK(driver.cuStreamDestroy(stream));
+}
+
+TEST_CASE("hits and misses across processes", "[gpu][runtime]") {
+  TempDir dir;
+  CHECK(runChild(dir.path()) == 10 + static_cast<int>(ImageOrigin::Compiled));
+  // The second process finds the entry and the driver's cubin on disk.
+  CHECK(runChild(dir.path()) == 10 + static_cast<int>(ImageOrigin::Disk) + 5);
+}
+
+TEST_CASE("a bad launch names the kernel", "[gpu][runtime]") {
+  TempDir dir;
+  KernelCache cache(addOneOptions(dir.path(), nullptr));
+  const Kernel &kernel = cache.get(addOneSpec(0), 0);
+  CUdeviceptr none = 0;
+  unsigned n = 0;
+  void *args[] = {&none, &n};
+  CHECK_THROWS_WITH(launch(kernel, {1}, {4096}, nullptr, args),
+                    Catch::Contains("cuLaunchKernel") && Catch::Contains("add_one"));
+}
+
+TEST_CASE("the compiler library's gather_rows loads and runs", "[gpu][compiler]") {
+  std::string why;
+  if (!compilerAvailable(&why)) {
+    WARN("no compiler library, not tested: " << why);
+    return;
+  }
+  TempDir dir;
+  ScopedContext scope(device(0).context);
+  KernelCacheOptions options;
+  options.settings = settingsFor(dir.path());
+  options.bundlePaths = {};
+  KernelCache cache(options);
+  constexpr int64_t kRow = 4;
+  KernelFamily gather("gather_rows", {"BLOCK", "ROW"}, "", &cache);
+  const DType dtypes[] = {DType::Int32};
+  const int64_t constexprs[] = {256, kRow};
+  const Kernel &kernel = gather.get(0, dtypes, constexprs);
+  CHECK(kernel.origin == ImageOrigin::Compiled);
+
+  std::vector<int32_t> src(10 * kRow);
+  for (size_t i = 0; i < src.size(); ++i)
+    src[i] = static_cast<int32_t>(i);
+  std::vector<int64_t> indices{9, 0, 3, 3};
+  std::vector<int32_t> dstInit(indices.size() * kRow, -1);
+  DeviceInts srcBuf(src), dstBuf(dstInit);
+  std::vector<int32_t> indexWords(indices.size() * 2);
+  std::memcpy(indexWords.data(), indices.data(), indices.size() * 8);
+  DeviceInts indexBuf(indexWords);
+  int64_t nnz = static_cast<int64_t>(indices.size()), srcRows = 10;
+  void *args[] = {&srcBuf.ptr(), &dstBuf.ptr(), &indexBuf.ptr(), &nnz, &srcRows};
+  launch(kernel, {1}, {256}, nullptr, args);
+  PACKJIT_CUDA_CHECK(cudaDriver().cuCtxSynchronize());
+  std::vector<int32_t> dst = dstBuf.read();
+  for (size_t i = 0; i < indices.size(); ++i)
+    for (int64_t c = 0; c < kRow; ++c)
+      CHECK(dst[i * kRow + c] == src[indices[i] * kRow + c]);
+}
+
+int main(int argc, char **argv) {
+  if (argc == 3 && std::strcmp(argv[1], kChildFlag) == 0)
+    return childLoad(argv[2]);
+  std::string why;
+  if (!cudaDriverAvailable(&why)) {
+    std::cerr << "gpu_runtime_tests: skipped: " << why << "\n";
+    return kSkip;
+  }
+  try {
+    if (deviceCount() == 0) {
+      std::cerr << "gpu_runtime_tests: skipped: no CUDA device\n";
+      return kSkip;
+    }
+  } catch (const Error &e) {
+    std::cerr << "gpu_runtime_tests: skipped: " << e.what() << "\n";
+    return kSkip;
+  }
+  return Catch::Session().run(argc, argv);
+}
