@@ -51,7 +51,8 @@ if wants build; then
   step configure build.log cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     "-DCMAKE_PREFIX_PATH=$torch_prefix" "-DPACKJIT_EXTRA_INCLUDE_DIRS=$repo/.device/include" \
     "-DPACKJIT_PYTHON=$python" "${compiler_args[@]}"
-  step build build.log cmake --build "$build" -j "$(nproc)"
+  # -k 0: one broken part must not hide the results of the others.
+  step build build.log cmake --build "$build" -j "$(nproc)" -- -k 0
 fi
 
 if wants test; then
@@ -70,6 +71,9 @@ fi
 
 if wants bench; then
   step "bench cpu" bench.log "$build/bin/packjit" bench --device cpu --json "$out/json/cpu.json"
+  step "bench unpad anchors" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" \
+    PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/unpad_anchors.py" \
+    --json "$out/json/unpad.json"
   if [ -x "$build/bin/packjit_launch_bench" ]; then
     step "bench launch" bench.log "$build/bin/packjit_launch_bench" --json "$out/json/launch.json"
   fi

@@ -1,0 +1,150 @@
+"""get_unpad_data on CUDA: packjit against the anchors of DESIGN.md, one run.
+
+Host wall time per call (median after warm-up), every call ending in its
+sync, for: the NeMo Automodel / LlamaFactory reference algorithm (our own
+implementation), a vectorized PyTorch version, transformers'
+``_get_unpad_data`` on the binary mask, ``torch.nonzero`` alone, the floor
+(one tiny launch + a 16-byte copy to pinned memory + sync) and packjit when
+its CUDA op is available. Prints a table; writes JSON with --json.
+"""
+
+import argparse
+import json
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+
+SHAPES = [(1, 4096), (8, 4096), (16, 8192), (4, 32768), (1, 131072), (64, 65536)]
+
+
+def packed_mask(batch, seq_len, dtype, device, seed=0):
+    """Rows of documents 1, 2, ... of about 512 tokens, 10 % padding at the end."""
+    gen = torch.Generator().manual_seed(seed)
+    mask = torch.zeros(batch, seq_len, dtype=torch.long)
+    used = seq_len - seq_len // 10
+    for b in range(batch):
+        lengths = torch.randint(1, 1024, (used // 256 + 2,), generator=gen)
+        ids = torch.repeat_interleave(torch.arange(1, len(lengths) + 1), lengths)[:used]
+        mask[b, :len(ids)] = ids
+    return mask.to(dtype).to(device)
+
+
+def reference(mask):
+    """NeMo Automodel / LlamaFactory: per-id counts (3 launches per id)."""
+    batch = mask.size(0)
+    max_id = int(mask.max().item())
+    counts = torch.zeros(batch, max_id, dtype=torch.int32, device=mask.device)
+    for i in range(max_id):
+        counts[:, i] = torch.sum(mask == (i + 1), dim=-1)
+    counts = counts.flatten()
+    seqlens = counts[counts.nonzero().squeeze(-1)]
+    indices = torch.nonzero(mask.flatten(), as_tuple=False).flatten()
+    max_seqlen = seqlens.max().item()
+    cu_seqlens = F.pad(torch.cumsum(seqlens, dim=0, dtype=torch.int32), (1, 0))
+    return indices, cu_seqlens, max_seqlen
+
+
+def vectorized(mask):
+    """Run boundaries from one nonzero and a shifted compare, no per-id loop."""
+    flat = mask.flatten()
+    indices = torch.nonzero(flat, as_tuple=False).flatten()
+    values = flat[indices]
+    rows = indices // mask.size(1)
+    starts = torch.ones_like(values, dtype=torch.bool)
+    starts[1:] = (values[1:] != values[:-1]) | (rows[1:] != rows[:-1])
+    start_pos = torch.nonzero(starts, as_tuple=False).flatten()
+    ends = torch.cat([start_pos[1:], start_pos.new_tensor([values.numel()])])
+    seqlens = (ends - start_pos).to(torch.int32)
+    max_seqlen = seqlens.max().item()
+    cu_seqlens = F.pad(torch.cumsum(seqlens, dim=0, dtype=torch.int32), (1, 0))
+    return indices, cu_seqlens, max_seqlen
+
+
+def transformers_binary(get_unpad_data, mask):
+    return get_unpad_data(mask != 0)
+
+
+def time_calls(fn, repeats, budget=1.0):
+    for _ in range(3):
+        fn()
+    torch.cuda.synchronize()
+    samples = []
+    deadline = time.perf_counter() + budget
+    while len(samples) < repeats and (len(samples) < 5 or time.perf_counter() < deadline):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1e6)
+    return statistics.median(samples)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--repeats", type=int, default=200)
+    args = parser.parse_args()
+
+    device = torch.device("cuda")
+    stream = torch.cuda.current_stream()
+    tiny = torch.zeros(4, dtype=torch.int32, device=device)
+    pinned = torch.empty(4, dtype=torch.int32, pin_memory=True)
+
+    def floor():
+        tiny.add_(1)
+        pinned.copy_(tiny, non_blocking=True)
+        stream.synchronize()
+
+    try:
+        from transformers.modeling_flash_attention_utils import _get_unpad_data as hf
+    except Exception:  # noqa: BLE001 - an anchor we can live without
+        hf = None
+    try:
+        import packjit
+        packjit.get_unpad_data(torch.ones(1, 2, dtype=torch.long, device=device))
+        ours = packjit.get_unpad_data
+    except Exception as error:  # noqa: BLE001
+        print("packjit CUDA op unavailable:", str(error).splitlines()[0])
+        ours = None
+
+    d2d_src = torch.empty(256 << 20, dtype=torch.uint8, device=device)
+    d2d_dst = torch.empty_like(d2d_src)
+    d2d_us = time_calls(lambda: (d2d_dst.copy_(d2d_src), torch.cuda.synchronize()), 50)
+    d2d_tbps = 2 * d2d_src.numel() / (d2d_us * 1e-6) / 1e12
+
+    columns = ["floor", "nonzero", "transformers", "vectorized", "reference", "packjit"]
+    print(f"get_unpad_data on {torch.cuda.get_device_name()}, torch {torch.__version__}; "
+          f"D2D copy {d2d_tbps:.2f} TB/s (read+write)")
+    print("median host us per call, each ending in its sync")
+    print(f"{'B x S':<10} {'dtype':<6} " + " ".join(f"{c:>12}" for c in columns) + f" {'pj/floor':>9}")
+    results = {"device": torch.cuda.get_device_name(), "torch": torch.__version__,
+               "d2d_tbps": d2d_tbps, "rows": []}
+    for batch, seq_len in SHAPES:
+        for dtype in (torch.int64, torch.int32):
+            mask = packed_mask(batch, seq_len, dtype, device)
+            row = {"batch": batch, "seq_len": seq_len, "dtype": str(dtype).split(".")[-1]}
+            row["floor"] = time_calls(floor, args.repeats)
+            row["nonzero"] = time_calls(
+                lambda: (torch.nonzero(mask.flatten()), stream.synchronize()), args.repeats)
+            if hf is not None:
+                row["transformers"] = time_calls(
+                    lambda: transformers_binary(hf, mask), args.repeats)
+            row["vectorized"] = time_calls(lambda: vectorized(mask), args.repeats)
+            row["reference"] = time_calls(lambda: reference(mask), 20, budget=2.0)
+            if ours is not None:
+                got = ours(mask)
+                want = reference(mask)
+                assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1]) \
+                    and got[2] == want[2], f"packjit mismatch at {batch}x{seq_len}"
+                row["packjit"] = time_calls(lambda: ours(mask), args.repeats)
+            results["rows"].append(row)
+            cells = " ".join(f"{row[c]:12.1f}" if c in row else f"{'-':>12}" for c in columns)
+            ratio = f"{row['packjit'] / row['floor']:8.2f}x" if "packjit" in row else f"{'-':>9}"
+            print(f"{batch}x{seq_len:<8} {row['dtype']:<6} {cells} {ratio}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
