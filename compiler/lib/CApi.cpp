@@ -2,6 +2,7 @@
 #include "packjit/compiler/c_api.h"
 
 #include "packjit/compiler/compiler.h"
+#include "packjit/core/error.h"
 #include "packjit/core/version.h"
 
 #include <cstdlib>

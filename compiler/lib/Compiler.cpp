@@ -10,6 +10,8 @@
 #include "packjit/core/kernel_templates.h"
 #include "packjit/core/version.h"
 
+#include <algorithm>
+
 namespace packjit::compiler {
 namespace {
 
