@@ -1,1 +1,346 @@
-int main() { return 0; }
+// The runtime's launch benchmark, for the GPU host. In one run:
+//  - host time per launch of a cached kernel through packjit (KernelFamily
+//    lookup + launch) against a raw cuLaunchKernel of the same function;
+//  - first result in a fresh process with an empty cache, and with a warm
+//    disk cache: the program runs itself again as a child, per case.
+// Prints a table; --json PATH writes the numbers.
+#include "add_one_ptx.h"
+#include "packjit/core/error.h"
+#include "packjit/runtime/compiler_library.h"
+#include "packjit/runtime/device.h"
+#include "packjit/runtime/driver.h"
+#include "packjit/runtime/launch.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+extern char **environ;
+
+namespace packjit::runtime {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double microsecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values.empty() ? 0 : values[values.size() / 2];
+}
+
+KernelCacheOptions handwrittenOptions(const std::string &cacheDir) {
+  KernelCacheOptions options;
+  options.settings.directory = cacheDir;
+  options.bundlePaths = {};
+  options.compile = [](const KernelSpec &) {
+    return KernelImage{kAddOnePtx, kAddOneEntry, "", ""};
+  };
+  return options;
+}
+
+// ---- launch overhead -------------------------------------------------------
+
+struct LaunchResult {
+  double rawMicroseconds, packjitMicroseconds, bySpecMicroseconds;
+};
+
+LaunchResult measureLaunches(int rounds, int batch) {
+  const CudaDriver &driver = cudaDriver();
+  const Device &dev = device(0);
+  PACKJIT_CUDA_CHECK(driver.cuCtxSetCurrent(dev.context)); // as PyTorch does
+  CUstream stream = nullptr;
+  PACKJIT_CUDA_CHECK(driver.cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
+  CUdeviceptr data = 0;
+  unsigned n = 1024;
+  PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&data, n * 4));
+  void *args[] = {&data, &n};
+
+  CUmodule rawModule = nullptr;
+  CUfunction rawFunction = nullptr;
+  PACKJIT_CUDA_CHECK(driver.cuModuleLoadData(&rawModule, kAddOnePtx));
+  PACKJIT_CUDA_CHECK(driver.cuModuleGetFunction(&rawFunction, rawModule, kAddOneEntry));
+
+  std::string cacheDir = std::filesystem::temp_directory_path() /
+                         ("packjit-bench-" + std::to_string(getpid()));
+  KernelCache cache(handwrittenOptions(cacheDir));
+  KernelFamily family("add_one", {"BLOCK"}, hash128("add_one").hex(), &cache);
+  const DType dtypes[] = {DType::Int32};
+  const int64_t constexprs[] = {256};
+  KernelSpec spec = family.spec(0, dtypes, constexprs);
+  family.get(0, dtypes, constexprs); // load outside the timing
+
+  std::vector<double> raw, packjit, bySpec;
+  for (int round = 0; round < rounds + 1; ++round) {
+    auto start = Clock::now();
+    for (int i = 0; i < batch; ++i)
+      PACKJIT_CUDA_CHECK(driver.cuLaunchKernel(rawFunction, 4, 1, 1, 256, 1, 1,
+                                               0, stream, args, nullptr));
+    double rawTime = microsecondsSince(start) / batch;
+    PACKJIT_CUDA_CHECK(driver.cuStreamSynchronize(stream));
+
+    start = Clock::now();
+    for (int i = 0; i < batch; ++i)
+      launch(family.get(0, dtypes, constexprs), {4}, {256}, stream, args);
+    double packjitTime = microsecondsSince(start) / batch;
+    PACKJIT_CUDA_CHECK(driver.cuStreamSynchronize(stream));
+
+    start = Clock::now();
+    for (int i = 0; i < batch; ++i)
+      launch(cache.get(spec, 0), {4}, {256}, stream, args);
+    double bySpecTime = microsecondsSince(start) / batch;
+    PACKJIT_CUDA_CHECK(driver.cuStreamSynchronize(stream));
+    if (round == 0)
+      continue; // warm-up
+    raw.push_back(rawTime);
+    packjit.push_back(packjitTime);
+    bySpec.push_back(bySpecTime);
+  }
+  driver.cuMemFree(data);
+  driver.cuModuleUnload(rawModule);
+  driver.cuStreamDestroy(stream);
+  std::filesystem::remove_all(cacheDir);
+  return {median(raw), median(packjit), median(bySpec)};
+}
+
+// ---- first result in a fresh process ---------------------------------------
+
+// The child's work: one kernel to a result on the host. Prints
+// {"microseconds": ..., "path": ..., "origin": ...} on stdout.
+int firstResultChild(const std::string &path) {
+  auto start = Clock::now(); // main() entry: process start-up is timed by the parent
+  const CudaDriver &driver = cudaDriver();
+  const Device &dev = device(0);
+  PACKJIT_CUDA_CHECK(driver.cuCtxSetCurrent(dev.context));
+  KernelCacheOptions options;
+  if (path == "handwritten")
+    options = handwrittenOptions(cacheSettingsFromEnvironment().directory);
+  options.bundlePaths = {};
+  KernelCache cache(options);
+  bool ok = true;
+  const Kernel *kernel = nullptr;
+  if (path == "compiler") {
+    KernelFamily gather("gather_rows", {"BLOCK", "ROW"}, "", &cache);
+    const DType dtypes[] = {DType::Float32};
+    const int64_t constexprs[] = {256, 1};
+    kernel = &gather.get(0, dtypes, constexprs);
+    float hostSrc[4] = {1, 2, 3, 4}, hostDst[2] = {0, 0};
+    int64_t hostIndices[2] = {3, 1}, nnz = 2, rows = 4;
+    CUdeviceptr src, dst, indices;
+    PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&src, sizeof hostSrc));
+    PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&dst, sizeof hostDst));
+    PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&indices, sizeof hostIndices));
+    PACKJIT_CUDA_CHECK(driver.cuMemcpyHtoD(src, hostSrc, sizeof hostSrc));
+    PACKJIT_CUDA_CHECK(driver.cuMemcpyHtoD(indices, hostIndices, sizeof hostIndices));
+    void *args[] = {&src, &dst, &indices, &nnz, &rows};
+    launch(*kernel, {1}, {256}, nullptr, args);
+    PACKJIT_CUDA_CHECK(driver.cuMemcpyDtoH(hostDst, dst, sizeof hostDst));
+    ok = hostDst[0] == 4 && hostDst[1] == 2;
+  } else {
+    KernelFamily addOne("add_one", {"BLOCK"}, hash128("add_one").hex(), &cache);
+    const DType dtypes[] = {DType::Int32};
+    const int64_t constexprs[] = {256};
+    kernel = &addOne.get(0, dtypes, constexprs);
+    int32_t host[256] = {};
+    unsigned n = 256;
+    CUdeviceptr data;
+    PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&data, sizeof host));
+    PACKJIT_CUDA_CHECK(driver.cuMemcpyHtoD(data, host, sizeof host));
+    void *args[] = {&data, &n};
+    launch(*kernel, {1}, {256}, nullptr, args);
+    PACKJIT_CUDA_CHECK(driver.cuMemcpyDtoH(host, data, sizeof host));
+    ok = host[0] == 1 && host[255] == 1;
+  }
+  double elapsed = microsecondsSince(start);
+  std::cout << nlohmann::json{{"microseconds", elapsed},
+                              {"path", path},
+                              {"origin", imageOriginName(kernel->origin)},
+                              {"cubin_reused", kernel->cubinReused},
+                              {"correct", ok}}
+                   .dump()
+            << std::endl;
+  return ok ? 0 : 1;
+}
+
+struct ChildRun {
+  double wallMilliseconds = 0, inProcessMilliseconds = 0;
+  nlohmann::json report;
+};
+
+ChildRun runChild(const std::string &path, const std::string &cacheDir) {
+  std::string self = "/proc/self/exe";
+  std::string outFile = cacheDir + ".out";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, outFile.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  std::vector<std::string> env{"PACKJIT_CACHE_DIR=" + cacheDir};
+  for (char **e = environ; *e; ++e)
+    if (std::strncmp(*e, "PACKJIT_CACHE_DIR=", 18) != 0)
+      env.emplace_back(*e);
+  std::vector<char *> envp;
+  for (std::string &item : env)
+    envp.push_back(item.data());
+  envp.push_back(nullptr);
+  std::string flag = "--child-first-result";
+  std::vector<char *> argv{self.data(), flag.data(),
+                           const_cast<char *>(path.c_str()), nullptr};
+  auto start = Clock::now();
+  pid_t pid = 0;
+  if (posix_spawn(&pid, self.c_str(), &actions, nullptr, argv.data(), envp.data()) != 0)
+    throw Error("posix_spawn failed");
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ChildRun run;
+  run.wallMilliseconds = microsecondsSince(start) / 1000;
+  posix_spawn_file_actions_destroy(&actions);
+  std::ifstream in(outFile);
+  std::string line;
+  std::getline(in, line);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || line.empty())
+    throw Error("the first-result child failed (" + path + "); output: " + line);
+  run.report = nlohmann::json::parse(line);
+  run.inProcessMilliseconds = run.report["microseconds"].get<double>() / 1000;
+  std::filesystem::remove(outFile);
+  return run;
+}
+
+struct FirstResult {
+  std::string path;
+  double coldWall, coldInProcess, warmWall, warmInProcess;
+  std::string warmOrigin;
+  bool warmCubinReused;
+};
+
+FirstResult measureFirstResult(const std::string &path, int repeats) {
+  std::vector<double> coldWall, coldIn, warmWall, warmIn;
+  ChildRun lastWarm;
+  for (int i = 0; i < repeats; ++i) {
+    std::string dir = std::filesystem::temp_directory_path() /
+                      ("packjit-first-" + std::to_string(getpid()) + "-" +
+                       path + "-" + std::to_string(i));
+    std::filesystem::remove_all(dir);
+    ChildRun cold = runChild(path, dir);  // empty cache
+    ChildRun warm = runChild(path, dir);  // the entry cold left behind
+    coldWall.push_back(cold.wallMilliseconds);
+    coldIn.push_back(cold.inProcessMilliseconds);
+    warmWall.push_back(warm.wallMilliseconds);
+    warmIn.push_back(warm.inProcessMilliseconds);
+    lastWarm = warm;
+    std::filesystem::remove_all(dir);
+  }
+  return {path,           median(coldWall), median(coldIn), median(warmWall),
+          median(warmIn), lastWarm.report["origin"].get<std::string>(),
+          lastWarm.report["cubin_reused"].get<bool>()};
+}
+
+int benchMain(int rounds, int batch, int repeats, const std::string &jsonPath) {
+  const Device &dev = device(0);
+  LaunchResult launches = measureLaunches(rounds, batch);
+  std::vector<std::string> paths{"handwritten"};
+  std::string why;
+  if (compilerAvailable(&why))
+    paths.push_back("compiler");
+  else
+    std::cerr << "launch_bench: no compiler library, first-result timings use "
+                 "the hand-written PTX only: "
+              << why << "\n";
+  std::vector<FirstResult> firsts;
+  for (const std::string &path : paths)
+    firsts.push_back(measureFirstResult(path, repeats));
+
+  std::printf("device: %s (%s), driver %d\n", dev.name.c_str(),
+              dev.target.arch.c_str(), dev.target.driverVersion);
+  std::printf("%-52s %12s %10s\n", "what", "measured", "target");
+  std::printf("%-52s %9.2f us %10s\n", "raw cuLaunchKernel, host time per launch",
+              launches.rawMicroseconds, "-");
+  std::printf("%-52s %9.2f us %10s\n", "packjit KernelFamily::get + launch",
+              launches.packjitMicroseconds, "");
+  std::printf("%-52s %9.2f us %10s\n", "  overhead above raw",
+              launches.packjitMicroseconds - launches.rawMicroseconds, "<= 2 us");
+  std::printf("%-52s %9.2f us %10s\n", "packjit KernelCache::get(spec) + launch",
+              launches.bySpecMicroseconds, "-");
+  for (const FirstResult &first : firsts) {
+    std::printf("%-52s %9.2f ms %10s\n",
+                ("first result, fresh process, empty cache [" + first.path + "]").c_str(),
+                first.coldWall, "<= 150 ms");
+    std::printf("%-52s %9.2f ms %10s\n", "  of which inside main()",
+                first.coldInProcess, "");
+    std::printf("%-52s %9.2f ms %10s\n",
+                ("first result, fresh process, warm disk [" + first.path + "]").c_str(),
+                first.warmWall, "");
+    std::printf("%-52s %9.2f ms %10s\n", "  of which inside main()",
+                first.warmInProcess, "<= 5 ms");
+  }
+  if (!jsonPath.empty()) {
+    nlohmann::json out = {
+        {"device", dev.name},
+        {"arch", dev.target.arch},
+        {"driver_version", dev.target.driverVersion},
+        {"launch_batch", batch},
+        {"launch_rounds", rounds},
+        {"raw_launch_us", launches.rawMicroseconds},
+        {"packjit_launch_us", launches.packjitMicroseconds},
+        {"packjit_launch_overhead_us",
+         launches.packjitMicroseconds - launches.rawMicroseconds},
+        {"packjit_launch_by_spec_us", launches.bySpecMicroseconds},
+        {"first_result", nlohmann::json::array()}};
+    for (const FirstResult &first : firsts)
+      out["first_result"].push_back({{"kernel_path", first.path},
+                                     {"repeats", repeats},
+                                     {"cold_wall_ms", first.coldWall},
+                                     {"cold_in_process_ms", first.coldInProcess},
+                                     {"warm_wall_ms", first.warmWall},
+                                     {"warm_in_process_ms", first.warmInProcess},
+                                     {"warm_origin", first.warmOrigin},
+                                     {"warm_cubin_reused", first.warmCubinReused}});
+    std::ofstream(jsonPath) << out.dump(2) << "\n";
+  }
+  return 0;
+}
+
+} // namespace
+} // namespace packjit::runtime
+
+int main(int argc, char **argv) {
+  using namespace packjit::runtime;
+  if (argc == 3 && std::strcmp(argv[1], "--child-first-result") == 0) {
+    try {
+      return firstResultChild(argv[2]);
+    } catch (const std::exception &e) {
+      std::cerr << "child: " << e.what() << "\n";
+      return 1;
+    }
+  }
+  CLI::App app{"packjit launch benchmark (GPU host)"};
+  int rounds = 30, batch = 200, repeats = 5;
+  std::string jsonPath;
+  app.add_option("--rounds", rounds, "Timed rounds of launches (median taken)");
+  app.add_option("--batch", batch, "Launches per round");
+  app.add_option("--repeats", repeats, "Fresh-process runs per case (median taken)");
+  app.add_option("--json", jsonPath, "Write the results here as JSON");
+  CLI11_PARSE(app, argc, argv);
+  std::string why;
+  if (!cudaDriverAvailable(&why)) {
+    std::cerr << "launch_bench: " << why << "\n";
+    return 77;
+  }
+  try {
+    return benchMain(rounds, batch, repeats, jsonPath);
+  } catch (const std::exception &e) {
+    std::cerr << "launch_bench: error: " << e.what() << "\n";
+    return 1;
+  }
+}
