@@ -217,3 +217,18 @@ def test_patch_without_transformers_raises_import_error():
             packjit.patch_transformers()
     finally:
         sys.modules.update(saved)
+
+
+@pytest.mark.xfail(strict=True, reason="unpatch_transformers restores only the "
+                   "modules recorded by patch_transformers; a module imported "
+                   "after the patch keeps packjit's function")
+def test_unpatch_restores_modules_imported_after_the_patch(fake_transformers):
+    packjit.patch_transformers()
+    late = types.ModuleType("transformers.models.late.modeling_late")
+    late._get_unpad_data = fake_transformers.utils._get_unpad_data
+    sys.modules[late.__name__] = late
+    try:
+        packjit.unpatch_transformers()
+        assert late._get_unpad_data is _original_get_unpad_data
+    finally:
+        sys.modules.pop(late.__name__, None)
