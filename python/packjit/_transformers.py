@@ -50,9 +50,15 @@ def patch_transformers(strict=True):
 
 
 def unpatch_transformers():
-    """Restores every ``_get_unpad_data`` that :func:`patch_transformers` replaced."""
-    for name, original in _originals.items():
-        module = sys.modules.get(name)
-        if module is not None:
-            setattr(module, _ATTRIBUTE, original)
+    """Restores every ``_get_unpad_data`` that :func:`patch_transformers` replaced.
+
+    Also in ``transformers`` modules that imported the patched function by
+    name after :func:`patch_transformers` ran.
+    """
+    original = _originals.get(_MODULE)
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "transformers" or name.startswith("transformers.")):
+            continue
+        if getattr(getattr(module, _ATTRIBUTE, None), "__packjit__", False):
+            setattr(module, _ATTRIBUTE, _originals.get(name, original))
     _originals.clear()

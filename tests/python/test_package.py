@@ -219,9 +219,6 @@ def test_patch_without_transformers_raises_import_error():
         sys.modules.update(saved)
 
 
-@pytest.mark.xfail(strict=True, reason="unpatch_transformers restores only the "
-                   "modules recorded by patch_transformers; a module imported "
-                   "after the patch keeps packjit's function")
 def test_unpatch_restores_modules_imported_after_the_patch(fake_transformers):
     packjit.patch_transformers()
     late = types.ModuleType("transformers.models.late.modeling_late")
