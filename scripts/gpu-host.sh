@@ -7,6 +7,9 @@
 # benchmarks. Full logs go to the folder given as $1 (default $OUT, else
 # ./gpu-out), at most 8 files; a summary table is printed last.
 #
+# GPU test executables are named packjit_gpu_* (CTest label gpu, exit 77
+# without a GPU); each also runs under compute-sanitizer memcheck and racecheck.
+#
 # Usage: scripts/gpu-host.sh [OUT_DIR] [STEPS]   STEPS: comma list of
 #   build,test,sanitize,bench (default: all)
 set -uo pipefail
