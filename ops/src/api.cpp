@@ -40,4 +40,35 @@ cu_seqlens_from_position_ids(const at::Tensor &position_ids, bool strict) {
   return op.call(position_ids, strict);
 }
 
+at::Tensor unpad_input(const at::Tensor &hidden, const at::Tensor &indices) {
+  static auto op = findOp<at::Tensor(const at::Tensor &, const at::Tensor &)>(
+      "packjit::unpad_input");
+  return op.call(hidden, indices);
+}
+
+at::Tensor pad_input(const at::Tensor &x, const at::Tensor &indices,
+                     int64_t batch, int64_t seqlen) {
+  static auto op = findOp<at::Tensor(const at::Tensor &, const at::Tensor &,
+                                     int64_t, int64_t)>("packjit::pad_input");
+  return op.call(x, indices, batch, seqlen);
+}
+
+std::vector<at::Tensor> unpad_inputs(at::TensorList hidden,
+                                     const at::Tensor &indices) {
+  static auto op =
+      findOp<std::vector<at::Tensor>(at::TensorList, const at::Tensor &)>(
+          "packjit::unpad_inputs");
+  return op.call(hidden, indices);
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, int64_t, at::Tensor>
+unpad_input_from_mask(const at::Tensor &hidden, const at::Tensor &attention_mask,
+                      bool strict) {
+  static auto op = findOp<std::tuple<at::Tensor, at::Tensor, at::Tensor, int64_t,
+                                     at::Tensor>(const at::Tensor &,
+                                                 const at::Tensor &, bool)>(
+      "packjit::unpad_input_from_mask");
+  return op.call(hidden, attention_mask, strict);
+}
+
 } // namespace packjit

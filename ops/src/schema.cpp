@@ -30,6 +30,13 @@ TORCH_LIBRARY(packjit, m) {
         "(Tensor cu_seqlens, int max_seqlen)");
   m.def("is_indexed_packed_mask(Tensor? attention_mask) -> bool",
         &isIndexedPackedMask);
+  // Gather / scatter of rows (docs/padding.md); autograd in autograd/.
+  m.def("unpad_input(Tensor hidden, Tensor indices) -> Tensor");
+  m.def("pad_input(Tensor x, Tensor indices, int batch, int seqlen) -> Tensor");
+  m.def("unpad_inputs(Tensor[] hidden, Tensor indices) -> Tensor[]");
+  m.def("unpad_input_from_mask(Tensor hidden, Tensor attention_mask, "
+        "bool strict=True) -> (Tensor hidden_unpad, Tensor indices, "
+        "Tensor cu_seqlens, int max_seqlen_in_batch, Tensor used_seqlens)");
 }
 
 } // namespace packjit::ops

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <tuple>
+#include <vector>
 
 namespace packjit {
 
@@ -37,5 +38,30 @@ bool is_indexed_packed_mask(const c10::optional<at::Tensor> &attention_mask);
 // must increase by exactly 1.
 std::tuple<at::Tensor, int64_t>
 cu_seqlens_from_position_ids(const at::Tensor &position_ids, bool strict = true);
+
+// unpad_input / pad_input: flash-attention's bert_padding gather and
+// scatter (docs/padding.md), autograd-aware (each is the other's backward).
+// Data dtypes: float32, float16, bfloat16, float64, int64, int32; indices
+// int64. On the CPU an index out of range is an error; on CUDA (no sync to
+// check) such a row reads as zeros (unpad) or is skipped (pad).
+
+// hidden [B, S, ...] -> [nnz, ...]: row indices[i] of hidden viewed as
+// [B*S, ...].
+at::Tensor unpad_input(const at::Tensor &hidden, const at::Tensor &indices);
+
+// x [nnz, ...] -> [batch, seqlen, ...], zero except at the rows `indices`.
+at::Tensor pad_input(const at::Tensor &x, const at::Tensor &indices,
+                     int64_t batch, int64_t seqlen);
+
+// unpad_input of each tensor (e.g. q, k, v) with the same indices.
+std::vector<at::Tensor> unpad_inputs(at::TensorList hidden,
+                                     const at::Tensor &indices);
+
+// flash-attention's unpad_input(hidden, attention_mask) from one
+// get_unpad_data: (hidden_unpad, indices, cu_seqlens, max_seqlen_in_batch,
+// used_seqlens), used_seqlens being the tokens of each row (int32 [B]).
+std::tuple<at::Tensor, at::Tensor, at::Tensor, int64_t, at::Tensor>
+unpad_input_from_mask(const at::Tensor &hidden, const at::Tensor &attention_mask,
+                      bool strict = true);
 
 } // namespace packjit
