@@ -23,6 +23,7 @@ from ._ops import (
     get_unpad_data,
     is_indexed_packed_mask,
 )
+from ._padding import pad_input, unpad_input, unpad_input_from_mask, unpad_inputs
 from ._transformers import patch_transformers, unpatch_transformers
 
 __all__ = [
@@ -32,7 +33,11 @@ __all__ = [
     "is_indexed_packed_mask",
     "library_path",
     "load_library",
+    "pad_input",
     "patch_transformers",
+    "unpad_input",
+    "unpad_input_from_mask",
+    "unpad_inputs",
     "unpatch_transformers",
 ]
 __version__ = "0.1.0"

@@ -1,0 +1,47 @@
+"""flash-attention's bert_padding gather and scatter as packjit ops (docs/padding.md).
+
+Every function is differentiable: the backward of ``unpad_input`` is
+``pad_input`` and the other way round. Data dtypes: float32, float16,
+bfloat16, float64, int64, int32; ``indices`` is int64. On the CPU an index
+out of range raises; on CUDA (which never syncs to check) such a row reads
+as zeros (``unpad_input``) or is skipped (``pad_input``).
+"""
+
+from typing import List, Sequence, Tuple
+
+import torch
+
+from ._library import load_library
+
+load_library()
+_ops = torch.ops.packjit
+
+
+def unpad_input(hidden: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+    """Rows ``indices`` of ``hidden`` ``[B, S, ...]`` viewed as ``[B*S, ...]``: ``[nnz, ...]``.
+
+    flash-attention's ``index_first_axis(rearrange(hidden, "b s ... -> (b s) ..."), indices)``.
+    Any strides; the result is contiguous.
+    """
+    return _ops.unpad_input(hidden, indices)
+
+
+def pad_input(x: torch.Tensor, indices: torch.Tensor, batch: int, seqlen: int) -> torch.Tensor:
+    """``[batch, seqlen, ...]`` zeros with row ``indices[i]`` (of ``[B*S, ...]``) set to ``x[i]``."""
+    return _ops.pad_input(x, indices, batch, seqlen)
+
+
+def unpad_inputs(hidden: Sequence[torch.Tensor], indices: torch.Tensor) -> List[torch.Tensor]:
+    """``unpad_input`` of each tensor (say q, k and v) with the same indices."""
+    return _ops.unpad_inputs(list(hidden), indices)
+
+
+def unpad_input_from_mask(hidden: torch.Tensor, attention_mask: torch.Tensor, strict: bool = True
+                          ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, int, torch.Tensor]:
+    """What flash-attention's ``bert_padding.unpad_input(hidden, attention_mask)`` returns.
+
+    ``(hidden_unpad, indices, cu_seqlens, max_seqlen_in_batch, used_seqlens)``
+    from one ``get_unpad_data`` on an indexed (or binary) mask ``[B, S]``;
+    ``used_seqlens`` is the number of tokens of each row (int32 ``[B]``).
+    """
+    return _ops.unpad_input_from_mask(hidden, attention_mask, strict)

@@ -1,0 +1,98 @@
+"""packjit.unpad_input / pad_input / unpad_inputs / unpad_input_from_mask from
+Python: against index_select / index_put, gradcheck in double precision, and
+the same results on CUDA when there is a GPU."""
+
+import pytest
+import torch
+
+import packjit
+
+DTYPES = [torch.float32, torch.float16, torch.bfloat16, torch.float64, torch.int64, torch.int32]
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+def random_data(shape, dtype, device="cpu"):
+    if dtype.is_floating_point:
+        return torch.randn(shape).to(dtype=dtype, device=device)
+    return torch.randint(-1000, 1000, shape).to(dtype=dtype, device=device)
+
+
+def reference_pad(x, indices, batch, seqlen):
+    out = torch.zeros((batch * seqlen,) + x.shape[1:], dtype=x.dtype, device=x.device)
+    out[indices] = x
+    return out.view((batch, seqlen) + x.shape[1:])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("row_shape", [(), (3,), (5, 7), (4, 64)])
+def test_matches_index_select_and_index_put(device, dtype, row_shape):
+    torch.manual_seed(1)
+    hidden = random_data((3, 11) + row_shape, dtype, device)
+    indices = torch.randperm(33, device=device)[:19]
+    unpadded = packjit.unpad_input(hidden, indices)
+    assert torch.equal(unpadded, hidden.flatten(0, 1).index_select(0, indices))
+    padded = packjit.pad_input(unpadded, indices, 3, 11)
+    assert torch.equal(padded, reference_pad(unpadded, indices, 3, 11))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_strided_and_misaligned_views(device):
+    indices = torch.randperm(4 * 9, device=device)[:20]
+    qkv = random_data((4, 9, 3, 2, 6), torch.bfloat16, device)
+    q, k, v = qkv.unbind(2)
+    got = packjit.unpad_inputs([q, k, v], indices)
+    for t, g in zip((q, k, v), got):
+        assert torch.equal(g, t.flatten(0, 1)[indices])
+    shifted = random_data((4 * 9 * 8 + 1,), torch.float16, device)[1:].view(4, 9, 8)
+    assert torch.equal(packjit.unpad_input(shifted, indices), shifted.flatten(0, 1)[indices])
+
+
+def test_gradcheck_double_cpu():
+    indices = torch.randperm(15)[:9]
+    hidden = torch.randn(3, 5, 2, 3, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(9, 4, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda h: packjit.unpad_input(h, indices), (hidden,))
+    assert torch.autograd.gradcheck(lambda t: packjit.pad_input(t, indices, 3, 5), (x,))
+    assert torch.autograd.gradgradcheck(lambda h: packjit.unpad_input(h, indices), (hidden,))
+    k = torch.randn(3, 5, 4, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda a, b: tuple(packjit.unpad_inputs([a, b], indices)),
+                                    (hidden, k))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_backward_matches_cpu():
+    indices = torch.randperm(2 * 64)[:100]
+    hidden = torch.randn(2, 64, 4, 32, dtype=torch.bfloat16)
+    grads = []
+    for device in ("cpu", "cuda"):
+        h = hidden.to(device).requires_grad_()
+        out = packjit.unpad_input(h, indices.to(device))
+        padded = packjit.pad_input(out * 2, indices.to(device), 2, 64)
+        padded.float().sum().backward()
+        grads.append(h.grad.cpu())
+    assert torch.equal(grads[0], grads[1])
+
+
+def test_unpad_input_from_mask_is_flash_attentions_tuple():
+    mask = torch.tensor([[1, 1, 2, 2, 2, 0], [1, 2, 2, 3, 3, 3]])
+    hidden = torch.randn(2, 6, 8, requires_grad=True)
+    unpadded, indices, cu_seqlens, max_seqlen, used = packjit.unpad_input_from_mask(hidden, mask)
+    assert indices.tolist() == [0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11]
+    assert cu_seqlens.tolist() == [0, 2, 5, 6, 8, 11]
+    assert max_seqlen == 3
+    assert used.dtype == torch.int32 and used.tolist() == [5, 6]
+    assert torch.equal(unpadded, hidden.flatten(0, 1)[indices])
+    unpadded.sum().backward()
+    assert hidden.grad.flatten(0, 1)[:, 0].tolist() == [1.0] * 5 + [0.0] + [1.0] * 6
+
+
+def test_errors():
+    hidden = torch.randn(2, 3, 4)
+    with pytest.raises(RuntimeError, match=r"indices\[1\] = 6 is out of range \[0, 6\)"):
+        packjit.unpad_input(hidden, torch.tensor([0, 6]))
+    with pytest.raises(RuntimeError, match="indices should be an int64 tensor"):
+        packjit.pad_input(torch.randn(2, 4), torch.tensor([0, 1], dtype=torch.int32), 2, 3)
+    if torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="both should be on the same device"):
+            packjit.unpad_input(hidden.cuda(), torch.tensor([0, 1]))
