@@ -1,0 +1,148 @@
+// unpad_input / pad_input / unpad_inputs on CUDA against the CPU ops and
+// index_select / index_put: every dtype, odd row widths, strided and
+// misaligned views, both pad_input strategies, out-of-range indices (no
+// write out of bounds; compute-sanitizer runs this too), backward, errors.
+// Exits 77 (CTest: skipped) without a CUDA device.
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+
+#include "packjit/ops.h"
+
+#include <ATen/ATen.h>
+#include <torch/cuda.h>
+
+#include <iostream>
+
+using Catch::Contains;
+
+namespace {
+
+const at::ScalarType kDataDTypes[] = {at::kFloat, at::kHalf,  at::kBFloat16,
+                                      at::kDouble, at::kLong, at::kInt};
+
+at::Tensor randomData(at::IntArrayRef shape, at::ScalarType dtype) {
+  if (at::isFloatingType(dtype))
+    return at::randn(shape, at::kFloat).to(dtype);
+  return at::randint(-1000, 1000, shape, at::kLong).to(dtype);
+}
+
+at::Tensor cuda(const at::Tensor &t) { return t.to(at::kCUDA); }
+
+// Compares CUDA's unpad/pad of `hidden` with the CPU ops and torch's.
+void checkRoundTrip(const at::Tensor &hidden, const at::Tensor &indices) {
+  const int64_t batch = hidden.size(0), seqlen = hidden.size(1);
+  at::Tensor expected = hidden.flatten(0, 1).index_select(0, indices);
+  at::Tensor got = packjit::unpad_input(cuda(hidden), cuda(indices));
+  CHECK(got.is_cuda());
+  CHECK(at::equal(got.cpu(), expected));
+  CHECK(at::equal(got.cpu(), packjit::unpad_input(hidden, indices)));
+  at::Tensor padded = packjit::pad_input(got, cuda(indices), batch, seqlen);
+  CHECK(at::equal(padded.cpu(), packjit::pad_input(expected, indices, batch, seqlen)));
+}
+
+} // namespace
+
+TEST_CASE("CUDA matches the CPU for every dtype and row width", "[padding][gpu]") {
+  at::manual_seed(60);
+  const std::vector<std::vector<int64_t>> rowShapes = {
+      {}, {1}, {3}, {7, 5}, {2, 3, 4}, {8, 128}, {32, 128}, {1, 1025}};
+  for (at::ScalarType dtype : kDataDTypes) {
+    for (const auto &rowShape : rowShapes) {
+      CAPTURE(dtype, rowShape);
+      std::vector<int64_t> shape = {3, 37};
+      shape.insert(shape.end(), rowShape.begin(), rowShape.end());
+      checkRoundTrip(randomData(shape, dtype), at::randperm(3 * 37, at::kLong).slice(0, 0, 70));
+    }
+  }
+}
+
+TEST_CASE("CUDA: strided, transposed and misaligned views", "[padding][gpu]") {
+  at::manual_seed(61);
+  for (at::ScalarType dtype : kDataDTypes) {
+    CAPTURE(dtype);
+    at::Tensor indices = at::randperm(4 * 33, at::kLong).slice(0, 0, 90);
+    checkRoundTrip(randomData({4, 33, 3, 2, 8}, dtype).select(2, 1), indices);
+    checkRoundTrip(randomData({4, 33, 5, 3}, dtype).transpose(2, 3), indices);
+    checkRoundTrip(randomData({33, 4, 6}, dtype).transpose(0, 1), indices);
+    for (int64_t offset : {1, 2, 3}) {
+      CAPTURE(offset);
+      at::Tensor flat = randomData({4 * 33 * 8 + offset}, dtype);
+      checkRoundTrip(flat.slice(0, offset).view({4, 33, 8}), indices);
+    }
+  }
+}
+
+TEST_CASE("CUDA pad_input: small outputs (zero fill + scatter) and large ones "
+          "(inverse map + gather)",
+          "[padding][gpu]") {
+  at::manual_seed(62);
+  for (int64_t seqlen : {16, 2048}) { // 64 KiB and 16 MiB of bf16 output
+    CAPTURE(seqlen);
+    at::Tensor x = randomData({2 * seqlen / 3, 8, 128}, at::kBFloat16);
+    at::Tensor indices = at::randperm(4 * seqlen, at::kLong).slice(0, 0, x.size(0));
+    at::Tensor padded = packjit::pad_input(cuda(x), cuda(indices), 4, seqlen);
+    CHECK(at::equal(padded.cpu(), packjit::pad_input(x, indices, 4, seqlen)));
+  }
+}
+
+TEST_CASE("CUDA unpad_inputs gathers each tensor", "[padding][gpu]") {
+  at::Tensor qkv = randomData({2, 50, 3, 4, 16}, at::kBFloat16);
+  at::Tensor indices = at::randperm(100, at::kLong).slice(0, 0, 64);
+  std::vector<at::Tensor> parts = cuda(qkv).unbind(2);
+  std::vector<at::Tensor> got = packjit::unpad_inputs(parts, cuda(indices));
+  REQUIRE(got.size() == 3);
+  for (int64_t i = 0; i < 3; ++i)
+    CHECK(at::equal(got[i].cpu(), qkv.select(2, i).flatten(0, 1).index_select(0, indices)));
+}
+
+TEST_CASE("CUDA: out-of-range indices read zeros and write nothing out of bounds",
+          "[padding][gpu]") {
+  at::Tensor hidden = cuda(at::arange(1, 13, at::kFloat).view({2, 3, 2}));
+  at::Tensor indices = cuda(at::tensor(std::vector<int64_t>{1, 6, -1, 5, 1000000}));
+  at::Tensor got = packjit::unpad_input(hidden, indices).cpu();
+  CHECK(at::equal(got, at::tensor(std::vector<float>{3, 4, 0, 0, 0, 0, 11, 12, 0, 0})
+                           .view({5, 2})));
+  for (int64_t seqlen : {3, 40000}) { // both pad_input strategies
+    CAPTURE(seqlen);
+    at::Tensor x = cuda(at::ones({5, 64}, at::kFloat));
+    at::Tensor padded = packjit::pad_input(x, indices, 2, seqlen).cpu();
+    const int64_t inRange = seqlen == 3 ? 2 : 3; // 1 and 5; and 6 when 6 < 2*seqlen
+    CHECK(padded.sum().item<float>() == inRange * 64);
+  }
+}
+
+TEST_CASE("CUDA backward matches the CPU", "[padding][gpu][autograd]") {
+  at::manual_seed(63);
+  at::Tensor indices = at::randperm(2 * 64, at::kLong).slice(0, 0, 100);
+  at::Tensor hidden = randomData({2, 64, 4, 32}, at::kBFloat16);
+  at::Tensor weight = randomData({100, 4, 32}, at::kBFloat16);
+  std::vector<at::Tensor> grads;
+  for (at::Device device : {at::Device(at::kCPU), at::Device(at::kCUDA)}) {
+    at::Tensor h = hidden.to(device).requires_grad_();
+    at::Tensor out = packjit::unpad_input(h, indices.to(device)) * weight.to(device);
+    packjit::pad_input(out, indices.to(device), 2, 64).sum().backward();
+    grads.push_back(h.grad().cpu());
+  }
+  CHECK(at::equal(grads[0], grads[1]));
+}
+
+TEST_CASE("CUDA errors: devices and dtypes", "[padding][gpu][errors]") {
+  at::Tensor hidden = cuda(at::randn({2, 3, 4}));
+  CHECK_THROWS_WITH(packjit::unpad_input(hidden, at::tensor(std::vector<int64_t>{0})),
+                    Contains("packjit.unpad_input: hidden is on cuda:0 but indices is on "
+                             "cpu; both should be on the same device"));
+  CHECK_THROWS_WITH(packjit::pad_input(at::randn({1, 4}), cuda(at::zeros({1}, at::kLong)), 2, 3),
+                    Contains("both should be on the same device"));
+  CHECK_THROWS_WITH(packjit::unpad_input(hidden, cuda(at::zeros({1}, at::kInt))),
+                    Contains("indices should be an int64 tensor"));
+  CHECK_THROWS_WITH(packjit::unpad_input(hidden.to(at::kByte), cuda(at::zeros({1}, at::kLong))),
+                    Contains("hidden should be float32"));
+}
+
+int main(int argc, char **argv) {
+  if (!torch::cuda::is_available()) {
+    std::cerr << "packjit_gpu_padding_tests: no CUDA device; skipped\n";
+    return 77;
+  }
+  return Catch::Session().run(argc, argv);
+}
