@@ -77,6 +77,7 @@ if wants bench; then
   step "bench unpad anchors" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" \
     PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/unpad_anchors.py" \
     --json "$out/json/unpad.json"
+  step "bench padding" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/padding_bench.py" --markdown --json "$out/json/padding.json"
   if [ -x "$build/bin/packjit_launch_bench" ]; then
     step "bench launch" bench.log "$build/bin/packjit_launch_bench" --json "$out/json/launch.json"
   fi
