@@ -28,7 +28,8 @@ const char *packjit_compiler_version(void) {
   return packjit::compilerVersion().data(); // a NUL-terminated static string
 }
 
-int packjit_compiler_compile(const char *spec_canonical, const char *dump_dir,
+int packjit_compiler_compile(const char *spec_canonical,
+                             const char *template_text, const char *dump_dir,
                              PackjitCompileOutput *out) {
   if (!out)
     return 1;
@@ -40,8 +41,21 @@ int packjit_compiler_compile(const char *spec_canonical, const char *dump_dir,
     packjit::compiler::CompileOptions options;
     if (dump_dir)
       options.dumpDir = dump_dir;
-    packjit::compiler::CompileResult result =
-        packjit::compiler::Compiler::shared().compile(spec, options);
+    packjit::compiler::Compiler &compiler = packjit::compiler::Compiler::shared();
+    packjit::compiler::CompileResult result;
+    if (template_text) {
+      if (packjit::hash128(template_text).hex() != spec.templateHash)
+        throw packjit::Error("the template text given for '" + spec.kernel +
+                             "' does not hash to the spec's template " +
+                             spec.templateHash);
+      if (spec.compilerVersion != packjit::compilerVersion())
+        throw packjit::Error("kernel spec names compiler '" + spec.compilerVersion +
+                             "', this is '" +
+                             std::string(packjit::compilerVersion()) + "'");
+      result = compiler.compileText(template_text, spec, options);
+    } else {
+      result = compiler.compile(spec, options);
+    }
     out->ptx = copyString(result.ptx);
     out->ptx_size = result.ptx.size();
     out->entry_name = copyString(result.entryName);

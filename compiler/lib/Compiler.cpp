@@ -55,6 +55,7 @@ pipeline::PipelineRequest makeRequest(std::string_view text, const KernelSpec &s
                 std::to_string(spec.dtypes.size()));
   pipeline::PipelineRequest request;
   request.templateText = text;
+  request.sourceName = spec.kernel + ".mlir";
   for (size_t i = 0; i < spec.dtypes.size(); ++i) {
     const DTypeParameter &param = signature.dtypes[i];
     DType dtype = spec.dtypes[i];

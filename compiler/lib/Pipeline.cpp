@@ -18,7 +18,6 @@
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
-#include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/CompilationInterfaces.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -57,9 +56,6 @@ void registerEverythingNeeded(mlir::DialectRegistry &registry) {
                   mlir::index::IndexDialect, mlir::LLVM::LLVMDialect,
                   mlir::NVVM::NVVMDialect, mlir::memref::MemRefDialect,
                   mlir::scf::SCFDialect, mlir::ub::UBDialect>();
-  // Templates call small helper functions; inlining them lets the bound
-  // constexprs fold through.
-  mlir::func::registerInlinerExtension(registry);
   // Lowering of each dialect to LLVM inside convert-gpu-to-nvvm.
   mlir::arith::registerConvertArithToLLVMInterface(registry);
   mlir::cf::registerConvertControlFlowToLLVMInterface(registry);
@@ -99,6 +95,28 @@ void addLowering(mlir::PassManager &pm) {
   gpuPm.addPass(mlir::createCanonicalizerPass());
   gpuPm.addPass(mlir::createCSEPass());
   gpuPm.addPass(mlir::createReconcileUnrealizedCastsPass());
+}
+
+// Loads and stores without an alignment would get the default LLVM data
+// layout's, which aligns i64 to 4 bytes and makes NVPTX split every 64-bit
+// access in two. Tensors are naturally aligned for their dtype, so say so.
+void setNaturalAlignment(mlir::gpu::GPUModuleOp gpuModule) {
+  auto natural = [](mlir::Type type) -> uint64_t {
+    if (type.isIntOrFloat())
+      return std::max<uint64_t>(1, type.getIntOrFloatBitWidth() / 8);
+    return llvm::isa<mlir::LLVM::LLVMPointerType>(type) ? 8 : 0;
+  };
+  gpuModule.walk([&](mlir::Operation *op) {
+    if (auto load = llvm::dyn_cast<mlir::LLVM::LoadOp>(op)) {
+      if (!load.getAlignment() || *load.getAlignment() == 0)
+        if (uint64_t align = natural(load.getType()))
+          load.setAlignment(align);
+    } else if (auto store = llvm::dyn_cast<mlir::LLVM::StoreOp>(op)) {
+      if (!store.getAlignment() || *store.getAlignment() == 0)
+        if (uint64_t align = natural(store.getValue().getType()))
+          store.setAlignment(align);
+    }
+  });
 }
 
 } // namespace
@@ -144,7 +162,7 @@ compiler::CompileResult Pipeline::run(const PipelineRequest &request) {
   mlir::ParserConfig config(&context, /*verifyAfterParse=*/false);
   mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceString<mlir::ModuleOp>(
       llvm::StringRef(request.templateText.data(), request.templateText.size()),
-      config, "template");
+      config, request.sourceName);
   if (!module)
     fail("parsing the template", diags);
 
@@ -153,8 +171,6 @@ compiler::CompileResult Pipeline::run(const PipelineRequest &request) {
   bindings.constexprs.assign(request.constexprs.begin(), request.constexprs.end());
   bindings.dtypes.assign(request.dtypes.begin(), request.dtypes.end());
   specialize.addPass(createPackjitSpecialize(bindings));
-  specialize.addPass(mlir::createInlinerPass());
-  specialize.addPass(mlir::createSymbolDCEPass());
   specialize.addPass(mlir::createCanonicalizerPass());
   specialize.addPass(mlir::createCSEPass());
   if (mlir::failed(specialize.run(*module)))
@@ -181,6 +197,7 @@ compiler::CompileResult Pipeline::run(const PipelineRequest &request) {
   if (mlir::failed(lower.run(*module)))
     fail("lowering to NVVM", diags);
 
+  setNaturalAlignment(gpuModule);
   // chip and features come from packjit's arch table, so they are valid.
   auto target = mlir::NVVM::NVVMTargetAttr::get(&context, /*optLevel=*/3,
       "nvptx64-nvidia-cuda", llvm::StringRef(request.chip),

@@ -13,6 +13,7 @@ namespace packjit::pipeline {
 
 struct PipelineRequest {
   std::string_view templateText;
+  std::string sourceName; // locations in diagnostics, e.g. mask_scan.mlir
   std::vector<std::string> constexprs; // NAME=VALUE
   std::vector<std::string> dtypes;     // NAME=MLIR type, e.g. T=i32
   std::string chip;                    // sm_90a

@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define PACKJIT_COMPILER_ABI_VERSION 1
+#define PACKJIT_COMPILER_ABI_VERSION 2
 
 typedef struct PackjitCompileOutput {
   char *ptx;           /* NUL-terminated PTX text */
@@ -27,10 +27,15 @@ int packjit_compiler_abi_version(void);
 /* packjit::compilerVersion() of the library, e.g. "packjit-0.1.0+mlir-22". */
 const char *packjit_compiler_version(void);
 /* Compiles the KernelSpec given in its canonical text form. Thread-safe.
+ * template_text is the kernel template the caller keyed the spec with (its
+ * XXH3-128 must equal the spec's template hash): the runtime passes its own
+ * embedded copy, so a prebuilt compiler compiles templates newer than itself.
+ * NULL: the compiler's own embedded template of that name.
  * dump_dir may be NULL; otherwise every stage is written there (as
  * PACKJIT_DUMP does). Returns 0 on success; on failure returns non-zero and
  * sets out->error to a message with MLIR's diagnostics. */
-int packjit_compiler_compile(const char *spec_canonical, const char *dump_dir,
+int packjit_compiler_compile(const char *spec_canonical,
+                             const char *template_text, const char *dump_dir,
                              PackjitCompileOutput *out);
 /* Frees what packjit_compiler_compile put in *out. */
 void packjit_compiler_free_output(PackjitCompileOutput *out);

@@ -1,0 +1,16 @@
+# lit configuration of packjit's compiler tests: each test drives
+# `packjit compile --emit <stage>` and checks the text with FileCheck.
+import os
+
+import lit.formats
+
+config.name = "packjit-compiler"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt", "inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.packjit_binary_dir, "tests", "lit")
+config.environment["PATH"] = os.pathsep.join(
+    [config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
+config.substitutions.append(("%packjit", config.packjit_cli))
+config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "inputs")))
