@@ -1,5 +1,7 @@
 #include "packjit/runtime/compiler_library.h"
 
+#include "packjit/core/kernel_templates.h"
+
 #include "packjit/compiler/c_api.h"
 #include "packjit/core/error.h"
 
@@ -107,7 +109,17 @@ KernelImage compileWithCompilerLibrary(const KernelSpec &spec) {
                 spec.compilerVersion + "', but the loaded compiler is '" +
                 entry.version() + "'");
   PackjitCompileOutput output{};
-  int rc = entry.compile(spec.canonical().c_str(), nullptr, &output);
+  // Our own copy of the template, the one the spec's hash was taken of; a
+  // spec of a kernel we do not embed falls back to the compiler's copy.
+  const char *templateText = nullptr;
+  std::string ownTemplate;
+  for (const KernelTemplate &kernel : kernelTemplates()) {
+    if (kernel.name == spec.kernel) {
+      ownTemplate = std::string(kernel.text);
+      templateText = ownTemplate.c_str();
+    }
+  }
+  int rc = entry.compile(spec.canonical().c_str(), templateText, nullptr, &output);
   if (rc != 0 || !output.ptx) {
     std::string message = output.error ? output.error : "unknown error";
     entry.freeOutput(&output);
