@@ -3,6 +3,7 @@
 
 #include "packjit/compiler/compiler.h"
 #include "packjit/core/error.h"
+#include "packjit/core/kernel_spec.h"
 #include "packjit/core/version.h"
 
 #include <cstdlib>

@@ -1,0 +1,186 @@
+// The C++ API: real compiles, stages, dumps, and every kind of error.
+#include "packjit/compiler/compiler.h"
+#include "packjit/core/error.h"
+#include "packjit/core/kernel_signature.h"
+#include "packjit/core/kernel_templates.h"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+using packjit::DType;
+using packjit::Error;
+using packjit::KernelSpec;
+using packjit::makeKernelSpec;
+using packjit::compiler::Compiler;
+using packjit::compiler::CompileResult;
+using packjit::compiler::Stage;
+
+namespace {
+
+std::string errorOf(const std::function<void()> &fn) {
+  try {
+    fn();
+  } catch (const Error &e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+constexpr const char *kTinyTemplate = R"(// @dtype T: f32 i32
+// @constexpr N = 4
+module {
+  gpu.module @packjit {
+    gpu.func @tiny(%p: !llvm.ptr<1>, %n: i64 {packjit.constexpr = "N"}) kernel {
+      %v = llvm.load %p : !llvm.ptr<1> -> !packjit.T
+      %q = llvm.getelementptr %p[%n] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, !packjit.T
+      llvm.store %v, %q : !packjit.T, !llvm.ptr<1>
+      gpu.return
+    }
+  }
+}
+)";
+
+KernelSpec tinySpec(DType dtype, int64_t n) {
+  KernelSpec spec;
+  spec.kernel = "tiny";
+  spec.dtypes = {dtype};
+  spec.constexprs = {{"N", n}};
+  spec.arch = "sm_90";
+  spec.ptxVersion = 78;
+  return spec;
+}
+
+} // namespace
+
+TEST_CASE("every embedded kernel compiles to PTX for its first dtype", "[compiler]") {
+  for (const packjit::KernelTemplate &tmpl : packjit::kernelTemplates()) {
+    const packjit::KernelSignature &signature = packjit::kernelSignature(tmpl.name);
+    KernelSpec spec = makeKernelSpec(tmpl.name, {signature.dtypes[0].allowed[0]}, {}, "sm_90");
+    CompileResult result = Compiler::shared().compile(spec);
+    INFO(tmpl.name);
+    CHECK(result.entryName == tmpl.name);
+    CHECK(result.ptx.find(".target sm_90\n") != std::string::npos);
+    CHECK(result.ptx.find(".visible .entry " + std::string(tmpl.name) + "(") !=
+          std::string::npos);
+    CHECK(result.stage(Stage::Specialized).empty()); // not kept unless asked
+  }
+}
+
+TEST_CASE("compileText binds constexprs and dtypes of a template given as text",
+          "[compiler]") {
+  packjit::compiler::CompileOptions keep;
+  keep.keepStages = true;
+  CompileResult f32 = Compiler::shared().compileText(kTinyTemplate, tinySpec(DType::Float32, 12), keep);
+  CHECK(f32.stage(Stage::Template) == kTinyTemplate);
+  // N=12 became a constant and folded into the address computation.
+  CHECK(f32.stage(Stage::Specialized).find("llvm.getelementptr %arg0[12]") != std::string::npos);
+  CHECK(f32.stage(Stage::Specialized).find("-> f32") != std::string::npos);
+  CHECK(f32.stage(Stage::Specialized).find("!packjit.T") == std::string::npos);
+  CHECK(f32.stage(Stage::LLVM).find("load float") != std::string::npos);
+  // 12 floats past p: the store goes to byte offset 48.
+  CHECK(f32.ptx.find("st.global.b32 \t[%rd1+48]") != std::string::npos);
+
+  CompileResult i32 = Compiler::shared().compileText(kTinyTemplate, tinySpec(DType::Int32, 3), keep);
+  CHECK(i32.stage(Stage::LLVM).find("load i32") != std::string::npos);
+  CHECK(i32.ptx.find("[%rd1+12]") != std::string::npos);
+}
+
+TEST_CASE("errors name what is wrong", "[compiler][errors]") {
+  CHECK_THAT(errorOf([] { makeKernelSpec("no_such_kernel", {DType::Int64}, {}, "sm_90"); }),
+             Catch::Contains("unknown kernel 'no_such_kernel'"));
+  CHECK_THAT(errorOf([] { makeKernelSpec("mask_scan", {DType::Float32}, {}, "sm_90"); }),
+             Catch::Contains("does not support dtype 'f32'"));
+  CHECK_THAT(errorOf([] { makeKernelSpec("mask_scan", {DType::Int64}, {}, "sm_70"); }),
+             Catch::Contains("unsupported GPU architecture 'sm_70'"));
+  CHECK_THAT(errorOf([] { makeKernelSpec("mask_scan", {DType::Int64}, {{"NOPE", 1}}, "sm_90"); }),
+             Catch::Contains("has no constexpr 'NOPE'"));
+
+  SECTION("a spec that bypasses makeKernelSpec is checked again") {
+    KernelSpec spec = makeKernelSpec("gather_rows", {DType::Float32}, {}, "sm_90");
+    KernelSpec wrongDtype = spec;
+    wrongDtype.dtypes = {DType::Int8};
+    CHECK_THAT(errorOf([&] { Compiler::shared().compile(wrongDtype); }),
+               Catch::Contains("does not support dtype 'i8'"));
+    KernelSpec wrongArch = spec;
+    wrongArch.arch = "sm_75";
+    CHECK_THAT(errorOf([&] { Compiler::shared().compile(wrongArch); }),
+               Catch::Contains("unsupported GPU architecture 'sm_75'"));
+    KernelSpec staleTemplate = spec;
+    staleTemplate.templateHash = std::string(32, '0');
+    CHECK_THAT(errorOf([&] { Compiler::shared().compile(staleTemplate); }),
+               Catch::Contains("another version of its template"));
+    KernelSpec unknown = spec;
+    unknown.kernel = "nope";
+    CHECK_THAT(errorOf([&] { Compiler::shared().compile(unknown); }),
+               Catch::Contains("unknown kernel 'nope'"));
+  }
+
+  SECTION("bad template text carries MLIR's diagnostics") {
+    std::string syntax = errorOf([] {
+      Compiler::shared().compileText("// @dtype T: f32\n// @constexpr N = 4\nmodule { gpu.module @m { oops } }",
+                                     tinySpec(DType::Float32, 1));
+    });
+    CHECK_THAT(syntax, Catch::Contains("parsing the template failed"));
+    CHECK_THAT(syntax, Catch::Contains("tiny.mlir\":3:"));
+
+    std::string noValue = errorOf([] {
+      KernelSpec spec = tinySpec(DType::Float32, 1);
+      std::string text = kTinyTemplate;
+      text.replace(text.find("\"N\"}"), 4, "\"M\"}");
+      Compiler::shared().compileText(text, spec);
+    });
+    CHECK_THAT(noValue, Catch::Contains("constexpr 'M' (argument 1) has no value"));
+
+    std::string unbound = errorOf([] {
+      std::string text = kTinyTemplate;
+      for (size_t at; (at = text.find("!packjit.T")) != std::string::npos;)
+        text.replace(at, 10, "!packjit.U");
+      Compiler::shared().compileText(text, tinySpec(DType::Float32, 1));
+    });
+    CHECK_THAT(unbound, Catch::Contains("dtype placeholder !packjit.U has no binding"));
+  }
+  // The compiler still works after all those failures.
+  CHECK_NOTHROW(Compiler::shared().compileText(kTinyTemplate, tinySpec(DType::Int32, 2)));
+}
+
+TEST_CASE("PACKJIT_DUMP-style dumps write every stage", "[compiler][dump]") {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              ("packjit-dump-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  KernelSpec spec = makeKernelSpec("scatter_rows", {DType::Float16}, {{"ROW", 8}}, "sm_80");
+  packjit::compiler::CompileOptions options;
+  options.dumpDir = dir.string();
+  CompileResult result = Compiler::shared().compile(spec, options);
+  for (Stage stage : packjit::compiler::kAllStages) {
+    std::filesystem::path file =
+        dir / (spec.fileStem() + "." + std::string(packjit::compiler::stageName(stage)));
+    INFO(file.string());
+    REQUIRE(std::filesystem::exists(file));
+    CHECK(std::filesystem::file_size(file) > 100);
+  }
+  std::ifstream ptx(dir / (spec.fileStem() + ".ptx"));
+  std::stringstream text;
+  text << ptx.rdbuf();
+  CHECK(text.str() == result.ptx);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("parallel compiles from several threads agree", "[compiler][threads]") {
+  std::vector<std::string> ptx(4);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&ptx, i] {
+      KernelSpec spec = makeKernelSpec("gather_rows", {DType::Float32},
+                                       {{"ROW", 16 + i % 2}}, "sm_90");
+      ptx[i] = Compiler::shared().compile(spec).ptx;
+    });
+  for (std::thread &t : threads)
+    t.join();
+  CHECK(ptx[0] == ptx[2]);
+  CHECK(ptx[1] == ptx[3]);
+  CHECK(ptx[0] != ptx[1]);
+}
