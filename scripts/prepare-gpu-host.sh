@@ -12,7 +12,7 @@ build=${PACKJIT_BUILD_DIR:-$repo/build}
 dest=$repo/.device
 
 "$repo/scripts/install-deps.sh"
-cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPACKJIT_BUILD_COMPILER=ON >/dev/null
 cmake --build "$build" -j "$(nproc)" --target packjit_compiler
 
 rm -rf "$dest"

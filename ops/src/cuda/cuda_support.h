@@ -3,6 +3,7 @@
 // runtime turned into c10 errors with the op's name.
 #pragma once
 
+#include "packjit/core/error.h"
 #include "packjit/runtime/launch.h"
 
 #include <ATen/Tensor.h>
