@@ -11,6 +11,9 @@
 #include "packjit/core/version.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 namespace packjit::compiler {
 namespace {
@@ -103,6 +106,31 @@ std::string_view stageName(Stage stage) {
   return kNames[static_cast<int>(stage)];
 }
 
+// PACKJIT_LOG=debug (as the runtime reads it): one line per compile with the
+// time of each pipeline phase, on stderr.
+bool logPhases() {
+  static const bool enabled = [] {
+    const char *level = std::getenv("PACKJIT_LOG");
+    return level && std::strcmp(level, "debug") == 0;
+  }();
+  return enabled;
+}
+
+void printPhases(const KernelSpec &spec, const CompileResult &result) {
+  std::string line = "packjit compiler: " + spec.fileStem() + " phases (ms):";
+  double total = 0;
+  for (const PhaseTime &phase : result.phases) {
+    char cell[64];
+    std::snprintf(cell, sizeof cell, " %s %.2f", phase.name.c_str(), phase.millis);
+    line += cell;
+    total += phase.millis;
+  }
+  char cell[32];
+  std::snprintf(cell, sizeof cell, " total %.2f\n", total);
+  line += cell;
+  std::fputs(line.c_str(), stderr);
+}
+
 struct Compiler::Impl {
   pipeline::Pipeline pipeline;
 
@@ -112,6 +140,8 @@ struct Compiler::Impl {
         options.dumpDir.empty() ? pipeline::dumpDirFromEnvironment() : options.dumpDir;
     CompileResult result =
         pipeline.run(makeRequest(text, spec, options, !dumpDir.empty()));
+    if (logPhases())
+      printPhases(spec, result);
     if (!dumpDir.empty())
       pipeline::writeStageDumps(dumpDir, spec.fileStem(), result);
     return result;

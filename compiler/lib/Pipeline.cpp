@@ -18,12 +18,13 @@
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/GPU/IR/CompilationInterfaces.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Index/IR/IndexDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/LLVMIR/Transforms/InlinerInterfaceImpl.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
@@ -32,23 +33,35 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
 
+#include <chrono>
+#include <functional>
+#include <map>
 #include <mutex>
+#include <unordered_map>
 
 namespace packjit::pipeline {
 namespace {
 
 using compiler::Stage;
+
+constexpr const char *kTriple = "nvptx64-nvidia-cuda";
 
 void registerEverythingNeeded(mlir::DialectRegistry &registry) {
   registry.insert<mlir::arith::ArithDialect, mlir::cf::ControlFlowDialect,
@@ -65,12 +78,16 @@ void registerEverythingNeeded(mlir::DialectRegistry &registry) {
   mlir::registerConvertNVVMToLLVMInterface(registry);
   mlir::ub::registerConvertUBToLLVMInterface(registry);
   mlir::NVVM::registerConvertGpuToNVVMInterface(registry);
-  // LLVM IR translation and the #nvvm.target serializer.
+  // Inlining the templates' func.func helpers (arith, scf, gpu and memref
+  // carry their inliner interfaces; these three are registered separately).
+  mlir::func::registerInlinerExtension(registry);
+  mlir::LLVM::registerInlinerInterface(registry);
+  mlir::NVVM::registerInlinerInterface(registry);
+  // LLVM IR translation.
   mlir::registerBuiltinDialectTranslation(registry);
   mlir::registerGPUDialectTranslation(registry);
   mlir::registerLLVMDialectTranslation(registry);
   mlir::registerNVVMDialectTranslation(registry);
-  mlir::NVVM::registerNVVMTargetInterfaceExternalModels(registry);
 }
 
 std::string print(mlir::Operation *op) {
@@ -85,6 +102,11 @@ std::string print(mlir::Operation *op) {
               (diags.text().empty() ? std::string() : ":\n" + diags.text()));
 }
 
+void addSimplification(mlir::PassManager &pm) {
+  pm.addPass(mlir::createCanonicalizerPass());
+  pm.addPass(mlir::createCSEPass());
+}
+
 void addLowering(mlir::PassManager &pm) {
   mlir::OpPassManager &gpuPm = pm.nest<mlir::gpu::GPUModuleOp>();
   gpuPm.addPass(mlir::createSCFToControlFlowPass());
@@ -92,6 +114,15 @@ void addLowering(mlir::PassManager &pm) {
   options.indexBitwidth = 64;
   options.useBarePtrCallConv = true;
   gpuPm.addPass(mlir::createConvertGpuOpsToNVVMOps(options));
+  // Inline the helpers here rather than leaving it to LLVM, so no dead helper
+  // bodies reach LLVM's optimizer, codegen and the PTX. After the conversion,
+  // because MLIR does not inline into a gpu.func (the GPU dialect's inliner
+  // interface refuses it) but does into an llvm.func. No simplification
+  // inside the inliner: the canonicalizer below does it once.
+  gpuPm.addPass(mlir::createInlinerPass(
+      /*opPipelines=*/{}, /*defaultPipelineBuilder=*/[](mlir::OpPassManager &) {}));
+  // The inliner leaves some fully inlined helpers behind.
+  gpuPm.addPass(mlir::createSymbolDCEPass());
   gpuPm.addPass(mlir::createCanonicalizerPass());
   gpuPm.addPass(mlir::createCSEPass());
   gpuPm.addPass(mlir::createReconcileUnrealizedCastsPass());
@@ -119,11 +150,207 @@ void setNaturalAlignment(mlir::gpu::GPUModuleOp gpuModule) {
   });
 }
 
+// Appends the time since the previous mark to the result's phases.
+class PhaseClock {
+public:
+  explicit PhaseClock(std::vector<compiler::PhaseTime> &phases) : phases_(phases) {}
+  void mark(const char *name) {
+    auto now = std::chrono::steady_clock::now();
+    phases_.push_back({name, std::chrono::duration<double, std::milli>(now - last_).count()});
+    last_ = now;
+  }
+
+private:
+  std::vector<compiler::PhaseTime> &phases_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+// Reusable objects that are not safe to share between concurrent compiles
+// (pass managers, TargetMachines): each compile takes one, or makes one when
+// all are in use, and gives it back when it is done.
+template <typename T>
+class Pool {
+public:
+  class Lease {
+  public:
+    Lease(Pool &pool, std::unique_ptr<T> item) : pool_(pool), item_(std::move(item)) {}
+    Lease(const Lease &) = delete;
+    Lease &operator=(const Lease &) = delete;
+    ~Lease() {
+      if (item_)
+        pool_.giveBack(std::move(item_));
+    }
+    T &operator*() const { return *item_; }
+    T *operator->() const { return item_.get(); }
+    // After a failure the object's state is unknown: do not reuse it.
+    void discard() { item_.reset(); }
+
+  private:
+    Pool &pool_;
+    std::unique_ptr<T> item_;
+  };
+
+  explicit Pool(std::function<std::unique_ptr<T>()> make) : make_(std::move(make)) {}
+
+  Lease take() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!idle_.empty()) {
+        std::unique_ptr<T> item = std::move(idle_.back());
+        idle_.pop_back();
+        return Lease(*this, std::move(item));
+      }
+    }
+    return Lease(*this, make_());
+  }
+
+private:
+  void giveBack(std::unique_ptr<T> item) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    idle_.push_back(std::move(item));
+  }
+
+  std::function<std::unique_ptr<T>()> make_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<T>> idle_;
+};
+
+// Parsed templates, so a new specialization of a known template clones a
+// module instead of parsing text. Clones read the cached module and never
+// change it, so they run concurrently.
+class TemplateCache {
+public:
+  // Bounded for compileText's arbitrary texts; modules in use stay alive.
+  static constexpr size_t kMaxTemplates = 64;
+
+  std::shared_ptr<mlir::OwningOpRef<mlir::ModuleOp>> find(const std::string &key) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = modules_.find(key);
+    return it == modules_.end() ? nullptr : it->second;
+  }
+
+  void insert(const std::string &key,
+              std::shared_ptr<mlir::OwningOpRef<mlir::ModuleOp>> module) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (modules_.size() >= kMaxTemplates)
+      modules_.clear();
+    modules_.emplace(key, std::move(module));
+  }
+
+private:
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::shared_ptr<mlir::OwningOpRef<mlir::ModuleOp>>>
+      modules_;
+};
+
+// Created once per (chip, features), as MLIR's serializer would on every
+// compile, and configured the same way: default TargetOptions, codegen at -O3.
+std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const std::string &chip,
+                                                       const std::string &features) {
+  llvm::Triple triple(kTriple);
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    throw Error("packjit compiler: no NVPTX target in this LLVM: " + error);
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, chip, features, llvm::TargetOptions(), std::nullopt));
+  if (!machine)
+    throw Error("packjit compiler: cannot create an NVPTX TargetMachine for " + chip +
+                " " + features);
+  machine->setOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  return machine;
+}
+
+// LLVM's default -O3 module pipeline with the tuning MLIR's serializer uses.
+void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
+  llvm::LoopAnalysisManager loopAnalyses;
+  llvm::FunctionAnalysisManager functionAnalyses;
+  llvm::CGSCCAnalysisManager cgsccAnalyses;
+  llvm::ModuleAnalysisManager moduleAnalyses;
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopUnrolling = true;
+  tuning.LoopInterleaving = true;
+  tuning.LoopVectorization = true;
+  tuning.SLPVectorization = true;
+  llvm::PassBuilder builder(&machine, tuning);
+  builder.registerModuleAnalyses(moduleAnalyses);
+  builder.registerCGSCCAnalyses(cgsccAnalyses);
+  builder.registerFunctionAnalyses(functionAnalyses);
+  builder.registerLoopAnalyses(loopAnalyses);
+  builder.crossRegisterProxies(loopAnalyses, functionAnalyses, cgsccAnalyses,
+                               moduleAnalyses);
+  llvm::ModulePassManager passes =
+      builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  passes.run(module, moduleAnalyses);
+}
+
+std::string emitPTX(llvm::Module &module, llvm::TargetMachine &machine) {
+  std::string ptx;
+  llvm::raw_string_ostream stream(ptx);
+  {
+    llvm::buffer_ostream buffered(stream);
+    llvm::legacy::PassManager codegen;
+    if (machine.addPassesToEmitFile(codegen, buffered, nullptr,
+                                    llvm::CodeGenFileType::AssemblyFile))
+      throw Error("packjit compiler: the NVPTX target cannot emit assembly");
+    codegen.run(module);
+  }
+  return ptx;
+}
+
 } // namespace
 
 struct Pipeline::State {
   // Threading stays enabled: it also makes the context's uniquers thread-safe.
   mlir::MLIRContext context;
+  TemplateCache templates;
+  // Pass managers keep their passes' one-time setup (the canonicalizer's
+  // pattern sets) between compiles.
+  Pool<mlir::PassManager> simplifiers{[this] {
+    auto pm = std::make_unique<mlir::PassManager>(&context);
+    addSimplification(*pm);
+    return pm;
+  }};
+  Pool<mlir::PassManager> lowerings{[this] {
+    auto pm = std::make_unique<mlir::PassManager>(&context);
+    addLowering(*pm);
+    return pm;
+  }};
+  std::mutex machinesMutex;
+  std::map<std::string, Pool<llvm::TargetMachine>> machines; // by chip + features
+
+  Pool<llvm::TargetMachine> &machinePool(const std::string &chip,
+                                         const std::string &features) {
+    std::lock_guard<std::mutex> lock(machinesMutex);
+    auto it = machines.find(chip + " " + features);
+    if (it == machines.end())
+      it = machines
+               .emplace(std::piecewise_construct, std::forward_as_tuple(chip + " " + features),
+                        std::forward_as_tuple([chip, features] {
+                          return makeTargetMachine(chip, features);
+                        }))
+               .first;
+    return it->second;
+  }
+
+  // A fresh copy of the template's module, parsed once per text.
+  mlir::OwningOpRef<mlir::ModuleOp> instantiate(const PipelineRequest &request) {
+    std::string key = request.sourceName + '\0' + std::string(request.templateText);
+    std::shared_ptr<mlir::OwningOpRef<mlir::ModuleOp>> parsed = templates.find(key);
+    if (!parsed) {
+      // Verification waits until placeholders are bound (after specialize).
+      mlir::ParserConfig config(&context, /*verifyAfterParse=*/false);
+      mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceString<mlir::ModuleOp>(
+          llvm::StringRef(request.templateText.data(), request.templateText.size()),
+          config, request.sourceName);
+      if (!module)
+        return nullptr;
+      parsed = std::make_shared<mlir::OwningOpRef<mlir::ModuleOp>>(std::move(module));
+      templates.insert(key, parsed);
+    }
+    return mlir::OwningOpRef<mlir::ModuleOp>(
+        mlir::cast<mlir::ModuleOp>((**parsed)->clone()));
+  }
 };
 
 Pipeline::Pipeline() : state_(std::make_unique<State>()) {
@@ -155,26 +382,31 @@ compiler::CompileResult Pipeline::run(const PipelineRequest &request) {
     result.stages[static_cast<int>(stage)] = std::move(text);
   };
   DiagnosticCollector diags;
+  PhaseClock clock(result.phases);
   if (request.keepStages)
     keep(Stage::Template, std::string(request.templateText));
 
-  // Verification waits until placeholders are bound (after specialize).
-  mlir::ParserConfig config(&context, /*verifyAfterParse=*/false);
-  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceString<mlir::ModuleOp>(
-      llvm::StringRef(request.templateText.data(), request.templateText.size()),
-      config, request.sourceName);
+  mlir::OwningOpRef<mlir::ModuleOp> module = state_->instantiate(request);
   if (!module)
     fail("parsing the template", diags);
+  clock.mark("parse");
 
   mlir::PassManager specialize(&context);
   PackjitSpecializeOptions bindings;
   bindings.constexprs.assign(request.constexprs.begin(), request.constexprs.end());
   bindings.dtypes.assign(request.dtypes.begin(), request.dtypes.end());
   specialize.addPass(createPackjitSpecialize(bindings));
-  specialize.addPass(mlir::createCanonicalizerPass());
-  specialize.addPass(mlir::createCSEPass());
   if (mlir::failed(specialize.run(*module)))
     fail("specialization", diags);
+  clock.mark("specialize");
+  {
+    auto simplify = state_->simplifiers.take();
+    if (mlir::failed(simplify->run(*module))) {
+      simplify.discard();
+      fail("specialization", diags);
+    }
+  }
+  clock.mark("simplify");
   if (request.keepStages)
     keep(Stage::Specialized, print(*module));
 
@@ -192,45 +424,49 @@ compiler::CompileResult Pipeline::run(const PipelineRequest &request) {
   if (result.entryName.empty())
     throw Error("packjit compiler: the template's gpu.module holds no kernel");
 
-  mlir::PassManager lower(&context);
-  addLowering(lower);
-  if (mlir::failed(lower.run(*module)))
-    fail("lowering to NVVM", diags);
+  {
+    auto lower = state_->lowerings.take();
+    if (mlir::failed(lower->run(*module))) {
+      lower.discard();
+      fail("lowering to NVVM", diags);
+    }
+  }
+  clock.mark("lower");
 
   setNaturalAlignment(gpuModule);
-  // chip and features come from packjit's arch table, so they are valid.
-  auto target = mlir::NVVM::NVVMTargetAttr::get(&context, /*optLevel=*/3,
-      "nvptx64-nvidia-cuda", llvm::StringRef(request.chip),
-      llvm::StringRef(request.features));
+  // The target attribute documents the stage; the code below is what
+  // MLIR's serializer for it would do (chip and features come from packjit's
+  // arch table, so they are valid).
+  auto target = mlir::NVVM::NVVMTargetAttr::get(&context, /*optLevel=*/3, kTriple,
+      llvm::StringRef(request.chip), llvm::StringRef(request.features));
   gpuModule.setTargetsAttr(mlir::ArrayAttr::get(&context, {target}));
   if (request.keepStages)
     keep(Stage::NVVM, print(*module));
 
-  std::string llvmText;
-  auto captureLLVM = [&](llvm::Module &llvmModule) {
-    llvm::raw_string_ostream os(llvmText);
-    llvmModule.print(os, nullptr);
-  };
-  llvm::function_ref<void(llvm::Module &)> llvmCallback;
-  if (request.keepStages)
-    llvmCallback = captureLLVM;
-  mlir::gpu::TargetOptions options(
-      /*toolkitPath=*/{}, /*librariesToLink=*/{}, /*cmdOptions=*/{},
-      /*elfSection=*/{}, mlir::gpu::CompilationTarget::Assembly,
-      /*getSymbolTableCallback=*/{}, /*initialLlvmIRCallback=*/{},
-      /*linkedLlvmIRCallback=*/{}, /*optimizedLlvmIRCallback=*/llvmCallback);
-  auto targetInterface = llvm::cast<mlir::gpu::TargetAttrInterface>(target);
-  std::optional<llvm::SmallVector<char, 0>> ptx =
-      targetInterface.serializeToObject(gpuModule, options);
-  if (!ptx)
-    fail("generating PTX", diags);
-  result.ptx.assign(ptx->begin(), ptx->end());
-  while (!result.ptx.empty() && result.ptx.back() == '\0')
-    result.ptx.pop_back();
+  // LLVM IR -> O3 -> PTX, driven here rather than by #nvvm.target's
+  // serializer, which creates a TargetMachine per compile and links libdevice
+  // on every compile when CUDA_HOME/CUDA_PATH is set.
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      mlir::translateModuleToLLVMIR(gpuModule, llvmContext);
+  if (!llvmModule)
+    fail("translating to LLVM IR", diags);
+  auto machine = state_->machinePool(request.chip, request.features).take();
+  llvmModule->setDataLayout(machine->createDataLayout());
+  llvmModule->setTargetTriple(machine->getTargetTriple());
+  clock.mark("translate");
+  optimize(*llvmModule, *machine);
+  clock.mark("optimize");
   if (request.keepStages) {
+    std::string llvmText;
+    llvm::raw_string_ostream os(llvmText);
+    llvmModule->print(os, nullptr);
     keep(Stage::LLVM, std::move(llvmText));
-    keep(Stage::PTX, result.ptx);
   }
+  result.ptx = emitPTX(*llvmModule, *machine);
+  clock.mark("codegen");
+  if (request.keepStages)
+    keep(Stage::PTX, result.ptx);
   return result;
 }
 

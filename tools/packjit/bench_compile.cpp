@@ -1,7 +1,8 @@
 // `packjit bench --compile`: per kernel, the first compile in a fresh process
 // (a child `packjit compile`, timed from spawn to exit: exec, loading the
 // library, initialization, compile) and the median time to compile one new
-// specialization in a warm process (a constexpr varied so each is new).
+// specialization in a warm process (a constexpr varied so each is new), and
+// that warm compile's median time per pipeline phase.
 #include "commands.h"
 
 #include "packjit/compiler/compiler.h"
@@ -16,6 +17,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -56,12 +58,24 @@ double freshProcessMillis(const std::string &kernel, const std::string &dtype) {
   return ms;
 }
 
-// The constexpr to vary: ROW where there is one (any value is valid), else BLOCK.
-std::string variedConstexpr(const KernelSignature &signature) {
+// The constexpr to vary: ROW where there is one (any value is valid), else
+// BLOCK, in warp multiples inside its declared range.
+const ConstexprParameter &variedConstexpr(const KernelSignature &signature) {
   for (const ConstexprParameter &param : signature.constexprs)
     if (param.name == "ROW")
-      return "ROW";
-  return "BLOCK";
+      return param;
+  for (const ConstexprParameter &param : signature.constexprs)
+    if (param.name == "BLOCK")
+      return param;
+  throw Error("bench: no ROW or BLOCK constexpr to vary");
+}
+
+int64_t variedValue(const ConstexprParameter &param, int i) {
+  if (param.name == "ROW")
+    return 33 + i;
+  int64_t low = std::max<int64_t>(param.min, 32);
+  int64_t steps = std::max<int64_t>(1, (param.max - low) / 32 + 1);
+  return low + 32 * (i % steps);
 }
 
 } // namespace
@@ -77,25 +91,44 @@ int runCompileBench(const BenchOptions &options) {
     DType dtype = signature.dtypes[0].allowed[0];
     std::string dtypeText(dtypeName(dtype));
     double fresh = freshProcessMillis(std::string(tmpl.name), dtypeText);
-    std::string varied = variedConstexpr(signature);
+    const ConstexprParameter &variedParam = variedConstexpr(signature);
+    std::string varied = variedParam.name;
     // Warm the process once, then time new specializations only.
     compiler.compile(makeKernelSpec(tmpl.name, {dtype}, {}, "sm_90"));
     std::vector<double> samples;
+    std::vector<std::string> phaseOrder;
+    std::map<std::string, std::vector<double>> phaseSamples;
     for (int i = 0; i < repeats; ++i) {
-      KernelSpec spec = makeKernelSpec(tmpl.name, {dtype}, {{varied, 33 + i}}, "sm_90");
+      KernelSpec spec = makeKernelSpec(tmpl.name, {dtype}, {{varied, variedValue(variedParam, i)}}, "sm_90");
       Clock::time_point start = Clock::now();
-      compiler.compile(spec);
+      compiler::CompileResult result = compiler.compile(spec);
       samples.push_back(millisSince(start));
+      for (const compiler::PhaseTime &phase : result.phases) {
+        if (!phaseSamples.count(phase.name))
+          phaseOrder.push_back(phase.name);
+        phaseSamples[phase.name].push_back(phase.millis);
+      }
     }
     double warm = median(samples);
     std::printf("%-18s %-6s %14.2f %14.2f %8d\n", std::string(tmpl.name).c_str(),
                 dtypeText.c_str(), fresh, warm, repeats);
+    std::string phaseLine = "    phases (median ms):";
+    nlohmann::json phases = nlohmann::json::object();
+    for (const std::string &name : phaseOrder) {
+      double ms = median(phaseSamples[name]);
+      char cell[64];
+      std::snprintf(cell, sizeof cell, " %s %.2f", name.c_str(), ms);
+      phaseLine += cell;
+      phases[name] = ms;
+    }
+    std::printf("%s\n", phaseLine.c_str());
     results.push_back({{"kernel", tmpl.name},
                        {"dtype", dtypeText},
                        {"arch", "sm_90"},
                        {"fresh_process_ms", fresh},
                        {"warm_median_ms", warm},
                        {"warm_samples", repeats},
+                       {"warm_phase_median_ms", phases},
                        {"varied_constexpr", varied}});
   }
   if (!options.jsonPath.empty()) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace packjit::compiler {
 
@@ -26,12 +27,20 @@ struct CompileOptions {
   bool keepStages = false;
 };
 
+// Wall time of one phase of a compile (parse, specialize, ..., codegen); every
+// compile records them (a clock read per phase). PACKJIT_LOG=debug prints them.
+struct PhaseTime {
+  std::string name;
+  double millis = 0;
+};
+
 struct CompileResult {
   std::string ptx;
   std::string entryName; // the kernel's function name in the PTX
   // Indexed by Stage; filled when CompileOptions::keepStages is set.
   std::array<std::string, kAllStages.size()> stages;
   const std::string &stage(Stage s) const { return stages[static_cast<int>(s)]; }
+  std::vector<PhaseTime> phases; // in pipeline order
 };
 
 // One per process is enough: it registers its dialects once and is
