@@ -1,276 +1,850 @@
 // mask_scan: everything get_unpad_data returns, from an indexed attention
-// mask [B, S], in one launch.
+// mask [B, S], in one launch and one pass over the mask.
 // @dtype T: i64 i32 i16 i8 u8 bool
-// @constexpr BLOCK = 256 in 32..1024
+// @constexpr BLOCK = 256 in 64..1024
 // @constexpr STRICT = 1 in 0..1
+// @constexpr PADDED = 0 in 0..1
+// @constexpr SEQ = 0 in 0..2147483647
 //
 // Kernel ABI, the PTX parameters in order (pointers are .u64 global addresses):
-//   mask       T*    [B, S] at any strides (bool and u8 read as unsigned bytes)
-//   B, S       i64   the mask's shape
-//   stride_b   i64   row stride, in elements
-//   stride_s   i64   column stride, in elements
-//   indices    i64*  out, room for B*S: flat positions b*S+s of the non-zero
-//                    tokens, ascending (the first nnz are written)
-//   cu_seqlens i32*  out, room for B*S+1: 0, then the running sums of the
-//                    document lengths (the first D+1 are written)
-//   summary    i64*  out, 7 entries: nnz, D (documents), max document length,
-//                    first violation's flat position (-1: none), its value,
-//                    the previous non-zero value in its row (0: none), and
-//                    the violation kind (0 none, 1 negative value, 2 a value
-//                    below the previous non-zero one of its row with STRICT)
-// Launch: gridDim = (1, 1, 1), blockDim = (BLOCK, 1, 1) (the PTX says .reqntid).
+//   mask       T*    [B, S], contiguous, 16-byte aligned (bool and u8 read
+//                    as unsigned bytes)
+//   N          i64   B*S (< 2^31)
+//   S          i64   the row length (ignored when SEQ != 0: then SEQ is S)
+//   indices    i64*  out, room for N: the flat positions of the non-zero
+//                    tokens, ascending, in [0, nnz); with PADDED, [nnz, N)
+//                    is filled with -1
+//   cu_seqlens i32*  out, room for max_docs+1: cu_seqlens[d] for d <= min(D,
+//                    max_docs); with PADDED, (D, max_docs] is filled with nnz
+//   max_docs   i64   see cu_seqlens (N without PADDED)
+//   summary    i64*  out, 4 entries: nnz, D (documents), the longest
+//                    document, the flat position of the first token that is
+//                    negative or (STRICT) below the previous non-zero value of
+//                    its row (-1: none)
+//   workspace  i64*  in/out, 8 + 16 * gridDim.x words, zero before the
+//                    first launch; every launch leaves it ready for the next
+//                    one (no memset). One launch at a time per workspace.
+// Launch: gridDim.x = ceil(N / TILE) with TILE = BLOCK * 32 / sizeof(T)
+// tokens, blockDim = (BLOCK, 1, 1) (.reqntid), BLOCK a multiple of 32.
 //
-// Design (correct and simple; a decoupled look-back comes later): one block
-// walks the B*S tokens in row-major chunks of BLOCK, one token per thread.
-// Per chunk, two Hillis-Steele scans in shared memory: first the count of
-// non-zero tokens (sum; its exclusive value is the token's slot in
-// `indices`) with the position of the last non-zero token (max; gives each
-// token the previous non-zero token of its row), then the count of document
-// starts (sum; a start is a non-zero token whose row has no earlier non-zero
-// token or whose previous non-zero value differs) with the first violation
-// (a max of negated positions, i.e. a min). cu_seqlens[d] is the slot of
-// document d's first token. Totals carry from chunk to chunk in loop
-// arguments, identical in every thread. Documents never cross rows because
-// the previous non-zero token must lie in the same row. The shared arrays
-// hold 1024 entries, the most threads a block can have.
+// Design. Tile `blockIdx.x` holds TILE consecutive tokens (row-major flat
+// order); each thread holds 32 bytes of it, read with two 16-byte loads and
+// unpacked in registers. Everything the op returns follows from one scan
+// over the tokens with this associative operator on records
+//   (nnz, starts, first non-zero (pos, value), last non-zero (pos, value),
+//    last start's offset in the record's tokens)
+// where `starts` counts document starts as if the record's first non-zero
+// token began one; combine(L, R) takes one start back when L's last and R's
+// first non-zero tokens lie in the same row with equal values (@combine).
+// Per tile: each thread reduces its tokens (phase 1), the block scans the
+// thread records (warp shuffles, then the warp totals), and warp 0 finds the
+// tile's exclusive prefix with a decoupled look-back (Merrill & Garland
+// 2016): it publishes the tile aggregate, then reads the status of 32
+// preceding tiles at once, combines them down to the nearest tile that has
+// published its inclusive prefix, and publishes its own. Phase 2 walks the
+// thread's tokens again from its exact prefix: token slot = nnz before it
+// (indices), a document start writes cu_seqlens[starts before it] and the
+// length of the document before it (slot - previous start's slot) into a
+// running max; violations go into a running min of positions.
+// Tile status words are tagged with the launch's epoch (workspace[0] + 1),
+// so stale ones never match. The block that finishes last (a counter)
+// publishes the max and the first violation, resets the counters and bumps
+// the epoch: no memset, and CUDA graph replays work. The last tile writes
+// nnz, D and cu_seqlens[D]; only the tail fill of PADDED's cu_seqlens is
+// serial (the last block, max_docs - D entries).
+// SEQ != 0 specializes the row length (division by a constant).
 module {
   gpu.module @packjit {
-    gpu.func @mask_scan(%mask: !llvm.ptr<1>, %B: i64, %S: i64,
-                        %stride_b: i64, %stride_s: i64,
+    gpu.func @mask_scan(%mask: !llvm.ptr<1>, %N: i64, %S: i64,
                         %indices: !llvm.ptr<1>, %cu_seqlens: !llvm.ptr<1>,
-                        %summary: !llvm.ptr<1>,
+                        %max_docs: i64, %summary: !llvm.ptr<1>,
+                        %workspace: !llvm.ptr<1>,
                         %block: i64 {packjit.constexpr = "BLOCK"},
                         %strict: i1 {packjit.constexpr = "STRICT"},
+                        %padded: i1 {packjit.constexpr = "PADDED"},
+                        %seq_const: i64 {packjit.constexpr = "SEQ"},
                         %unsigned: i1 {packjit.constexpr = "T_UNSIGNED"})
-        workgroup(%sum_buf: memref<1024xi64, #gpu.address_space<workgroup>>,
-                  %max_buf: memref<1024xi64, #gpu.address_space<workgroup>>)
+        workgroup(%shared: memref<1024xi64, #gpu.address_space<workgroup>>)
         kernel attributes {packjit.block = "BLOCK"} {
       %c0 = arith.constant 0 : i64
       %c1 = arith.constant 1 : i64
       %c2 = arith.constant 2 : i64
       %c3 = arith.constant 3 : i64
-      %c4 = arith.constant 4 : i64
       %c5 = arith.constant 5 : i64
-      %c6 = arith.constant 6 : i64
+      %c8 = arith.constant 8 : i64
+      %c16 = arith.constant 16 : i64
+      %c31 = arith.constant 31 : i64
+      %c32 = arith.constant 32 : i64
       %cm1 = arith.constant -1 : i64
-      %true_c = arith.constant true
-      %lowest = arith.constant -9223372036854775807 : i64
+      %c0_32 = arith.constant 0 : i32
+      %true = arith.constant true
+      %highest = arith.constant 9223372036854775807 : i64
+      // Violation keys are kKey - position, so that 0 (a reset word) is "none".
+      %key_base = arith.constant 4611686018427387904 : i64
+      // Shared memory, in i64 words.
+      %sh_warp_total = arith.constant 0 : i64
+      %sh_warp_prefix = arith.constant 256 : i64
+      %sh_tile_prefix = arith.constant 512 : i64
+      %sh_tile_total = arith.constant 520 : i64
+      %sh_warp_max = arith.constant 528 : i64
+      %sh_warp_viol = arith.constant 560 : i64
+      %sh_last = arith.constant 592 : i64
+      %sh_tile_inclusive = arith.constant 600 : i64
+
       %tid = gpu.thread_id x
       %t = arith.index_cast %tid : index to i64
-      %last_slot = arith.subi %block, %c1 : i64
-      %last = arith.index_cast %last_slot : i64 to index
-      %n = arith.muli %B, %S : i64
+      %bid = gpu.block_id x
+      %tile = arith.index_cast %bid : index to i64
+      %gdim = gpu.grid_dim x
+      %tiles = arith.index_cast %gdim : index to i64
+      %lane = arith.andi %t, %c31 : i64
+      %warp = arith.shrui %t, %c5 : i64
+      %warps = arith.shrui %block, %c5 : i64
+      %is_thread0 = arith.cmpi eq, %t, %c0 : i64
+      %is_lane0 = arith.cmpi eq, %lane, %c0 : i64
+      %is_warp0 = arith.cmpi eq, %warp, %c0 : i64
+      %has_seq = arith.cmpi ne, %seq_const, %c0 : i64
+      %seq = arith.select %has_seq, %seq_const, %S : i64
 
-      %nnz, %docs, %prev_last, %violation = scf.for %chunk = %c0 to %n step %block
-          iter_args(%nz_before = %c0, %docs_before = %c0, %last_before = %cm1,
-                    %first_violation = %cm1) -> (i64, i64, i64, i64) : i64 {
-        %p = arith.addi %chunk, %t : i64
-        %valid = arith.cmpi slt, %p, %n : i64
-        %b = arith.divsi %p, %S : i64
-        %row_start = arith.muli %b, %S : i64
-        %s = arith.subi %p, %row_start : i64
-        %v = scf.if %valid -> (i64) {
-          %x = func.call @load_token(%mask, %b, %s, %stride_b, %stride_s, %unsigned)
-              : (!llvm.ptr<1>, i64, i64, i64, i64, i1) -> i64
-          scf.yield %x : i64
-        } else {
-          scf.yield %c0 : i64
-        }
-        %nonzero = arith.cmpi ne, %v, %c0 : i64
+      // sizeof(T), folded by LLVM.
+      %null = llvm.mlir.zero : !llvm.ptr<1>
+      %one_past = llvm.getelementptr %null[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, !packjit.T
+      %tbytes = llvm.ptrtoint %one_past : !llvm.ptr<1> to i64
+      %per_thread = arith.divui %c32, %tbytes : i64
+      %tile_tokens = arith.muli %block, %per_thread : i64
+      %tile_base = arith.muli %tile, %tile_tokens : i64
+      %my_base = arith.muli %t, %per_thread : i64
+      %p0 = arith.addi %tile_base, %my_base : i64
 
-        // Scan 1: non-zero count (sum), last non-zero position (max).
-        %nz_one = arith.extui %nonzero : i1 to i64
-        %nz_pos = arith.select %nonzero, %p, %cm1 : i64
-        memref.store %nz_one, %sum_buf[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-        memref.store %nz_pos, %max_buf[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-        func.call @block_scan(%sum_buf, %max_buf, %t, %block)
-            : (memref<1024xi64, #gpu.address_space<workgroup>>,
-               memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
-        %nz_inclusive = memref.load %sum_buf[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-        %nz_slot = arith.subi %nz_inclusive, %nz_one : i64
-        %chunk_nz = memref.load %sum_buf[%last] : memref<1024xi64, #gpu.address_space<workgroup>>
-        %chunk_last = memref.load %max_buf[%last] : memref<1024xi64, #gpu.address_space<workgroup>>
-        %is_first = arith.cmpi eq, %t, %c0 : i64
-        %prev_in_chunk = scf.if %is_first -> (i64) {
-          scf.yield %cm1 : i64
-        } else {
-          %left = arith.subi %t, %c1 : i64
-          %left_index = arith.index_cast %left : i64 to index
-          %x = memref.load %max_buf[%left_index] : memref<1024xi64, #gpu.address_space<workgroup>>
-          scf.yield %x : i64
-        }
-        gpu.barrier
-        %prev_pos = arith.maxsi %prev_in_chunk, %last_before : i64
-        %has_prev_raw = arith.cmpi sge, %prev_pos, %row_start : i64
-        %has_prev = arith.andi %has_prev_raw, %valid : i1
-        %prev_v = scf.if %has_prev -> (i64) {
-          %prev_s = arith.subi %prev_pos, %row_start : i64
-          %x = func.call @load_token(%mask, %b, %prev_s, %stride_b, %stride_s, %unsigned)
-              : (!llvm.ptr<1>, i64, i64, i64, i64, i1) -> i64
-          scf.yield %x : i64
-        } else {
-          scf.yield %c0 : i64
-        }
-        %same_doc_raw = arith.cmpi eq, %prev_v, %v : i64
-        %same_doc = arith.andi %has_prev, %same_doc_raw : i1
-        %not_same_doc = arith.xori %same_doc, %true_c : i1
-        %starts = arith.andi %nonzero, %not_same_doc : i1
-        %negative_raw = arith.cmpi slt, %v, %c0 : i64
-        %negative = arith.andi %negative_raw, %valid : i1
-        %decreasing_raw = arith.cmpi slt, %v, %prev_v : i64
-        %decreasing_prev = arith.andi %decreasing_raw, %has_prev : i1
-        %decreasing_nz = arith.andi %decreasing_prev, %nonzero : i1
-        %decreasing = arith.andi %decreasing_nz, %strict : i1
-        %violates = arith.ori %negative, %decreasing : i1
-        %kind_dec = arith.select %decreasing, %c2, %c0 : i64
-        %kind = arith.select %negative, %c1, %kind_dec : i64
+      %epoch = llvm.load volatile %workspace : !llvm.ptr<1> -> i64
+      %epoch1 = arith.addi %epoch, %c1 : i64
+      %tag = arith.shli %epoch1, %c2 : i64
+      %status = func.call @tile_status(%workspace, %tile)
+          : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>
 
-        // Scan 2: document starts (sum), first violation (max of -p).
-        %start_one = arith.extui %starts : i1 to i64
-        %neg_p = arith.subi %c0, %p : i64
-        %viol_key = arith.select %violates, %neg_p, %lowest : i64
-        memref.store %start_one, %sum_buf[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-        memref.store %viol_key, %max_buf[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-        func.call @block_scan(%sum_buf, %max_buf, %t, %block)
-            : (memref<1024xi64, #gpu.address_space<workgroup>>,
-               memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
-        %docs_inclusive = memref.load %sum_buf[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-        %doc_slot = arith.subi %docs_inclusive, %start_one : i64
-        %chunk_docs = memref.load %sum_buf[%last] : memref<1024xi64, #gpu.address_space<workgroup>>
-        %chunk_key = memref.load %max_buf[%last] : memref<1024xi64, #gpu.address_space<workgroup>>
-        gpu.barrier
-
-        %token_slot = arith.addi %nz_before, %nz_slot : i64
-        scf.if %nonzero {
-          %ptr = llvm.getelementptr %indices[%token_slot] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
-          llvm.store %p, %ptr : i64, !llvm.ptr<1>
-        }
-        scf.if %starts {
-          %d = arith.addi %docs_before, %doc_slot : i64
-          %ptr = llvm.getelementptr %cu_seqlens[%d] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
-          %slot32 = arith.trunci %token_slot : i64 to i32
-          llvm.store %slot32, %ptr : i32, !llvm.ptr<1>
-        }
-        %chunk_violation_found = arith.cmpi ne, %chunk_key, %lowest : i64
-        %chunk_violation = arith.subi %c0, %chunk_key : i64
-        %none_yet = arith.cmpi eq, %first_violation, %cm1 : i64
-        %take = arith.andi %none_yet, %chunk_violation_found : i1
-        %is_it = arith.cmpi eq, %chunk_violation, %p : i64
-        %mine_raw = arith.andi %take, %is_it : i1
-        %mine = arith.andi %mine_raw, %violates : i1
-        scf.if %mine {
-          func.call @store_summary(%summary, %c3, %p) : (!llvm.ptr<1>, i64, i64) -> ()
-          func.call @store_summary(%summary, %c4, %v) : (!llvm.ptr<1>, i64, i64) -> ()
-          func.call @store_summary(%summary, %c5, %prev_v) : (!llvm.ptr<1>, i64, i64) -> ()
-          func.call @store_summary(%summary, %c6, %kind) : (!llvm.ptr<1>, i64, i64) -> ()
-        }
-        %next_violation = arith.select %take, %chunk_violation, %first_violation : i64
-        %next_nz = arith.addi %nz_before, %chunk_nz : i64
-        %next_docs = arith.addi %docs_before, %chunk_docs : i64
-        %next_last = arith.maxsi %last_before, %chunk_last : i64
-        scf.yield %next_nz, %next_docs, %next_last, %next_violation : i64, i64, i64, i64
+      // The thread's 32 bytes; a chunk that crosses N is read token by token.
+      %chunk_end = arith.addi %p0, %per_thread : i64
+      %full = arith.cmpi sle, %chunk_end, %N : i64
+      %w0, %w1, %w2, %w3 = scf.if %full -> (i64, i64, i64, i64) {
+        %byte_offset = arith.muli %p0, %tbytes : i64
+        %lo_ptr = llvm.getelementptr %mask[%byte_offset] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i8
+        %hi_ptr = llvm.getelementptr %lo_ptr[16] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i8
+        %lo = llvm.load %lo_ptr {alignment = 16 : i64} : !llvm.ptr<1> -> vector<2xi64>
+        %hi = llvm.load %hi_ptr {alignment = 16 : i64} : !llvm.ptr<1> -> vector<2xi64>
+        %i0 = arith.constant 0 : i32
+        %i1 = arith.constant 1 : i32
+        %x0 = llvm.extractelement %lo[%i0 : i32] : vector<2xi64>
+        %x1 = llvm.extractelement %lo[%i1 : i32] : vector<2xi64>
+        %x2 = llvm.extractelement %hi[%i0 : i32] : vector<2xi64>
+        %x3 = llvm.extractelement %hi[%i1 : i32] : vector<2xi64>
+        scf.yield %x0, %x1, %x2, %x3 : i64, i64, i64, i64
+      } else {
+        scf.yield %c0, %c0, %c0, %c0 : i64, i64, i64, i64
       }
 
-      %is_leader = arith.cmpi eq, %t, %c0 : i64
-      scf.if %is_leader {
-        %ptr = llvm.getelementptr %cu_seqlens[%docs] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
-        %nnz32 = arith.trunci %nnz : i64 to i32
-        llvm.store %nnz32, %ptr : i32, !llvm.ptr<1>
-        func.call @store_summary(%summary, %c0, %nnz) : (!llvm.ptr<1>, i64, i64) -> ()
-        func.call @store_summary(%summary, %c1, %docs) : (!llvm.ptr<1>, i64, i64) -> ()
-        %clean = arith.cmpi eq, %violation, %cm1 : i64
-        scf.if %clean {
-          func.call @store_summary(%summary, %c3, %cm1) : (!llvm.ptr<1>, i64, i64) -> ()
-          func.call @store_summary(%summary, %c4, %c0) : (!llvm.ptr<1>, i64, i64) -> ()
-          func.call @store_summary(%summary, %c5, %c0) : (!llvm.ptr<1>, i64, i64) -> ()
-          func.call @store_summary(%summary, %c6, %c0) : (!llvm.ptr<1>, i64, i64) -> ()
+      // Phase 1: the thread's record.
+      %i_nnz, %i_starts, %i_fpos, %i_fval, %i_lpos, %i_lval, %i_lstart =
+          func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
+      %a:7 = scf.for %j = %c0 to %per_thread step %c1
+          iter_args(%r0 = %i_nnz, %r1 = %i_starts, %r2 = %i_fpos, %r3 = %i_fval,
+                    %r4 = %i_lpos, %r5 = %i_lval, %r6 = %i_lstart)
+          -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
+        %p = arith.addi %p0, %j : i64
+        %v = func.call @token(%mask, %full, %w0, %w1, %w2, %w3, %j, %p, %N, %tbytes, %unsigned)
+            : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
+        %nz = arith.cmpi ne, %v, %c0 : i64
+        %n:7 = scf.if %nz -> (i64, i64, i64, i64, i64, i64, i64) {
+          %u:7 = func.call @combine(%r0, %r1, %r2, %r3, %r4, %r5, %r6,
+                                    %c1, %c1, %p, %v, %p, %v, %c0, %seq)
+              : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+              -> (i64, i64, i64, i64, i64, i64, i64)
+          scf.yield %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6 : i64, i64, i64, i64, i64, i64, i64
+        } else {
+          scf.yield %r0, %r1, %r2, %r3, %r4, %r5, %r6 : i64, i64, i64, i64, i64, i64, i64
         }
+        scf.yield %n#0, %n#1, %n#2, %n#3, %n#4, %n#5, %n#6 : i64, i64, i64, i64, i64, i64, i64
       }
-      // cu_seqlens is complete and visible to the block after this barrier.
+
+      // Inclusive scan of the records within each warp (shuffles up).
+      %inc:7 = scf.for %step = %c0 to %c5 step %c1
+          iter_args(%r0 = %a#0, %r1 = %a#1, %r2 = %a#2, %r3 = %a#3,
+                    %r4 = %a#4, %r5 = %a#5, %r6 = %a#6)
+          -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
+        %offset = arith.shli %c1, %step : i64
+        %o:7 = func.call @shfl_record(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %offset, %c0)
+            : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+        %u:7 = func.call @combine(%o#0, %o#1, %o#2, %o#3, %o#4, %o#5, %o#6,
+                                  %r0, %r1, %r2, %r3, %r4, %r5, %r6, %seq)
+            : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+            -> (i64, i64, i64, i64, i64, i64, i64)
+        %has_left = arith.cmpi sge, %lane, %offset : i64
+        %s0 = arith.select %has_left, %u#0, %r0 : i64
+        %s1 = arith.select %has_left, %u#1, %r1 : i64
+        %s2 = arith.select %has_left, %u#2, %r2 : i64
+        %s3 = arith.select %has_left, %u#3, %r3 : i64
+        %s4 = arith.select %has_left, %u#4, %r4 : i64
+        %s5 = arith.select %has_left, %u#5, %r5 : i64
+        %s6 = arith.select %has_left, %u#6, %r6 : i64
+        scf.yield %s0, %s1, %s2, %s3, %s4, %s5, %s6 : i64, i64, i64, i64, i64, i64, i64
+      }
+      %is_lane31 = arith.cmpi eq, %lane, %c31 : i64
+      scf.if %is_lane31 {
+        %at = arith.muli %warp, %c8 : i64
+        func.call @store_record(%shared, %at, %inc#0, %inc#1, %inc#2, %inc#3, %inc#4, %inc#5, %inc#6)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+      }
       gpu.barrier
-      %longest_mine = scf.for %d = %t to %docs step %block iter_args(%m = %c0) -> (i64) : i64 {
-        %lo_ptr = llvm.getelementptr %cu_seqlens[%d] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
-        %d1 = arith.addi %d, %c1 : i64
-        %hi_ptr = llvm.getelementptr %cu_seqlens[%d1] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
-        %lo = llvm.load %lo_ptr : !llvm.ptr<1> -> i32
-        %hi = llvm.load %hi_ptr : !llvm.ptr<1> -> i32
-        %len32 = arith.subi %hi, %lo : i32
-        %len = arith.extsi %len32 : i32 to i64
-        %m2 = arith.maxsi %m, %len : i64
-        scf.yield %m2 : i64
+
+      // Thread 0: each warp's prefix within the tile, the tile aggregate.
+      scf.if %is_thread0 {
+        %z:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
+        %agg:7 = scf.for %w = %c0 to %warps step %c1
+            iter_args(%r0 = %z#0, %r1 = %z#1, %r2 = %z#2, %r3 = %z#3,
+                      %r4 = %z#4, %r5 = %z#5, %r6 = %z#6)
+            -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
+          %at = arith.muli %w, %c8 : i64
+          %prefix_at = arith.addi %at, %sh_warp_prefix : i64
+          func.call @store_record(%shared, %prefix_at, %r0, %r1, %r2, %r3, %r4, %r5, %r6)
+              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+          %x:7 = func.call @load_record(%shared, %at)
+              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+          %u:7 = func.call @combine(%r0, %r1, %r2, %r3, %r4, %r5, %r6,
+                                    %x#0, %x#1, %x#2, %x#3, %x#4, %x#5, %x#6, %seq)
+              : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+              -> (i64, i64, i64, i64, i64, i64, i64)
+          scf.yield %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6 : i64, i64, i64, i64, i64, i64, i64
+        }
+        func.call @store_record(%shared, %sh_tile_total, %agg#0, %agg#1, %agg#2, %agg#3, %agg#4, %agg#5, %agg#6)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
       }
-      memref.store %c0, %sum_buf[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-      memref.store %longest_mine, %max_buf[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-      func.call @block_scan(%sum_buf, %max_buf, %t, %block)
-          : (memref<1024xi64, #gpu.address_space<workgroup>>,
-             memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
-      scf.if %is_leader {
-        %longest = memref.load %max_buf[%last] : memref<1024xi64, #gpu.address_space<workgroup>>
-        func.call @store_summary(%summary, %c2, %longest) : (!llvm.ptr<1>, i64, i64) -> ()
+      gpu.barrier
+
+      // Warp 0: the decoupled look-back for the tile's exclusive prefix.
+      scf.if %is_warp0 {
+        %g:7 = func.call @load_record(%shared, %sh_tile_total)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+        %z:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
+        %is_first_tile = arith.cmpi eq, %tile, %c0 : i64
+        %pre:7 = scf.if %is_first_tile -> (i64, i64, i64, i64, i64, i64, i64) {
+          scf.yield %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6 : i64, i64, i64, i64, i64, i64, i64
+        } else {
+          scf.if %is_lane0 {
+            func.call @publish(%status, %c1, %tag, %g#0, %g#1, %g#2, %g#3, %g#4, %g#5, %g#6)
+                : (!llvm.ptr<1>, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+          }
+          %top0 = arith.subi %tile, %c1 : i64
+          %found:8 = scf.while (%top = %top0, %q0 = %z#0, %q1 = %z#1, %q2 = %z#2,
+                                %q3 = %z#3, %q4 = %z#4, %q5 = %z#5, %q6 = %z#6)
+              : (i64, i64, i64, i64, i64, i64, i64, i64)
+              -> (i64, i64, i64, i64, i64, i64, i64, i64) {
+            %idx = arith.subi %top, %lane : i64
+            %flag = func.call @wait_status(%workspace, %idx, %tag)
+                : (!llvm.ptr<1>, i64, i64) -> i64
+            %kind = arith.andi %flag, %c3 : i64
+            %inclusive = arith.cmpi eq, %kind, %c2 : i64
+            %before_first = arith.cmpi slt, %idx, %c0 : i64
+            %x:7 = scf.if %before_first -> (i64, i64, i64, i64, i64, i64, i64) {
+              scf.yield %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6 : i64, i64, i64, i64, i64, i64, i64
+            } else {
+              %rec = func.call @tile_status(%workspace, %idx) : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>
+              %field = arith.select %inclusive, %c8, %c1 : i64
+              %y:7 = func.call @read_status(%rec, %field)
+                  : (!llvm.ptr<1>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+              scf.yield %y#0, %y#1, %y#2, %y#3, %y#4, %y#5, %y#6 : i64, i64, i64, i64, i64, i64, i64
+            }
+            %all = arith.constant -1 : i32
+            %ballot = nvvm.vote.sync ballot %all, %inclusive -> i32
+            %stop32 = "llvm.intr.cttz"(%ballot) <{is_zero_poison = false}> : (i32) -> i32
+            %stop = arith.extui %stop32 : i32 to i64
+            // Lanes past the nearest inclusive prefix contribute nothing.
+            %beyond = arith.cmpi sgt, %lane, %stop : i64
+            %m0 = arith.select %beyond, %z#0, %x#0 : i64
+            %m1 = arith.select %beyond, %z#1, %x#1 : i64
+            %m2 = arith.select %beyond, %z#2, %x#2 : i64
+            %m3 = arith.select %beyond, %z#3, %x#3 : i64
+            %m4 = arith.select %beyond, %z#4, %x#4 : i64
+            %m5 = arith.select %beyond, %z#5, %x#5 : i64
+            %m6 = arith.select %beyond, %z#6, %x#6 : i64
+            // Reduce the window; higher lanes hold earlier tiles (the left).
+            %win:7 = scf.for %step = %c0 to %c5 step %c1
+                iter_args(%r0 = %m0, %r1 = %m1, %r2 = %m2, %r3 = %m3,
+                          %r4 = %m4, %r5 = %m5, %r6 = %m6)
+                -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
+              %offset = arith.shli %c1, %step : i64
+              %o:7 = func.call @shfl_record(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %offset, %c1)
+                  : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+              %u:7 = func.call @combine(%o#0, %o#1, %o#2, %o#3, %o#4, %o#5, %o#6,
+                                        %r0, %r1, %r2, %r3, %r4, %r5, %r6, %seq)
+                  : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+                  -> (i64, i64, i64, i64, i64, i64, i64)
+              %source = arith.addi %lane, %offset : i64
+              %in_warp = arith.cmpi slt, %source, %c32 : i64
+              %s0 = arith.select %in_warp, %u#0, %r0 : i64
+              %s1 = arith.select %in_warp, %u#1, %r1 : i64
+              %s2 = arith.select %in_warp, %u#2, %r2 : i64
+              %s3 = arith.select %in_warp, %u#3, %r3 : i64
+              %s4 = arith.select %in_warp, %u#4, %r4 : i64
+              %s5 = arith.select %in_warp, %u#5, %r5 : i64
+              %s6 = arith.select %in_warp, %u#6, %r6 : i64
+              scf.yield %s0, %s1, %s2, %s3, %s4, %s5, %s6 : i64, i64, i64, i64, i64, i64, i64
+            }
+            %b:7 = func.call @shfl_record(%win#0, %win#1, %win#2, %win#3, %win#4, %win#5, %win#6, %c0, %c2)
+                : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+            %acc:7 = func.call @combine(%b#0, %b#1, %b#2, %b#3, %b#4, %b#5, %b#6,
+                                        %q0, %q1, %q2, %q3, %q4, %q5, %q6, %seq)
+                : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+                -> (i64, i64, i64, i64, i64, i64, i64)
+            %no_inclusive = arith.cmpi eq, %ballot, %c0_32 : i32
+            %next_top = arith.subi %top, %c32 : i64
+            scf.condition(%no_inclusive) %next_top, %acc#0, %acc#1, %acc#2, %acc#3, %acc#4, %acc#5, %acc#6
+                : i64, i64, i64, i64, i64, i64, i64, i64
+          } do {
+          ^bb0(%top: i64, %q0: i64, %q1: i64, %q2: i64, %q3: i64, %q4: i64, %q5: i64, %q6: i64):
+            scf.yield %top, %q0, %q1, %q2, %q3, %q4, %q5, %q6 : i64, i64, i64, i64, i64, i64, i64, i64
+          }
+          scf.yield %found#1, %found#2, %found#3, %found#4, %found#5, %found#6, %found#7
+              : i64, i64, i64, i64, i64, i64, i64
+        }
+        %total:7 = func.call @combine(%pre#0, %pre#1, %pre#2, %pre#3, %pre#4, %pre#5, %pre#6,
+                                      %g#0, %g#1, %g#2, %g#3, %g#4, %g#5, %g#6, %seq)
+            : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+            -> (i64, i64, i64, i64, i64, i64, i64)
+        scf.if %is_lane0 {
+          func.call @publish(%status, %c2, %tag, %total#0, %total#1, %total#2, %total#3,
+                             %total#4, %total#5, %total#6)
+              : (!llvm.ptr<1>, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+          func.call @store_record(%shared, %sh_tile_prefix, %pre#0, %pre#1, %pre#2, %pre#3, %pre#4, %pre#5, %pre#6)
+              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+          func.call @store_record(%shared, %sh_tile_inclusive, %total#0, %total#1, %total#2, %total#3,
+                                  %total#4, %total#5, %total#6)
+              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+        }
+      }
+      gpu.barrier
+
+      // The thread's exact prefix: tile prefix, warp prefix, lanes before it.
+      %tp:7 = func.call @load_record(%shared, %sh_tile_prefix)
+          : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+      %warp_at = arith.muli %warp, %c8 : i64
+      %wp_at = arith.addi %warp_at, %sh_warp_prefix : i64
+      %wp:7 = func.call @load_record(%shared, %wp_at)
+          : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+      %lp:7 = func.call @shfl_record(%inc#0, %inc#1, %inc#2, %inc#3, %inc#4, %inc#5, %inc#6, %c1, %c0)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+      %z2:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
+      %e0 = arith.select %is_lane0, %z2#0, %lp#0 : i64
+      %e1 = arith.select %is_lane0, %z2#1, %lp#1 : i64
+      %e2 = arith.select %is_lane0, %z2#2, %lp#2 : i64
+      %e3 = arith.select %is_lane0, %z2#3, %lp#3 : i64
+      %e4 = arith.select %is_lane0, %z2#4, %lp#4 : i64
+      %e5 = arith.select %is_lane0, %z2#5, %lp#5 : i64
+      %e6 = arith.select %is_lane0, %z2#6, %lp#6 : i64
+      %tw:7 = func.call @combine(%tp#0, %tp#1, %tp#2, %tp#3, %tp#4, %tp#5, %tp#6,
+                                 %wp#0, %wp#1, %wp#2, %wp#3, %wp#4, %wp#5, %wp#6, %seq)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+          -> (i64, i64, i64, i64, i64, i64, i64)
+      %cr:7 = func.call @combine(%tw#0, %tw#1, %tw#2, %tw#3, %tw#4, %tw#5, %tw#6,
+                                 %e0, %e1, %e2, %e3, %e4, %e5, %e6, %seq)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+          -> (i64, i64, i64, i64, i64, i64, i64)
+
+      // Phase 2: outputs, from the exact prefix of each token.
+      %nm1 = arith.subi %N, %c1 : i64
+      %fin:9 = scf.for %j = %c0 to %per_thread step %c1
+          iter_args(%r0 = %cr#0, %r1 = %cr#1, %r2 = %cr#2, %r3 = %cr#3,
+                    %r4 = %cr#4, %r5 = %cr#5, %r6 = %cr#6,
+                    %longest = %c0, %violation = %highest)
+          -> (i64, i64, i64, i64, i64, i64, i64, i64, i64) : i64 {
+        %p = arith.addi %p0, %j : i64
+        %v = func.call @token(%mask, %full, %w0, %w1, %w2, %w3, %j, %p, %N, %tbytes, %unsigned)
+            : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
+        %nz = arith.cmpi ne, %v, %c0 : i64
+        %n:9 = scf.if %nz -> (i64, i64, i64, i64, i64, i64, i64, i64, i64) {
+          %any_before = arith.cmpi sgt, %r0, %c0 : i64
+          %prev_row = func.call @row_of(%r4, %seq) : (i64, i64) -> i64
+          %row = func.call @row_of(%p, %seq) : (i64, i64) -> i64
+          %same_row = arith.cmpi eq, %prev_row, %row : i64
+          %has_prev = arith.andi %any_before, %same_row : i1
+          %same_value = arith.cmpi eq, %r5, %v : i64
+          %joins = arith.andi %has_prev, %same_value : i1
+          %slot_ptr = llvm.getelementptr %indices[%r0] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
+          llvm.store %p, %slot_ptr : i64, !llvm.ptr<1>
+          %starts = arith.xori %joins, %true : i1
+          %fits = arith.cmpi sle, %r1, %max_docs : i64
+          %write_cu = arith.andi %starts, %fits : i1
+          scf.if %write_cu {
+            %cu_ptr = llvm.getelementptr %cu_seqlens[%r1] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
+            %slot32 = arith.trunci %r0 : i64 to i32
+            llvm.store %slot32, %cu_ptr : i32, !llvm.ptr<1>
+          }
+          %had_start = arith.cmpi sge, %r6, %c0 : i64
+          %ends_one = arith.andi %starts, %had_start : i1
+          %length = arith.subi %r0, %r6 : i64
+          %ended = arith.select %ends_one, %length, %c0 : i64
+          %longest2 = arith.maxsi %longest, %ended : i64
+          %negative = arith.cmpi slt, %v, %c0 : i64
+          %below = arith.cmpi slt, %v, %r5 : i64
+          %below_prev = arith.andi %below, %has_prev : i1
+          %decreasing = arith.andi %below_prev, %strict : i1
+          %violates = arith.ori %negative, %decreasing : i1
+          %mine = arith.select %violates, %p, %highest : i64
+          %violation2 = arith.minsi %violation, %mine : i64
+          %u:7 = func.call @combine(%r0, %r1, %r2, %r3, %r4, %r5, %r6,
+                                    %c1, %c1, %p, %v, %p, %v, %c0, %seq)
+              : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+              -> (i64, i64, i64, i64, i64, i64, i64)
+          scf.yield %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6, %longest2, %violation2
+              : i64, i64, i64, i64, i64, i64, i64, i64, i64
+        } else {
+          // PADDED: the z-th padding token fills indices[N - 1 - z].
+          %in_range = arith.cmpi slt, %p, %N : i64
+          %fill = arith.andi %padded, %in_range : i1
+          scf.if %fill {
+            %z = arith.subi %p, %r0 : i64
+            %back = arith.subi %nm1, %z : i64
+            %tail_ptr = llvm.getelementptr %indices[%back] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
+            llvm.store %cm1, %tail_ptr : i64, !llvm.ptr<1>
+          }
+          scf.yield %r0, %r1, %r2, %r3, %r4, %r5, %r6, %longest, %violation
+              : i64, i64, i64, i64, i64, i64, i64, i64, i64
+        }
+        scf.yield %n#0, %n#1, %n#2, %n#3, %n#4, %n#5, %n#6, %n#7, %n#8
+            : i64, i64, i64, i64, i64, i64, i64, i64, i64
+      }
+
+      // Block max of the lengths and min of the violations.
+      %warp_longest, %warp_violation = func.call @warp_max_min(%fin#7, %fin#8)
+          : (i64, i64) -> (i64, i64)
+      scf.if %is_lane0 {
+        %at_max = arith.addi %sh_warp_max, %warp : i64
+        %at_viol = arith.addi %sh_warp_viol, %warp : i64
+        func.call @store_shared(%shared, %at_max, %warp_longest)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
+        func.call @store_shared(%shared, %at_viol, %warp_violation)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
+      }
+      gpu.barrier
+      scf.if %is_thread0 {
+        %bl:2 = scf.for %w = %c0 to %warps step %c1 iter_args(%mx = %c0, %mn = %highest)
+            -> (i64, i64) : i64 {
+          %at_max = arith.addi %sh_warp_max, %w : i64
+          %at_viol = arith.addi %sh_warp_viol, %w : i64
+          %x = func.call @load_shared(%shared, %at_max)
+              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
+          %y = func.call @load_shared(%shared, %at_viol)
+              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
+          %mx2 = arith.maxsi %mx, %x : i64
+          %mn2 = arith.minsi %mn, %y : i64
+          scf.yield %mx2, %mn2 : i64, i64
+        }
+        // The last tile holds the totals and ends the last document.
+        %last_tile = arith.subi %tiles, %c1 : i64
+        %is_last_tile = arith.cmpi eq, %tile, %last_tile : i64
+        %block_longest = scf.if %is_last_tile -> (i64) {
+          %tt:7 = func.call @load_record(%shared, %sh_tile_inclusive)
+              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+          func.call @store_global(%summary, %c0, %tt#0) : (!llvm.ptr<1>, i64, i64) -> ()
+          func.call @store_global(%summary, %c1, %tt#1) : (!llvm.ptr<1>, i64, i64) -> ()
+          %fits = arith.cmpi sle, %tt#1, %max_docs : i64
+          scf.if %fits {
+            %cu_ptr = llvm.getelementptr %cu_seqlens[%tt#1] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
+            %nnz32 = arith.trunci %tt#0 : i64 to i32
+            llvm.store %nnz32, %cu_ptr : i32, !llvm.ptr<1>
+          }
+          %had_start = arith.cmpi sge, %tt#6, %c0 : i64
+          %length = arith.subi %tt#0, %tt#6 : i64
+          %ended = arith.select %had_start, %length, %c0 : i64
+          %m = arith.maxsi %bl#0, %ended : i64
+          scf.yield %m : i64
+        } else {
+          scf.yield %bl#0 : i64
+        }
+        %max_ptr = llvm.getelementptr %workspace[2] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+        %old_max = llvm.atomicrmw max %max_ptr, %block_longest monotonic : !llvm.ptr<1>, i64
+        %found_violation = arith.cmpi ne, %bl#1, %highest : i64
+        scf.if %found_violation {
+          %key = arith.subi %key_base, %bl#1 : i64
+          %viol_ptr = llvm.getelementptr %workspace[3] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+          %old_key = llvm.atomicrmw max %viol_ptr, %key monotonic : !llvm.ptr<1>, i64
+        }
+        func.call @fence() : () -> ()
+        %done_ptr = llvm.getelementptr %workspace[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+        %done_before = llvm.atomicrmw add %done_ptr, %c1 monotonic : !llvm.ptr<1>, i64
+        %last_done = arith.cmpi eq, %done_before, %last_tile : i64
+        %last_flag = arith.extui %last_done : i1 to i64
+        func.call @store_shared(%shared, %sh_last, %last_flag)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
+      }
+      gpu.barrier
+
+      // The block that finishes last: every other block is done.
+      %last_word = func.call @load_shared(%shared, %sh_last)
+          : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
+      %is_last = arith.cmpi ne, %last_word, %c0 : i64
+      scf.if %is_last {
+        func.call @fence() : () -> ()
+        scf.if %is_thread0 {
+          %max_ptr = llvm.getelementptr %workspace[2] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+          %viol_ptr = llvm.getelementptr %workspace[3] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+          %done_ptr = llvm.getelementptr %workspace[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+          %longest = llvm.atomicrmw xchg %max_ptr, %c0 monotonic : !llvm.ptr<1>, i64
+          %key = llvm.atomicrmw xchg %viol_ptr, %c0 monotonic : !llvm.ptr<1>, i64
+          %none = arith.cmpi eq, %key, %c0 : i64
+          %position = arith.subi %key_base, %key : i64
+          %first_violation = arith.select %none, %cm1, %position : i64
+          func.call @store_global(%summary, %c2, %longest) : (!llvm.ptr<1>, i64, i64) -> ()
+          func.call @store_global(%summary, %c3, %first_violation) : (!llvm.ptr<1>, i64, i64) -> ()
+          llvm.store volatile %c0, %done_ptr : i64, !llvm.ptr<1>
+          llvm.store volatile %epoch1, %workspace : i64, !llvm.ptr<1>
+        }
+        scf.if %padded {
+          %nnz_ptr = llvm.getelementptr %summary[0] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+          %docs_ptr = llvm.getelementptr %summary[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+          %nnz = llvm.load volatile %nnz_ptr : !llvm.ptr<1> -> i64
+          %docs = llvm.load volatile %docs_ptr : !llvm.ptr<1> -> i64
+          %nnz32 = arith.trunci %nnz : i64 to i32
+          %first = arith.addi %docs, %c1 : i64
+          %from = arith.addi %first, %t : i64
+          %to = arith.addi %max_docs, %c1 : i64
+          scf.for %d = %from to %to step %block : i64 {
+            %cu_ptr = llvm.getelementptr %cu_seqlens[%d] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
+            llvm.store %nnz32, %cu_ptr : i32, !llvm.ptr<1>
+          }
+        }
       }
       gpu.return
     }
-    // The token at row b, column s, widened to i64 (zero-extended for bool/u8).
-    func.func private @load_token(%mask: !llvm.ptr<1>, %b: i64, %s: i64,
-                                  %stride_b: i64, %stride_s: i64,
-                                  %unsigned: i1) -> i64 {
-      %row_offset = arith.muli %b, %stride_b : i64
-      %col_offset = arith.muli %s, %stride_s : i64
-      %offset = arith.addi %row_offset, %col_offset : i64
-      %ptr = llvm.getelementptr %mask[%offset] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, !packjit.T
-      %x = llvm.load %ptr : !llvm.ptr<1> -> !packjit.T
-      %signed_value = arith.index_cast %x : !packjit.T to index
-      %unsigned_value = arith.index_castui %x : !packjit.T to index
-      %value = arith.select %unsigned, %unsigned_value, %signed_value : index
-      %wide = arith.index_cast %value : index to i64
-      return %wide : i64
+
+    // The empty record: no tokens, no starts, no first/last token (-1).
+    func.func private @identity() -> (i64, i64, i64, i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %cm1 = arith.constant -1 : i64
+      return %c0, %c0, %cm1, %c0, %cm1, %c0, %cm1 : i64, i64, i64, i64, i64, i64, i64
     }
 
-    // Inclusive Hillis-Steele scan of the block's entries: sums[t] becomes
-    // the sum of sums[0..t], maxes[t] the max of maxes[0..t]. Every thread
-    // of the block must call it; it starts and ends with a barrier.
-    func.func private @block_scan(%sums: memref<1024xi64, #gpu.address_space<workgroup>>,
-                                  %maxes: memref<1024xi64, #gpu.address_space<workgroup>>,
-                                  %t: i64, %block: i64) {
+    // combine(L, R) for L's tokens directly before R's. Fields: nnz, starts,
+    // first (pos, value), last (pos, value), last start (offset in nnz).
+    func.func private @combine(%l_nnz: i64, %l_starts: i64, %l_fpos: i64, %l_fval: i64,
+                               %l_lpos: i64, %l_lval: i64, %l_lstart: i64,
+                               %r_nnz: i64, %r_starts: i64, %r_fpos: i64, %r_fval: i64,
+                               %r_lpos: i64, %r_lval: i64, %r_lstart: i64, %seq: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %true = arith.constant true
+      %l_any = arith.cmpi sgt, %l_nnz, %c0 : i64
+      %r_any = arith.cmpi sgt, %r_nnz, %c0 : i64
+      %l_row = func.call @row_of(%l_lpos, %seq) : (i64, i64) -> i64
+      %r_row = func.call @row_of(%r_fpos, %seq) : (i64, i64) -> i64
+      %same_row = arith.cmpi eq, %l_row, %r_row : i64
+      %same_value = arith.cmpi eq, %l_lval, %r_fval : i64
+      %both = arith.andi %l_any, %r_any : i1
+      %adjacent = arith.andi %same_row, %same_value : i1
+      %joins = arith.andi %both, %adjacent : i1
+      %joins64 = arith.extui %joins : i1 to i64
+      %nnz = arith.addi %l_nnz, %r_nnz : i64
+      %starts_sum = arith.addi %l_starts, %r_starts : i64
+      %starts = arith.subi %starts_sum, %joins64 : i64
+      %fpos = arith.select %l_any, %l_fpos, %r_fpos : i64
+      %fval = arith.select %l_any, %l_fval, %r_fval : i64
+      %lpos = arith.select %r_any, %r_lpos, %l_lpos : i64
+      %lval = arith.select %r_any, %r_lval, %l_lval : i64
+      // R's last start counts unless it is R's first token and joins L.
+      %r_late_start = arith.cmpi sgt, %r_lstart, %c0 : i64
+      %r_first_start = arith.cmpi eq, %r_lstart, %c0 : i64
+      %not_joined = arith.xori %joins, %true : i1
+      %r_first_counts = arith.andi %r_first_start, %not_joined : i1
+      %r_has = arith.ori %r_late_start, %r_first_counts : i1
+      %shifted = arith.addi %l_nnz, %r_lstart : i64
+      %lstart = arith.select %r_has, %shifted, %l_lstart : i64
+      return %nnz, %starts, %fpos, %fval, %lpos, %lval, %lstart
+          : i64, i64, i64, i64, i64, i64, i64
+    }
+
+    // The row of flat position p (p < 2^31: 32-bit division; garbage for
+    // p = -1, which callers never use).
+    func.func private @row_of(%p: i64, %seq: i64) -> i64 {
+      %p32 = arith.trunci %p : i64 to i32
+      %s32 = arith.trunci %seq : i64 to i32
+      %row32 = arith.divui %p32, %s32 : i32
+      %row = arith.extui %row32 : i32 to i64
+      return %row : i64
+    }
+
+    // Token j of the thread's chunk, widened to i64: unpacked from the
+    // loaded words, or (a chunk crossing N) loaded alone, 0 past N.
+    func.func private @token(%mask: !llvm.ptr<1>, %full: i1, %w0: i64, %w1: i64,
+                             %w2: i64, %w3: i64, %j: i64, %p: i64, %N: i64,
+                             %tbytes: i64, %unsigned: i1) -> i64 {
       %c0 = arith.constant 0 : i64
       %c1 = arith.constant 1 : i64
       %c2 = arith.constant 2 : i64
-      %lowest = arith.constant -9223372036854775807 : i64
-      %tid = arith.index_cast %t : i64 to index
-      gpu.barrier
-      %done = scf.while (%offset = %c1) : (i64) -> i64 {
-        %more = arith.cmpi slt, %offset, %block : i64
-        scf.condition(%more) %offset : i64
-      } do {
-      ^bb0(%o: i64):
-        %has_left = arith.cmpi sge, %t, %o : i64
-        %left_sum, %left_max = scf.if %has_left -> (i64, i64) {
-          %src = arith.subi %t, %o : i64
-          %src_index = arith.index_cast %src : i64 to index
-          %x = memref.load %sums[%src_index] : memref<1024xi64, #gpu.address_space<workgroup>>
-          %y = memref.load %maxes[%src_index] : memref<1024xi64, #gpu.address_space<workgroup>>
-          scf.yield %x, %y : i64, i64
+      %c3 = arith.constant 3 : i64
+      %c7 = arith.constant 7 : i64
+      %c8 = arith.constant 8 : i64
+      %c64 = arith.constant 64 : i64
+      %v = scf.if %full -> (i64) {
+        %byte = arith.muli %j, %tbytes : i64
+        %word = arith.shrui %byte, %c3 : i64
+        %in_word = arith.andi %byte, %c7 : i64
+        %shift = arith.muli %in_word, %c8 : i64
+        %is1 = arith.cmpi eq, %word, %c1 : i64
+        %is2 = arith.cmpi eq, %word, %c2 : i64
+        %is3 = arith.cmpi eq, %word, %c3 : i64
+        %x01 = arith.select %is1, %w1, %w0 : i64
+        %x012 = arith.select %is2, %w2, %x01 : i64
+        %x = arith.select %is3, %w3, %x012 : i64
+        %low = arith.shrui %x, %shift : i64
+        %bits = arith.muli %tbytes, %c8 : i64
+        %spare = arith.subi %c64, %bits : i64
+        %top = arith.shli %low, %spare : i64
+        %as_signed = arith.shrsi %top, %spare : i64
+        %as_unsigned = arith.shrui %top, %spare : i64
+        %y = arith.select %unsigned, %as_unsigned, %as_signed : i64
+        scf.yield %y : i64
+      } else {
+        %in_range = arith.cmpi slt, %p, %N : i64
+        %y = scf.if %in_range -> (i64) {
+          %ptr = llvm.getelementptr %mask[%p] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, !packjit.T
+          %raw = llvm.load %ptr : !llvm.ptr<1> -> !packjit.T
+          %signed_value = arith.index_cast %raw : !packjit.T to index
+          %unsigned_value = arith.index_castui %raw : !packjit.T to index
+          %value = arith.select %unsigned, %unsigned_value, %signed_value : index
+          %wide = arith.index_cast %value : index to i64
+          scf.yield %wide : i64
         } else {
-          scf.yield %c0, %lowest : i64, i64
+          scf.yield %c0 : i64
         }
-        gpu.barrier
-        %my_sum = memref.load %sums[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-        %my_max = memref.load %maxes[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-        %new_sum = arith.addi %my_sum, %left_sum : i64
-        %new_max = arith.maxsi %my_max, %left_max : i64
-        memref.store %new_sum, %sums[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-        memref.store %new_max, %maxes[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-        gpu.barrier
-        %next = arith.muli %o, %c2 : i64
-        scf.yield %next : i64
+        scf.yield %y : i64
       }
+      return %v : i64
+    }
+
+    // One 64-bit shuffle: mode 0 up, 1 down, 2 index (from lane `offset`).
+    func.func private @shfl64(%x: i64, %offset: i64, %mode: i64) -> i64 {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c32 = arith.constant 32 : i64
+      %all = arith.constant -1 : i32
+      %clamp_up = arith.constant 0 : i32
+      %clamp = arith.constant 31 : i32
+      %lo = arith.trunci %x : i64 to i32
+      %hi_wide = arith.shrui %x, %c32 : i64
+      %hi = arith.trunci %hi_wide : i64 to i32
+      %off = arith.trunci %offset : i64 to i32
+      %is_up = arith.cmpi eq, %mode, %c0 : i64
+      %is_down = arith.cmpi eq, %mode, %c1 : i64
+      %lo2, %hi2 = scf.if %is_up -> (i32, i32) {
+        %a = nvvm.shfl.sync up %all, %lo, %off, %clamp_up : i32 -> i32
+        %b = nvvm.shfl.sync up %all, %hi, %off, %clamp_up : i32 -> i32
+        scf.yield %a, %b : i32, i32
+      } else {
+        %r:2 = scf.if %is_down -> (i32, i32) {
+          %a = nvvm.shfl.sync down %all, %lo, %off, %clamp : i32 -> i32
+          %b = nvvm.shfl.sync down %all, %hi, %off, %clamp : i32 -> i32
+          scf.yield %a, %b : i32, i32
+        } else {
+          %a = nvvm.shfl.sync idx %all, %lo, %off, %clamp : i32 -> i32
+          %b = nvvm.shfl.sync idx %all, %hi, %off, %clamp : i32 -> i32
+          scf.yield %a, %b : i32, i32
+        }
+        scf.yield %r#0, %r#1 : i32, i32
+      }
+      %lo64 = arith.extui %lo2 : i32 to i64
+      %hi64 = arith.extui %hi2 : i32 to i64
+      %hi_shifted = arith.shli %hi64, %c32 : i64
+      %y = arith.ori %hi_shifted, %lo64 : i64
+      return %y : i64
+    }
+
+    func.func private @shfl_record(%r0: i64, %r1: i64, %r2: i64, %r3: i64, %r4: i64,
+                                   %r5: i64, %r6: i64, %offset: i64, %mode: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %s0 = func.call @shfl64(%r0, %offset, %mode) : (i64, i64, i64) -> i64
+      %s1 = func.call @shfl64(%r1, %offset, %mode) : (i64, i64, i64) -> i64
+      %s2 = func.call @shfl64(%r2, %offset, %mode) : (i64, i64, i64) -> i64
+      %s3 = func.call @shfl64(%r3, %offset, %mode) : (i64, i64, i64) -> i64
+      %s4 = func.call @shfl64(%r4, %offset, %mode) : (i64, i64, i64) -> i64
+      %s5 = func.call @shfl64(%r5, %offset, %mode) : (i64, i64, i64) -> i64
+      %s6 = func.call @shfl64(%r6, %offset, %mode) : (i64, i64, i64) -> i64
+      return %s0, %s1, %s2, %s3, %s4, %s5, %s6 : i64, i64, i64, i64, i64, i64, i64
+    }
+
+    // Lane 0 gets the warp's max of `longest` and min of `violation`.
+    func.func private @warp_max_min(%longest: i64, %violation: i64) -> (i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c5 = arith.constant 5 : i64
+      %r:2 = scf.for %step = %c0 to %c5 step %c1 iter_args(%mx = %longest, %mn = %violation)
+          -> (i64, i64) : i64 {
+        %offset = arith.shli %c1, %step : i64
+        %x = func.call @shfl64(%mx, %offset, %c1) : (i64, i64, i64) -> i64
+        %y = func.call @shfl64(%mn, %offset, %c1) : (i64, i64, i64) -> i64
+        %mx2 = arith.maxsi %mx, %x : i64
+        %mn2 = arith.minsi %mn, %y : i64
+        scf.yield %mx2, %mn2 : i64, i64
+      }
+      return %r#0, %r#1 : i64, i64
+    }
+
+    // A tile's status: word 0 the flag ((epoch + 1) << 2 | kind: 1 aggregate,
+    // 2 inclusive prefix), words 1..7 the aggregate, 8..14 the prefix.
+    func.func private @tile_status(%workspace: !llvm.ptr<1>, %tile: i64) -> !llvm.ptr<1> {
+      %c8 = arith.constant 8 : i64
+      %c16 = arith.constant 16 : i64
+      %scaled = arith.muli %tile, %c16 : i64
+      %word = arith.addi %scaled, %c8 : i64
+      %ptr = llvm.getelementptr %workspace[%word] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
+      return %ptr : !llvm.ptr<1>
+    }
+
+    // Writes the record at words field..field+6 of `status`, then (after a
+    // fence) the flag `tag | kind`; field = 1 for kind 1, 8 for kind 2.
+    func.func private @publish(%status: !llvm.ptr<1>, %kind: i64, %tag: i64,
+                               %r0: i64, %r1: i64, %r2: i64, %r3: i64, %r4: i64,
+                               %r5: i64, %r6: i64) {
+      %c1 = arith.constant 1 : i64
+      %c2 = arith.constant 2 : i64
+      %c8 = arith.constant 8 : i64
+      %inclusive = arith.cmpi eq, %kind, %c2 : i64
+      %field = arith.select %inclusive, %c8, %c1 : i64
+      %base = llvm.getelementptr %status[%field] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
+      %p1 = llvm.getelementptr %base[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %p2 = llvm.getelementptr %base[2] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %p3 = llvm.getelementptr %base[3] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %p4 = llvm.getelementptr %base[4] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %p5 = llvm.getelementptr %base[5] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %p6 = llvm.getelementptr %base[6] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      llvm.store volatile %r0, %base : i64, !llvm.ptr<1>
+      llvm.store volatile %r1, %p1 : i64, !llvm.ptr<1>
+      llvm.store volatile %r2, %p2 : i64, !llvm.ptr<1>
+      llvm.store volatile %r3, %p3 : i64, !llvm.ptr<1>
+      llvm.store volatile %r4, %p4 : i64, !llvm.ptr<1>
+      llvm.store volatile %r5, %p5 : i64, !llvm.ptr<1>
+      llvm.store volatile %r6, %p6 : i64, !llvm.ptr<1>
+      func.call @fence() : () -> ()
+      %flag = arith.ori %tag, %kind : i64
+      llvm.store volatile %flag, %status : i64, !llvm.ptr<1>
       return
     }
 
-    func.func private @store_summary(%summary: !llvm.ptr<1>, %slot: i64, %value: i64) {
-      %ptr = llvm.getelementptr %summary[%slot] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
+    // Spins until tile `idx`'s flag carries this launch's tag (every lane of
+    // the warp: each reads its own tile), then fences. idx < 0 reads as an
+    // inclusive prefix.
+    func.func private @wait_status(%workspace: !llvm.ptr<1>, %idx: i64, %tag: i64) -> i64 {
+      %c0 = arith.constant 0 : i64
+      %c2 = arith.constant 2 : i64
+      %c3 = arith.constant 3 : i64
+      %all = arith.constant -1 : i32
+      %true = arith.constant true
+      %before_first = arith.cmpi slt, %idx, %c0 : i64
+      %inclusive_flag = arith.ori %tag, %c2 : i64
+      %flag = scf.while (%unused = %c0) : (i64) -> i64 {
+        %f = scf.if %before_first -> (i64) {
+          scf.yield %inclusive_flag : i64
+        } else {
+          %status = func.call @tile_status(%workspace, %idx) : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>
+          %x = llvm.load volatile %status : !llvm.ptr<1> -> i64
+          scf.yield %x : i64
+        }
+        %kind = arith.andi %f, %c3 : i64
+        %epoch_bits = arith.subi %f, %kind : i64
+        %current = arith.cmpi eq, %epoch_bits, %tag : i64
+        %has_kind = arith.cmpi ne, %kind, %c0 : i64
+        %ready = arith.andi %current, %has_kind : i1
+        %all_ready = nvvm.vote.sync all %all, %ready -> i1
+        %again = arith.xori %all_ready, %true : i1
+        scf.condition(%again) %f : i64
+      } do {
+      ^bb0(%f: i64):
+        scf.yield %f : i64
+      }
+      func.call @fence() : () -> ()
+      return %flag : i64
+    }
+
+    // The record at words field..field+6 of `status`.
+    func.func private @read_status(%status: !llvm.ptr<1>, %field: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %base = llvm.getelementptr %status[%field] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
+      %p1 = llvm.getelementptr %base[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %p2 = llvm.getelementptr %base[2] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %p3 = llvm.getelementptr %base[3] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %p4 = llvm.getelementptr %base[4] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %p5 = llvm.getelementptr %base[5] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %p6 = llvm.getelementptr %base[6] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %r0 = llvm.load volatile %base : !llvm.ptr<1> -> i64
+      %r1 = llvm.load volatile %p1 : !llvm.ptr<1> -> i64
+      %r2 = llvm.load volatile %p2 : !llvm.ptr<1> -> i64
+      %r3 = llvm.load volatile %p3 : !llvm.ptr<1> -> i64
+      %r4 = llvm.load volatile %p4 : !llvm.ptr<1> -> i64
+      %r5 = llvm.load volatile %p5 : !llvm.ptr<1> -> i64
+      %r6 = llvm.load volatile %p6 : !llvm.ptr<1> -> i64
+      return %r0, %r1, %r2, %r3, %r4, %r5, %r6 : i64, i64, i64, i64, i64, i64, i64
+    }
+
+    // Orders this thread's global accesses for the whole GPU.
+    func.func private @fence() {
+      llvm.inline_asm has_side_effects "fence.acq_rel.gpu;", "~{memory}" : () -> ()
+      return
+    }
+
+    func.func private @store_global(%base: !llvm.ptr<1>, %slot: i64, %value: i64) {
+      %ptr = llvm.getelementptr %base[%slot] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
       llvm.store %value, %ptr : i64, !llvm.ptr<1>
       return
+    }
+
+    func.func private @store_shared(%shared: memref<1024xi64, #gpu.address_space<workgroup>>,
+                                    %at: i64, %value: i64) {
+      %i = arith.index_cast %at : i64 to index
+      memref.store %value, %shared[%i] : memref<1024xi64, #gpu.address_space<workgroup>>
+      return
+    }
+
+    func.func private @load_shared(%shared: memref<1024xi64, #gpu.address_space<workgroup>>,
+                                   %at: i64) -> i64 {
+      %i = arith.index_cast %at : i64 to index
+      %x = memref.load %shared[%i] : memref<1024xi64, #gpu.address_space<workgroup>>
+      return %x : i64
+    }
+
+    func.func private @store_record(%shared: memref<1024xi64, #gpu.address_space<workgroup>>,
+                                    %at: i64, %r0: i64, %r1: i64, %r2: i64, %r3: i64,
+                                    %r4: i64, %r5: i64, %r6: i64) {
+      %c1 = arith.constant 1 : i64
+      %a1 = arith.addi %at, %c1 : i64
+      %a2 = arith.addi %a1, %c1 : i64
+      %a3 = arith.addi %a2, %c1 : i64
+      %a4 = arith.addi %a3, %c1 : i64
+      %a5 = arith.addi %a4, %c1 : i64
+      %a6 = arith.addi %a5, %c1 : i64
+      func.call @store_shared(%shared, %at, %r0) : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
+      func.call @store_shared(%shared, %a1, %r1) : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
+      func.call @store_shared(%shared, %a2, %r2) : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
+      func.call @store_shared(%shared, %a3, %r3) : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
+      func.call @store_shared(%shared, %a4, %r4) : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
+      func.call @store_shared(%shared, %a5, %r5) : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
+      func.call @store_shared(%shared, %a6, %r6) : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
+      return
+    }
+
+    func.func private @load_record(%shared: memref<1024xi64, #gpu.address_space<workgroup>>,
+                                   %at: i64) -> (i64, i64, i64, i64, i64, i64, i64) {
+      %c1 = arith.constant 1 : i64
+      %a1 = arith.addi %at, %c1 : i64
+      %a2 = arith.addi %a1, %c1 : i64
+      %a3 = arith.addi %a2, %c1 : i64
+      %a4 = arith.addi %a3, %c1 : i64
+      %a5 = arith.addi %a4, %c1 : i64
+      %a6 = arith.addi %a5, %c1 : i64
+      %r0 = func.call @load_shared(%shared, %at) : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
+      %r1 = func.call @load_shared(%shared, %a1) : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
+      %r2 = func.call @load_shared(%shared, %a2) : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
+      %r3 = func.call @load_shared(%shared, %a3) : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
+      %r4 = func.call @load_shared(%shared, %a4) : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
+      %r5 = func.call @load_shared(%shared, %a5) : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
+      %r6 = func.call @load_shared(%shared, %a6) : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
+      return %r0, %r1, %r2, %r3, %r4, %r5, %r6 : i64, i64, i64, i64, i64, i64, i64
     }
   }
 }
