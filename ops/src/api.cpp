@@ -3,6 +3,10 @@
 
 #include <ATen/core/dispatch/Dispatcher.h>
 
+#if PACKJIT_WITH_CUDA
+#include "cuda/unpad_data_scan.h"
+#endif
+
 namespace packjit {
 namespace {
 
@@ -25,6 +29,28 @@ at::Tensor get_seqlens_in_batch(const at::Tensor &attention_mask, bool strict) {
   static auto op = findOp<at::Tensor(const at::Tensor &, bool)>(
       "packjit::get_seqlens_in_batch");
   return op.call(attention_mask, strict);
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor>
+get_unpad_data_padded(const at::Tensor &attention_mask, bool strict,
+                      int64_t max_documents) {
+  static auto op = findOp<std::tuple<at::Tensor, at::Tensor, at::Tensor>(
+      const at::Tensor &, bool, int64_t)>("packjit::get_unpad_data_padded");
+  return op.call(attention_mask, strict, max_documents);
+}
+
+std::string get_unpad_data_kernel_spec(const at::Tensor &attention_mask,
+                                       bool strict) {
+#if PACKJIT_WITH_CUDA
+  if (attention_mask.is_cuda() && attention_mask.dim() == 2) {
+    ops::cuda::ScanRequest request;
+    request.strict = strict;
+    return ops::cuda::maskScanSpec(attention_mask, request);
+  }
+#endif
+  (void)attention_mask;
+  (void)strict;
+  return "";
 }
 
 bool is_indexed_packed_mask(const c10::optional<at::Tensor> &attention_mask) {

@@ -26,6 +26,11 @@ TORCH_LIBRARY(packjit, m) {
   m.def("get_unpad_data(Tensor attention_mask, bool strict=True) -> "
         "(Tensor indices, Tensor cu_seqlens, int max_seqlen_in_batch)");
   m.def("get_seqlens_in_batch(Tensor attention_mask, bool strict=True) -> Tensor");
+  // Sync-free, fixed shapes (docs/gpu_unpad.md): indices [B*S] (-1 after nnz),
+  // cu_seqlens [max_documents+1] (nnz after D), summary int64 [4] = (nnz, D,
+  // max_seqlen, first violation's flat position or -1), all on the mask's device.
+  m.def("get_unpad_data_padded(Tensor attention_mask, bool strict=True, "
+        "int max_documents=-1) -> (Tensor indices, Tensor cu_seqlens, Tensor summary)");
   m.def("cu_seqlens_from_position_ids(Tensor position_ids, bool strict=True) -> "
         "(Tensor cu_seqlens, int max_seqlen)");
   m.def("is_indexed_packed_mask(Tensor? attention_mask) -> bool",

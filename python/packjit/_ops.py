@@ -31,6 +31,27 @@ def get_unpad_data(attention_mask: torch.Tensor, strict: bool = True
     return indices, cu_seqlens, max_seqlen
 
 
+def get_unpad_data_padded(attention_mask: torch.Tensor, strict: bool = True,
+                          max_documents: int = -1
+                          ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``get_unpad_data`` without a host sync, at fixed shapes (CUDA graphs).
+
+    Returns ``(indices, cu_seqlens, summary)``, all on the mask's device:
+
+    - ``indices``: int64 ``[B*S]``, the ``nnz`` flat positions, then -1;
+    - ``cu_seqlens``: int32 ``[max_documents+1]`` (``-1``: ``B*S``): 0, the
+      running sums of the ``D`` document lengths, then ``nnz`` repeated (empty
+      documents); if ``D > max_documents``, the first ``max_documents+1``;
+    - ``summary``: int64 ``[4]``: ``nnz``, ``D``, ``max_seqlen_in_batch`` and
+      the flat position of the first strict-mode violation (-1: none).
+
+    On CUDA a violation is only reported in ``summary[3]`` (raising would need
+    a sync) and the other results are then unspecified; on the CPU it raises.
+    Details and costs: docs/gpu_unpad.md.
+    """
+    return _ops.get_unpad_data_padded(attention_mask, strict, max_documents)
+
+
 def get_seqlens_in_batch(attention_mask: torch.Tensor, strict: bool = True) -> torch.Tensor:
     """The document lengths, in the order of ``get_unpad_data``'s cu_seqlens.
 

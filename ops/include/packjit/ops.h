@@ -8,6 +8,7 @@
 #include <c10/util/Optional.h>
 
 #include <cstdint>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -28,6 +29,27 @@ get_unpad_data(const at::Tensor &attention_mask, bool strict = true);
 // int32 masks, int32 otherwise.
 at::Tensor get_seqlens_in_batch(const at::Tensor &attention_mask,
                                 bool strict = true);
+
+// get_unpad_data without a host sync, at fixed shapes (CUDA graphs): all
+// three results stay on the mask's device.
+//   indices:    int64 [B*S]: the nnz flat positions, then -1;
+//   cu_seqlens: int32 [max_documents+1] (max_documents = -1: B*S): 0, the
+//               running sums, then nnz repeated (empty documents); when
+//               D > max_documents, the first max_documents+1 boundaries;
+//   summary:    int64 [4]: nnz, D, max_seqlen_in_batch, and the flat
+//               position of the first strict-mode violation or -1.
+// On CUDA a violation is only reported in summary[3] (raising would need a
+// sync) and the other results are then unspecified; on the CPU it raises as
+// get_unpad_data does.
+std::tuple<at::Tensor, at::Tensor, at::Tensor>
+get_unpad_data_padded(const at::Tensor &attention_mask, bool strict = true,
+                      int64_t max_documents = -1);
+
+// The KernelSpec (canonical text) that get_unpad_data runs for this CUDA
+// mask: template, dtype, constexprs, arch. Empty for CPU masks and builds
+// without CUDA. For logs and `packjit demo`.
+std::string get_unpad_data_kernel_spec(const at::Tensor &attention_mask,
+                                       bool strict = true);
 
 // False for no mask, bool masks and non-2-D masks; else whether any value > 1.
 bool is_indexed_packed_mask(const c10::optional<at::Tensor> &attention_mask);

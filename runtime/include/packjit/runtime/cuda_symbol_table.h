@@ -38,3 +38,7 @@ PACKJIT_CUDA_SYMBOL(cuMemAlloc)
 PACKJIT_CUDA_SYMBOL(cuMemFree)
 PACKJIT_CUDA_SYMBOL(cuMemcpyHtoD)
 PACKJIT_CUDA_SYMBOL(cuMemcpyDtoH)
+// The op library's one small result copy per get_unpad_data, and its check
+// that a stream is not being captured before it allocates a workspace.
+PACKJIT_CUDA_SYMBOL(cuMemcpyDtoHAsync)
+PACKJIT_CUDA_SYMBOL(cuStreamIsCapturing)

@@ -1,0 +1,109 @@
+// get_unpad_data, get_seqlens_in_batch and get_unpad_data_padded on CUDA:
+// one mask_scan launch each (unpad_data_scan.h). get_unpad_data then copies
+// the 32-byte summary (nnz, D, longest, violation) into pinned memory and
+// waits for it: one launch, one copy, one sync. The padded variant waits for
+// nothing.
+#include "../mask_checks.h"
+#include "packjit/core/error.h" // before cuda_support.h, which uses it
+#include "cuda_support.h"
+#include "summary_copy.h"
+#include "unpad_data_scan.h"
+
+#include <ATen/ATen.h>
+#include <torch/library.h>
+
+namespace packjit::ops::cuda {
+namespace {
+
+// The error the CPU path raises for the first offending token: reads its
+// row back to name the values.
+[[noreturn]] void reportViolation(const at::Tensor &mask, int64_t position,
+                                  const char *op) {
+  StrictViolation v;
+  v.row = position / mask.size(1);
+  v.position = position % mask.size(1);
+  const at::Tensor row = mask.select(0, v.row).to(at::kCPU, at::kLong).contiguous();
+  const int64_t *values = row.data_ptr<int64_t>();
+  v.value = values[v.position];
+  v.kind = v.value < 0 ? StrictViolation::Negative : StrictViolation::Decreasing;
+  for (int64_t s = v.position - 1; s >= 0; --s)
+    if (values[s] != 0) {
+      v.previousPosition = s;
+      v.previousValue = values[s];
+      break;
+    }
+  throwStrictViolation(op, v);
+}
+
+struct Scanned {
+  ScanBuffers buffers;
+  HostSummary summary;
+};
+
+Scanned scanAndWait(const at::Tensor &mask, bool strict, const char *op) {
+  ScanRequest request;
+  request.strict = strict;
+  Scanned out{launchMaskScan(mask, request, op), {}};
+  out.summary = readSummary(out.buffers.summary, op);
+  if (out.summary[kViolation] >= 0)
+    reportViolation(mask, out.summary[kViolation], op);
+  return out;
+}
+
+std::tuple<at::Tensor, at::Tensor, int64_t> getUnpadData(const at::Tensor &mask,
+                                                         bool strict) {
+  constexpr const char *op = "packjit.get_unpad_data";
+  checkAttentionMask(mask, op);
+  c10::cuda::CUDAGuard guard(mask.device());
+  if (mask.numel() == 0)
+    return {at::empty({0}, mask.options().dtype(at::kLong)),
+            at::zeros({1}, mask.options().dtype(at::kInt)), 0};
+  Scanned s = scanAndWait(mask, strict, op);
+  return {s.buffers.indices.narrow(0, 0, s.summary[kNnz]),
+          s.buffers.cuSeqlens.narrow(0, 0, s.summary[kDocs] + 1), s.summary[kLongest]};
+}
+
+at::Tensor getSeqlensInBatch(const at::Tensor &mask, bool strict) {
+  constexpr const char *op = "packjit.get_seqlens_in_batch";
+  checkAttentionMask(mask, op);
+  c10::cuda::CUDAGuard guard(mask.device());
+  const at::ScalarType dtype = seqlensDType(mask.scalar_type());
+  if (mask.numel() == 0)
+    return at::empty({0}, mask.options().dtype(dtype));
+  Scanned s = scanAndWait(mask, strict, op);
+  const int64_t docs = s.summary[kDocs];
+  const at::Tensor cu = s.buffers.cuSeqlens;
+  return (cu.narrow(0, 1, docs) - cu.narrow(0, 0, docs)).to(dtype);
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor>
+getUnpadDataPadded(const at::Tensor &mask, bool strict, int64_t maxDocuments) {
+  constexpr const char *op = "packjit.get_unpad_data_padded";
+  checkAttentionMask(mask, op);
+  TORCH_CHECK(maxDocuments >= -1, op, ": max_documents should be -1 (B*S) or >= 0, got ",
+              maxDocuments);
+  c10::cuda::CUDAGuard guard(mask.device());
+  if (mask.numel() == 0) {
+    const int64_t docs = std::max<int64_t>(maxDocuments, 0);
+    at::Tensor summary = at::zeros({kSummaryFields}, mask.options().dtype(at::kLong));
+    summary[kViolation].fill_(-1);
+    return {at::empty({0}, mask.options().dtype(at::kLong)),
+            at::zeros({docs + 1}, mask.options().dtype(at::kInt)), summary};
+  }
+  ScanRequest request;
+  request.strict = strict;
+  request.padded = true;
+  request.maxDocs = maxDocuments;
+  ScanBuffers b = launchMaskScan(mask, request, op);
+  return {b.indices, b.cuSeqlens, b.summary};
+}
+
+} // namespace
+
+TORCH_LIBRARY_IMPL(packjit, CUDA, m) {
+  m.impl("get_unpad_data", &getUnpadData);
+  m.impl("get_seqlens_in_batch", &getSeqlensInBatch);
+  m.impl("get_unpad_data_padded", &getUnpadDataPadded);
+}
+
+} // namespace packjit::ops::cuda

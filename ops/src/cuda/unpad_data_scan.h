@@ -1,0 +1,47 @@
+// One launch of the mask_scan kernel (kernels_src/mask_scan.mlir) on
+// PyTorch's current stream: the shared core of get_unpad_data,
+// get_seqlens_in_batch and get_unpad_data_padded on CUDA.
+#pragma once
+
+#include <ATen/Tensor.h>
+
+#include <cstdint>
+#include <string>
+
+namespace packjit::ops::cuda {
+
+// Entries of the kernel's summary (int64).
+enum SummaryField : int64_t { kNnz = 0, kDocs = 1, kLongest = 2, kViolation = 3 };
+constexpr int64_t kSummaryFields = 4;
+
+// Where the results of one scan live: views of a single int64 allocation
+// from PyTorch's caching allocator, laid out as [indices: N][summary: 4]
+// [cu_seqlens: (maxDocs + 1) int32, rounded up to whole words].
+struct ScanBuffers {
+  at::Tensor indices;   // int64 [N]
+  at::Tensor summary;   // int64 [4]: nnz, D, longest document, violation (-1)
+  at::Tensor cuSeqlens; // int32 [maxDocs + 1]
+};
+
+struct ScanRequest {
+  bool strict = true;
+  // PADDED: indices[nnz:] = -1, cu_seqlens[D+1:] = nnz; maxDocs < 0 means N.
+  bool padded = false;
+  int64_t maxDocs = -1;
+};
+
+// `mask` passed checkAttentionMask, lives on a CUDA device that is current
+// (device guard) and has at least one token. Enqueues the scan; nothing
+// waits for it.
+ScanBuffers launchMaskScan(const at::Tensor &mask, const ScanRequest &request,
+                           const char *op);
+
+// The KernelSpec a scan of `mask` runs (canonical text), for `packjit demo`.
+std::string maskScanSpec(const at::Tensor &mask, const ScanRequest &request);
+
+// The row length the kernel is specialized for under PACKJIT_SHAPES:
+// exact: S; bucket (default): S when it is a power of two, else 0;
+// dynamic: 0 (the kernel reads S at run time).
+int64_t specializedSeqLen(int64_t seqLen);
+
+} // namespace packjit::ops::cuda
