@@ -5,12 +5,21 @@ sync, for: the NeMo Automodel / LlamaFactory reference algorithm (our own
 implementation), a vectorized PyTorch version, transformers'
 ``_get_unpad_data`` on the binary mask, ``torch.nonzero`` alone, the floor
 (one tiny launch + a 16-byte copy to pinned memory + sync) and packjit when
-its CUDA op is available. Prints a table; writes JSON with --json.
+its CUDA op is available. Then, for packjit: the kernel alone (CUDA events
+around back-to-back launches of the sync-free variant) and its bandwidth,
+the sync-free variant's host time per call, is_indexed_packed_mask and
+cu_seqlens_from_position_ids, and the shape-specialization policies
+(PACKJIT_SHAPES=exact|bucket|dynamic, each in a fresh process without the
+disk cache: first-call cost of a new sequence length, kernel time).
+Prints tables; writes JSON with --json.
 """
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 
 import torch
@@ -79,11 +88,127 @@ def time_calls(fn, repeats, budget=1.0):
     return statistics.median(samples)
 
 
+def kernel_us(fn, launches=20, rounds=15):
+    """GPU time per call of a sync-free fn: events around back-to-back calls."""
+    fn()
+    torch.cuda.synchronize()
+    samples = []
+    for _ in range(rounds):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        for _ in range(launches):
+            fn()
+        end.record()
+        end.synchronize()
+        samples.append(start.elapsed_time(end) * 1e3 / launches)
+    return statistics.median(samples)
+
+
+def host_us(fn, calls=200):
+    """Host time per call of a sync-free fn (median of single calls)."""
+    for _ in range(10):
+        fn()
+    torch.cuda.synchronize()
+    samples = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1e6)
+    torch.cuda.synchronize()
+    return statistics.median(samples)
+
+
+def packjit_details(device, args):
+    """Kernel-only time, bandwidth and the sync-free variant's host time."""
+    import packjit  # noqa: F401 - loads the library
+    ops = torch.ops.packjit
+    print("\npackjit kernel alone (sync-free variant, max_documents=D: no tail fill) "
+          "and host time of the sync-free call")
+    print(f"{'B x S':<10} {'dtype':<6} {'kernel us':>10} {'GB/s':>8} {'padded host us':>15}")
+    rows = []
+    for batch, seq_len in SHAPES:
+        for dtype in (torch.int64, torch.int32):
+            mask = packed_mask(batch, seq_len, dtype, device)
+            _, cu, _ = ops.get_unpad_data(mask)
+            docs = cu.numel() - 1
+            n = mask.numel()
+            kernel = kernel_us(lambda: ops.get_unpad_data_padded(mask, True, docs))
+            moved = n * mask.element_size() + n * 8 + (docs + 1) * 4
+            host = host_us(lambda: ops.get_unpad_data_padded(mask, True, docs))
+            row = {"batch": batch, "seq_len": seq_len, "dtype": str(dtype).split(".")[-1],
+                   "kernel_us": kernel, "bytes": moved, "gbps": moved / kernel / 1e3,
+                   "padded_host_us": host}
+            rows.append(row)
+            print(f"{batch}x{seq_len:<8} {row['dtype']:<6} {kernel:10.1f} "
+                  f"{row['gbps']:8.0f} {host:15.1f}")
+    stream = torch.cuda.current_stream()
+    others = {}
+    for batch, seq_len in [(8, 4096), (64, 65536)]:
+        mask = packed_mask(batch, seq_len, torch.int64, device)
+        others[f"is_indexed_packed_mask {batch}x{seq_len}"] = time_calls(
+            lambda: ops.is_indexed_packed_mask(mask), args.repeats)
+        positions = torch.arange(batch * seq_len, device=device).remainder(1000).view(1, -1)
+        others[f"cu_seqlens_from_position_ids 1x{batch * seq_len}"] = time_calls(
+            lambda: (ops.cu_seqlens_from_position_ids(positions, True), stream.synchronize()),
+            args.repeats)
+    for name, us in others.items():
+        print(f"{name:<45} {us:8.1f} us per call (incl. sync)")
+    return {"kernel": rows, "others": others}
+
+
+POLICY_SHAPES = [(8, 4096), (8, 4095), (4, 32768), (4, 32767), (64, 65536)]
+
+
+def shape_policy_child():
+    """In a fresh process (PACKJIT_SHAPES, PACKJIT_CACHE=off set by the parent):
+    the first call at each new sequence length, then the kernel's time."""
+    import packjit  # noqa: F401
+    ops = torch.ops.packjit
+    device = torch.device("cuda")
+    ops.get_unpad_data(torch.ones(1, 2, dtype=torch.long, device=device))  # JIT warm
+    out = []
+    for batch, seq_len in POLICY_SHAPES:
+        mask = packed_mask(batch, seq_len, torch.int64, device)
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        ops.get_unpad_data(mask)
+        first = (time.perf_counter() - start) * 1e6
+        _, cu, _ = ops.get_unpad_data(mask)
+        docs = cu.numel() - 1
+        out.append({"batch": batch, "seq_len": seq_len, "first_call_us": first,
+                    "kernel_us": kernel_us(lambda: ops.get_unpad_data_padded(mask, True, docs))})
+    print(json.dumps(out))
+
+
+def shape_policies():
+    print("\nshape policies (fresh process each, PACKJIT_CACHE=off): first call at a new S "
+          "(compile + load when it specializes), kernel us")
+    results = {}
+    for policy in ("exact", "bucket", "dynamic"):
+        env = dict(os.environ, PACKJIT_SHAPES=policy, PACKJIT_CACHE="off")
+        proc = subprocess.run([sys.executable, __file__, "--shape-policy-child"], env=env,
+                              capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            print(f"{policy}: failed: {proc.stderr.strip().splitlines()[-1:]}")
+            continue
+        results[policy] = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(f"{'B x S':<10} " + " ".join(f"{p + ' first':>14} {p + ' kern':>13}" for p in results))
+    for i, (batch, seq_len) in enumerate(POLICY_SHAPES):
+        cells = " ".join(f"{results[p][i]['first_call_us']:14.0f} {results[p][i]['kernel_us']:13.1f}"
+                         for p in results)
+        print(f"{batch}x{seq_len:<8} {cells}")
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--shape-policy-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.shape_policy_child:
+        shape_policy_child()
+        return
 
     device = torch.device("cuda")
     stream = torch.cuda.current_stream()
@@ -141,6 +266,9 @@ def main():
             cells = " ".join(f"{row[c]:12.1f}" if c in row else f"{'-':>12}" for c in columns)
             ratio = f"{row['packjit'] / row['floor']:8.2f}x" if "packjit" in row else f"{'-':>9}"
             print(f"{batch}x{seq_len:<8} {row['dtype']:<6} {cells} {ratio}")
+    if ours is not None:
+        results["packjit"] = packjit_details(device, args)
+        results["shape_policies"] = shape_policies()
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

@@ -8,7 +8,8 @@
 # ./gpu-out), at most 8 files; a summary table is printed last.
 #
 # GPU test executables are named packjit_gpu_* (CTest label gpu, exit 77
-# without a GPU); each also runs under compute-sanitizer memcheck and racecheck.
+# without a GPU); each also runs under compute-sanitizer memcheck and racecheck,
+# with PACKJIT_GPU_TESTS=quick (their small representative set).
 #
 # Usage: scripts/gpu-host.sh [OUT_DIR] [STEPS]   STEPS: comma list of
 #   build,test,sanitize,bench (default: all)
@@ -67,7 +68,7 @@ if wants sanitize; then
   for exe in $(find "$build" -type f -perm -u+x -name 'packjit_gpu_*' | sort); do
     for tool in memcheck racecheck; do
       step "$tool $(basename "$exe")" sanitizer.log \
-        compute-sanitizer --tool "$tool" --error-exitcode 1 "$exe"
+        env PACKJIT_GPU_TESTS=quick compute-sanitizer --tool "$tool" --error-exitcode 1 "$exe"
     done
   done
 fi

@@ -9,6 +9,10 @@
 #include <ATen/ATen.h>
 #include <torch/cuda.h>
 
+#if PACKJIT_HAVE_RUNTIME
+#include "packjit/runtime/device.h"
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -47,9 +51,23 @@ double medianMicros(std::vector<double> samples) {
   return samples[samples.size() / 2];
 }
 
+// "cuda:0 (NVIDIA H100 80GB HBM3, sm_90, PTX ISA 8.8)", or "cpu".
+std::string describe(const at::Device &device) {
+  std::ostringstream out;
+  out << device;
+#if PACKJIT_HAVE_RUNTIME
+  if (device.is_cuda()) {
+    const runtime::Device &d = runtime::device(device.index());
+    out << " (" << d.name << ", " << d.target.arch << ", PTX ISA "
+        << d.target.ptxVersion / 10 << "." << d.target.ptxVersion % 10 << ")";
+  }
+#endif
+  return out.str();
+}
+
 void run(const std::string &requestedDevice, int64_t batch, int64_t seqLen) {
   const at::Device device = pickDevice(requestedDevice);
-  std::cout << "packjit demo on " << device << "\n\n";
+  std::cout << "packjit demo on " << describe(device) << "\n\n";
 
   at::Tensor example =
       at::tensor(std::vector<int64_t>{1, 1, 2, 2, 2, 0, 1, 2, 2, 3, 3, 3})
@@ -77,6 +95,9 @@ void run(const std::string &requestedDevice, int64_t batch, int64_t seqLen) {
             << indices.numel() << " tokens in " << cuSeqlens.numel() - 1
             << " documents, max_seqlen_in_batch = " << maxSeqlen << "\n"
             << "cu_seqlens          = " << formatList(cuSeqlens, 12) << "\n"
+            << (device.is_cuda()
+                    ? "kernel              = " + get_unpad_data_kernel_spec(packed) + "\n"
+                    : std::string())
             << "get_unpad_data: first call " << micros.front()
             << " us, median of the next " << micros.size() - 1 << ": "
             << medianMicros({micros.begin() + 1, micros.end()}) << " us\n";

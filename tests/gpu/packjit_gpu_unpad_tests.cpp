@@ -1,0 +1,364 @@
+// get_unpad_data, get_seqlens_in_batch, get_unpad_data_padded and
+// cu_seqlens_from_position_ids on CUDA against the CPU ops: thousands of
+// random masks (every dtype; B 1..64; S 1..131072, odd and powers of two;
+// 0-50 % padding on the left, right or in the middle; 1..4096 documents per
+// row; strided and misaligned views), strict-mode violations at random places
+// (the same error text as the CPU), several streams and threads at once, and
+// the padded variant captured in a CUDA graph and replayed on new masks.
+//
+// PACKJIT_GPU_TESTS=quick runs a small representative set (for
+// compute-sanitizer). Exits 77 (CTest: skipped) without a CUDA device.
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+
+#include "packjit/ops.h"
+
+#include <ATen/ATen.h>
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <torch/cuda.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <random>
+#include <thread>
+
+namespace {
+
+bool quick() {
+  const char *mode = std::getenv("PACKJIT_GPU_TESTS");
+  return mode && std::strcmp(mode, "quick") == 0;
+}
+
+const at::ScalarType kMaskDTypes[] = {at::kLong, at::kInt,  at::kShort,
+                                      at::kChar, at::kByte, at::kBool};
+
+enum class Padding { Right, Left, Middle };
+
+struct MaskShape {
+  int64_t batch, seqLen, docsPerRow;
+  double padding;
+  Padding where;
+};
+
+// A packed row set: ids non-decreasing in each row (documents 1, 2, ... of
+// random lengths, equal neighbours across a middle gap sometimes), padding
+// placed as asked. Narrow dtypes keep ids in range (they wrap to 1..100,
+// which only matters without strict mode).
+at::Tensor randomMask(const MaskShape &shape, at::ScalarType dtype, std::mt19937_64 &rng) {
+  at::Tensor mask = at::zeros({shape.batch, shape.seqLen}, at::kLong);
+  int64_t *data = mask.data_ptr<int64_t>();
+  const bool narrow = dtype != at::kLong && dtype != at::kInt;
+  std::uniform_real_distribution<double> unit(0, 1);
+  for (int64_t b = 0; b < shape.batch; ++b) {
+    int64_t *row = data + b * shape.seqLen;
+    const int64_t pad = static_cast<int64_t>(unit(rng) * shape.padding * shape.seqLen);
+    const int64_t tokens = shape.seqLen - pad;
+    const int64_t docs = std::max<int64_t>(1, std::min(tokens, shape.docsPerRow));
+    // Document boundaries: docs-1 distinct cut points in (0, tokens).
+    std::vector<int64_t> id(tokens, 0);
+    int64_t current = 1 + static_cast<int64_t>(rng() % 3);
+    for (int64_t s = 0; s < tokens; ++s) {
+      if (s != 0 && unit(rng) < double(docs - 1) / double(tokens))
+        current += 1 + static_cast<int64_t>(rng() % 2);
+      id[s] = narrow ? 1 + (current - 1) % 100 : current;
+    }
+    int64_t at = 0;
+    if (shape.where == Padding::Left)
+      at = pad;
+    if (shape.where == Padding::Middle && tokens > 0) {
+      // Padding splits the row in two; sometimes inside one document.
+      const int64_t cut = static_cast<int64_t>(rng() % (tokens + 1));
+      for (int64_t s = 0; s < cut; ++s)
+        row[s] = id[s];
+      for (int64_t s = cut; s < tokens; ++s)
+        row[s + pad] = id[s];
+      continue;
+    }
+    for (int64_t s = 0; s < tokens; ++s)
+      row[at + s] = id[s];
+  }
+  return dtype == at::kBool ? mask.ne(0) : mask.to(dtype);
+}
+
+at::Tensor cuda(const at::Tensor &t) { return t.to(at::kCUDA); }
+
+// The message of `fn`'s c10::Error, or "" when it returns.
+template <typename Fn> std::string errorOf(Fn &&fn) {
+  try {
+    fn();
+  } catch (const c10::Error &e) {
+    return e.msg();
+  }
+  return "";
+}
+
+// CUDA's get_unpad_data, get_seqlens_in_batch and padded variant against
+// the CPU's, on `onDevice` (a CUDA view of `cpuMask`'s values).
+void checkAgainstCpu(const at::Tensor &cpuMask, const at::Tensor &onDevice, bool strict) {
+  std::tuple<at::Tensor, at::Tensor, int64_t> want, got;
+  const std::string cpuError =
+      errorOf([&] { want = packjit::get_unpad_data(cpuMask, strict); });
+  const std::string cudaError =
+      errorOf([&] { got = packjit::get_unpad_data(onDevice, strict); });
+  REQUIRE(cudaError == cpuError);
+  if (!cpuError.empty()) {
+    auto padded = packjit::get_unpad_data_padded(onDevice, strict);
+    at::Tensor summary = std::get<2>(padded).cpu();
+    CHECK(summary[3].item<int64_t>() >= 0); // reported, not raised
+    return;
+  }
+  REQUIRE(std::get<0>(got).is_cuda());
+  CHECK(at::equal(std::get<0>(got).cpu(), std::get<0>(want)));
+  CHECK(at::equal(std::get<1>(got).cpu(), std::get<1>(want)));
+  CHECK(std::get<2>(got) == std::get<2>(want));
+  CHECK(at::equal(packjit::get_seqlens_in_batch(onDevice, strict).cpu(),
+                  packjit::get_seqlens_in_batch(cpuMask, strict)));
+  const int64_t docs = std::get<1>(want).numel() - 1;
+  for (int64_t maxDocs : {int64_t{-1}, docs / 2}) {
+    auto wantPadded = packjit::get_unpad_data_padded(cpuMask, strict, maxDocs);
+    auto gotPadded = packjit::get_unpad_data_padded(onDevice, strict, maxDocs);
+    CHECK(at::equal(std::get<0>(gotPadded).cpu(), std::get<0>(wantPadded)));
+    CHECK(at::equal(std::get<1>(gotPadded).cpu(), std::get<1>(wantPadded)));
+    CHECK(at::equal(std::get<2>(gotPadded).cpu(), std::get<2>(wantPadded)));
+  }
+}
+
+// Puts a strict-mode violation at a random token: a value below the
+// previous non-zero one of its row, or a negative one.
+at::Tensor withViolation(at::Tensor mask, std::mt19937_64 &rng) {
+  at::Tensor wide = mask.to(at::kLong).contiguous();
+  int64_t *data = wide.data_ptr<int64_t>();
+  const int64_t n = wide.numel();
+  const int64_t p = static_cast<int64_t>(rng() % n);
+  data[p] = (rng() % 2 == 0 || mask.scalar_type() == at::kByte) ? 0 : -1;
+  if (data[p] == 0) { // decreasing: find a non-zero before p in its row
+    const int64_t rowStart = p - p % wide.size(1);
+    for (int64_t q = p - 1; q >= rowStart; --q)
+      if (data[q] > 1) {
+        data[p] = data[q] - 1;
+        break;
+      }
+  }
+  return wide.to(mask.scalar_type());
+}
+
+std::vector<MaskShape> shapes(std::mt19937_64 &rng, int count) {
+  static const int64_t kSeqLens[] = {1,    2,    3,    7,     31,    64,    127,
+                                     1000, 1024, 4095, 4096,  8193,  32768, 65535,
+                                     65536, 131072};
+  std::vector<MaskShape> out;
+  for (int i = 0; i < count; ++i) {
+    MaskShape s;
+    s.seqLen = kSeqLens[rng() % std::size(kSeqLens)];
+    const int64_t maxBatch = std::max<int64_t>(1, std::min<int64_t>(64, (1 << 21) / s.seqLen));
+    s.batch = 1 + static_cast<int64_t>(rng() % maxBatch);
+    static const int64_t kDocs[] = {1, 2, 5, 16, 100, 1000, 4096};
+    s.docsPerRow = kDocs[rng() % std::size(kDocs)];
+    s.padding = (rng() % 4) * 0.5 / 3; // 0, 1/6, 1/3, 1/2
+    s.where = static_cast<Padding>(rng() % 3);
+    out.push_back(s);
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("design example and edge cases on CUDA", "[unpad][gpu]") {
+  at::Tensor example =
+      at::tensor(std::vector<int64_t>{1, 1, 2, 2, 2, 0, 1, 2, 2, 3, 3, 3}).view({2, 6});
+  auto [indices, cu, longest] = packjit::get_unpad_data(cuda(example));
+  CHECK(at::equal(indices.cpu(), at::tensor(std::vector<int64_t>{0, 1, 2, 3, 4, 6, 7, 8, 9,
+                                                                 10, 11})));
+  CHECK(at::equal(cu.cpu(), at::tensor(std::vector<int32_t>{0, 2, 5, 6, 8, 11})));
+  CHECK(longest == 3);
+  std::mt19937_64 rng(1);
+  for (auto dims : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {0, 5}, {3, 0}, {5, 1}})
+    for (at::ScalarType dtype : kMaskDTypes) {
+      CAPTURE(dims.first, dims.second, dtype);
+      at::Tensor zeros = at::zeros({dims.first, dims.second}, dtype);
+      checkAgainstCpu(zeros, cuda(zeros), true);
+      at::Tensor ones = at::ones({dims.first, dims.second}, dtype);
+      checkAgainstCpu(ones, cuda(ones), true);
+    }
+  // [1, 0, 1] is one document; [1, 1, 3, 3] two; rows never share one.
+  at::Tensor middle =
+      at::tensor(std::vector<int64_t>{1, 0, 1, 2, 1, 1, 3, 3, 2, 0, 0, 2}).view({3, 4});
+  checkAgainstCpu(middle, cuda(middle), true);
+}
+
+TEST_CASE("CUDA matches the CPU on random masks", "[unpad][gpu][random]") {
+  std::mt19937_64 rng(2024);
+  const int count = quick() ? 12 : 700;
+  int checked = 0;
+  for (const MaskShape &shape : shapes(rng, count)) {
+    const at::ScalarType dtype = kMaskDTypes[checked % std::size(kMaskDTypes)];
+    CAPTURE(shape.batch, shape.seqLen, shape.docsPerRow, shape.padding,
+            static_cast<int>(shape.where), dtype);
+    at::Tensor mask = randomMask(shape, dtype, rng);
+    const bool narrow = dtype != at::kLong && dtype != at::kInt && dtype != at::kBool;
+    // Narrow ids wrap past 100 documents, which is strict-invalid by design.
+    checkAgainstCpu(mask, cuda(mask), !(narrow && shape.docsPerRow > 50));
+    ++checked;
+  }
+  CHECK(checked == count);
+}
+
+TEST_CASE("CUDA handles strided and misaligned views", "[unpad][gpu][views]") {
+  std::mt19937_64 rng(7);
+  const int rounds = quick() ? 2 : 60;
+  for (int i = 0; i < rounds; ++i) {
+    for (at::ScalarType dtype : kMaskDTypes) {
+      CAPTURE(i, dtype);
+      const int64_t batch = 1 + rng() % 9, seqLen = 1 + rng() % 3000;
+      at::Tensor big = randomMask({batch + 1, 2 * seqLen + 3, 8, 0.3, Padding::Right}, dtype, rng);
+      at::Tensor onDevice = cuda(big);
+      // Every other column; a column offset (misaligned); a transpose.
+      checkAgainstCpu(big.slice(1, 0, 2 * seqLen, 2), onDevice.slice(1, 0, 2 * seqLen, 2), true);
+      checkAgainstCpu(big.slice(1, 1, seqLen + 1), onDevice.slice(1, 1, seqLen + 1), true);
+      checkAgainstCpu(big.slice(0, 1).slice(1, 3, 3 + seqLen),
+                      onDevice.slice(0, 1).slice(1, 3, 3 + seqLen), true);
+      // Contiguous but 1 element off a 16-byte boundary.
+      checkAgainstCpu(big.slice(0, 0, 1).slice(1, 1), onDevice.slice(0, 0, 1).slice(1, 1), true);
+      at::Tensor transposed = big.t().contiguous().t();
+      checkAgainstCpu(transposed, cuda(big.t().contiguous()).t(), true);
+    }
+  }
+}
+
+TEST_CASE("strict-mode violations give the CPU's error", "[unpad][gpu][errors]") {
+  std::mt19937_64 rng(99);
+  const int count = quick() ? 6 : 300;
+  int raised = 0;
+  for (const MaskShape &shape : shapes(rng, count)) {
+    const at::ScalarType dtype = kMaskDTypes[rng() % 5]; // not bool: no violations there
+    CAPTURE(shape.batch, shape.seqLen, dtype);
+    at::Tensor mask = withViolation(randomMask(shape, dtype, rng), rng);
+    const std::string cpuError = errorOf([&] { packjit::get_unpad_data(mask, true); });
+    raised += !cpuError.empty();
+    checkAgainstCpu(mask, cuda(mask), true);
+    checkAgainstCpu(mask, cuda(mask), false);
+  }
+  CHECK(raised > count / 4);
+}
+
+TEST_CASE("several streams and threads at once", "[unpad][gpu][streams]") {
+  std::mt19937_64 rng(5);
+  std::vector<at::Tensor> masks;
+  std::vector<std::tuple<at::Tensor, at::Tensor, int64_t>> expected;
+  for (const MaskShape &shape : shapes(rng, quick() ? 4 : 24)) {
+    masks.push_back(randomMask(shape, at::kLong, rng));
+    expected.push_back(packjit::get_unpad_data(masks.back()));
+  }
+  std::vector<at::Tensor> onDevice;
+  for (const at::Tensor &m : masks)
+    onDevice.push_back(cuda(m));
+  torch::cuda::synchronize();
+  std::atomic<int> mismatches{0}, calls{0};
+  std::vector<std::thread> threads;
+  const int threadCount = 4, rounds = quick() ? 2 : 20;
+  const c10::cuda::CUDAStream shared = c10::cuda::getStreamFromPool();
+  for (int t = 0; t < threadCount; ++t)
+    threads.emplace_back([&, t] {
+      // Two threads share a stream, the others have their own.
+      c10::cuda::CUDAStream stream = t < 2 ? shared : c10::cuda::getStreamFromPool(true);
+      c10::cuda::CUDAStreamGuard guard(stream);
+      for (int r = 0; r < rounds; ++r)
+        for (size_t i = (t + r) % masks.size(), k = 0; k < masks.size();
+             ++k, i = (i + 1) % masks.size()) {
+          auto [indices, cu, longest] = packjit::get_unpad_data(onDevice[i]);
+          const auto &[wantIndices, wantCu, wantLongest] = expected[i];
+          if (!at::equal(indices.cpu(), wantIndices) || !at::equal(cu.cpu(), wantCu) ||
+              longest != wantLongest)
+            ++mismatches;
+          ++calls;
+        }
+    });
+  for (std::thread &t : threads)
+    t.join();
+  CHECK(mismatches == 0);
+  CHECK(calls == threadCount * rounds * static_cast<int>(masks.size()));
+}
+
+TEST_CASE("the padded variant in a CUDA graph, replayed on new masks", "[unpad][gpu][graph]") {
+  std::mt19937_64 rng(11);
+  const MaskShape shape{8, 4096, 16, 0.3, Padding::Middle};
+  at::Tensor staticMask = cuda(randomMask(shape, at::kInt, rng));
+  c10::cuda::CUDAStream stream = c10::cuda::getStreamFromPool();
+  c10::cuda::CUDAStreamGuard guard(stream);
+  packjit::get_unpad_data_padded(staticMask); // warm-up: kernel and workspace
+  torch::cuda::synchronize();
+  at::cuda::CUDAGraph graph;
+  graph.capture_begin();
+  auto [indices, cu, summary] = packjit::get_unpad_data_padded(staticMask, true, 1000);
+  graph.capture_end();
+  for (int replay = 0; replay < (quick() ? 3 : 50); ++replay) {
+    CAPTURE(replay);
+    at::Tensor mask = randomMask(shape, at::kInt, rng);
+    staticMask.copy_(mask);
+    graph.replay();
+    auto [wantIndices, wantCu, wantSummary] = packjit::get_unpad_data_padded(mask, true, 1000);
+    CHECK(at::equal(indices.cpu(), wantIndices));
+    CHECK(at::equal(cu.cpu(), wantCu));
+    CHECK(at::equal(summary.cpu(), wantSummary));
+  }
+}
+
+TEST_CASE("cu_seqlens_from_position_ids on CUDA", "[unpad][gpu][position_ids]") {
+  std::mt19937_64 rng(3);
+  const int count = quick() ? 4 : 100;
+  for (int i = 0; i < count; ++i) {
+    const int64_t batch = 1 + rng() % 4, seqLen = 1 + rng() % 20000;
+    at::Tensor positions = at::empty({batch, seqLen}, at::kLong);
+    int64_t *data = positions.data_ptr<int64_t>();
+    const int64_t start = rng() % 3;
+    for (int64_t b = 0; b < batch; ++b) {
+      int64_t next = start + rng() % 5;
+      for (int64_t s = 0; s < seqLen; ++s)
+        data[b * seqLen + s] = rng() % 300 == 0 ? (next = start + 1, start) : next++;
+    }
+    if (i % 4 == 3) // a broken step somewhere
+      data[rng() % positions.numel()] += 7;
+    for (at::ScalarType dtype : {at::kLong, at::kInt, at::kShort}) {
+      CAPTURE(i, batch, seqLen, dtype);
+      at::Tensor p = positions.to(dtype);
+      if (dtype == at::kShort && seqLen > 30000)
+        continue;
+      for (bool strict : {true, false}) {
+        std::tuple<at::Tensor, int64_t> want, got;
+        const std::string cpuError =
+            errorOf([&] { want = packjit::cu_seqlens_from_position_ids(p, strict); });
+        const std::string cudaError =
+            errorOf([&] { got = packjit::cu_seqlens_from_position_ids(cuda(p), strict); });
+        REQUIRE(cudaError == cpuError);
+        if (cpuError.empty()) {
+          CHECK(at::equal(std::get<0>(got).cpu(), std::get<0>(want)));
+          CHECK(std::get<1>(got) == std::get<1>(want));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("is_indexed_packed_mask on CUDA", "[unpad][gpu]") {
+  for (at::ScalarType dtype : kMaskDTypes) {
+    CAPTURE(dtype);
+    at::Tensor binary = at::ones({3, 100}, dtype);
+    CHECK_FALSE(packjit::is_indexed_packed_mask(cuda(binary)));
+    if (dtype != at::kBool) {
+      binary[2][99] = 2;
+      CHECK(packjit::is_indexed_packed_mask(cuda(binary)));
+    }
+  }
+}
+
+int main(int argc, char **argv) {
+  if (!torch::cuda::is_available()) {
+    std::cerr << "packjit_gpu_unpad_tests: no CUDA device; skipped\n";
+    return 77;
+  }
+  return Catch::Session().run(argc, argv);
+}
