@@ -5,6 +5,9 @@ random right padding), measures with CUDA events (median of repetitions):
   unpad   packjit.unpad_input       vs hidden.flatten(0, 1).index_select(0, indices)
   pad     packjit.pad_input         vs zeros + index_put_
   unpad3  packjit.unpad_inputs(qkv) vs three index_select calls
+  qkv3    the same on q, k, v views of one packed [B, S, 3, H, D] tensor
+  pad/scatter, pad/gather  pad_input with each strategy forced
+                           (PACKJIT_PAD_INPUT), against the same torch time
 and a device-to-device copy of 1 GiB in the same run. Bandwidth counts the
 bytes an ideal kernel moves (unpad: nnz rows read + written; pad: nnz rows
 read, B*S rows written) and is reported as a fraction of the D2D copy's.
@@ -13,6 +16,7 @@ Prints a table (markdown with --markdown); writes JSON with --json.
 
 import argparse
 import json
+import os
 import statistics
 
 import torch
@@ -78,7 +82,9 @@ def bench_shape(shape, d2d, gen):
     rows = []
 
     def add(op, bytes_moved, ours, theirs):
-        ms_ours, ms_torch = time_ms(ours), time_ms(theirs)
+        """`theirs`: torch's function, or its time in ms when already measured."""
+        ms_ours = time_ms(ours)
+        ms_torch = theirs if isinstance(theirs, float) else time_ms(theirs)
         bw = bytes_moved / (ms_ours * 1e-3)
         rows.append({"op": op, "shape": "x".join(map(str, shape)), "nnz": nnz,
                      "mbytes": bytes_moved / 1e6, "packjit_us": ms_ours * 1e3,
@@ -92,6 +98,16 @@ def bench_shape(shape, d2d, gen):
     add("pad", (nnz + batch * seqlen) * row_bytes,
         lambda: packjit.pad_input(unpadded, indices, batch, seqlen),
         lambda: torch_pad(unpadded, indices, batch, seqlen))
+    for strategy in ("scatter", "gather"):
+        os.environ["PACKJIT_PAD_INPUT"] = strategy  # read by pad_input on every call
+        try:
+            assert torch.equal(packjit.pad_input(unpadded, indices, batch, seqlen),
+                               torch_pad(unpadded, indices, batch, seqlen))
+            add("pad/" + strategy, (nnz + batch * seqlen) * row_bytes,
+                lambda: packjit.pad_input(unpadded, indices, batch, seqlen),
+                rows[1]["torch_us"] / 1e3)
+        finally:
+            del os.environ["PACKJIT_PAD_INPUT"]
     del unpadded
     if batch * seqlen * row_bytes * 3 * 2 < torch.cuda.mem_get_info()[0] * 0.8:
         qkv = [hidden] + [torch.randn_like(hidden) for _ in range(2)]
@@ -100,6 +116,18 @@ def bench_shape(shape, d2d, gen):
             lambda: [f.index_select(0, indices) for f in flats])
         del qkv, flats
     del hidden, flat
+    torch.cuda.empty_cache()
+    if batch * seqlen * row_bytes * 3 * 2 < torch.cuda.mem_get_info()[0] * 0.8:
+        packed = torch.randn(batch, seqlen, 3, heads, dim, device="cuda", dtype=torch.bfloat16)
+        views = packed.unbind(2)
+        got = packjit.unpad_inputs(views, indices)
+        assert all(torch.equal(g, v.flatten(0, 1).index_select(0, indices))
+                   for g, v in zip(got, views))
+        del got
+        flats = [v.flatten(0, 1) for v in views]
+        add("qkv3", 3 * 2 * nnz * row_bytes, lambda: packjit.unpad_inputs(views, indices),
+            lambda: [f.index_select(0, indices) for f in flats])
+        del packed, views, flats
     torch.cuda.empty_cache()
     return rows
 

@@ -44,6 +44,7 @@ void checkRoundTrip(const at::Tensor &hidden, const at::Tensor &indices) {
 
 TEST_CASE("CUDA matches the CPU for every dtype and row width", "[padding][gpu]") {
   at::manual_seed(60);
+  int roundTrips = 0; // the loops really ran: Catch counts assertions, not cases
   const std::vector<std::vector<int64_t>> rowShapes = {
       {}, {1}, {3}, {7, 5}, {2, 3, 4}, {8, 128}, {32, 128}, {1, 1025}};
   for (at::ScalarType dtype : kDataDTypes) {
@@ -52,24 +53,34 @@ TEST_CASE("CUDA matches the CPU for every dtype and row width", "[padding][gpu]"
       std::vector<int64_t> shape = {3, 37};
       shape.insert(shape.end(), rowShape.begin(), rowShape.end());
       checkRoundTrip(randomData(shape, dtype), at::randperm(3 * 37, at::kLong).slice(0, 0, 70));
+      ++roundTrips;
     }
   }
+  CHECK(roundTrips == 6 * 8);
 }
 
 TEST_CASE("CUDA: strided, transposed and misaligned views", "[padding][gpu]") {
   at::manual_seed(61);
+  int roundTrips = 0;
   for (at::ScalarType dtype : kDataDTypes) {
     CAPTURE(dtype);
     at::Tensor indices = at::randperm(4 * 33, at::kLong).slice(0, 0, 90);
     checkRoundTrip(randomData({4, 33, 3, 2, 8}, dtype).select(2, 1), indices);
     checkRoundTrip(randomData({4, 33, 5, 3}, dtype).transpose(2, 3), indices);
     checkRoundTrip(randomData({33, 4, 6}, dtype).transpose(0, 1), indices);
-    for (int64_t offset : {1, 2, 3}) {
-      CAPTURE(offset);
-      at::Tensor flat = randomData({4 * 33 * 8 + offset}, dtype);
-      checkRoundTrip(flat.slice(0, offset).view({4, 33, 8}), indices);
+    // Offsets of 1-3 elements force narrow words; 16 bytes keeps 16-byte words.
+    const int64_t wideOffset = 16 / at::elementSize(dtype);
+    for (int64_t offset : {int64_t{1}, int64_t{2}, int64_t{3}, wideOffset}) {
+      for (int64_t width : {8, 64}) {
+        CAPTURE(offset, width);
+        at::Tensor flat = randomData({4 * 33 * width + offset}, dtype);
+        checkRoundTrip(flat.slice(0, offset).view({4, 33, width}), indices);
+        ++roundTrips;
+      }
     }
+    roundTrips += 3;
   }
+  CHECK(roundTrips == 6 * (3 + 4 * 2));
 }
 
 TEST_CASE("CUDA pad_input: small outputs (zero fill + scatter) and large ones "
@@ -86,13 +97,24 @@ TEST_CASE("CUDA pad_input: small outputs (zero fill + scatter) and large ones "
 }
 
 TEST_CASE("CUDA unpad_inputs gathers each tensor", "[padding][gpu]") {
+  at::manual_seed(64);
   at::Tensor qkv = randomData({2, 50, 3, 4, 16}, at::kBFloat16);
   at::Tensor indices = at::randperm(100, at::kLong).slice(0, 0, 64);
+  // q, k, v: strided views of one packed tensor, one launch.
   std::vector<at::Tensor> parts = cuda(qkv).unbind(2);
+  // Then a narrower tensor, a misaligned one and a fifth: other launches.
+  std::vector<at::Tensor> cpuParts = qkv.unbind(2);
+  cpuParts.push_back(randomData({2, 50, 3}, at::kBFloat16));
+  cpuParts.push_back(randomData({2 * 50 * 64 + 1}, at::kBFloat16).slice(0, 1).view({2, 50, 64}));
+  cpuParts.push_back(randomData({2, 50, 4, 16}, at::kBFloat16));
+  for (size_t i = 3; i < cpuParts.size(); ++i)
+    parts.push_back(cuda(cpuParts[i]));
   std::vector<at::Tensor> got = packjit::unpad_inputs(parts, cuda(indices));
-  REQUIRE(got.size() == 3);
-  for (int64_t i = 0; i < 3; ++i)
-    CHECK(at::equal(got[i].cpu(), qkv.select(2, i).flatten(0, 1).index_select(0, indices)));
+  REQUIRE(got.size() == cpuParts.size());
+  for (size_t i = 0; i < cpuParts.size(); ++i) {
+    CAPTURE(i);
+    CHECK(at::equal(got[i].cpu(), cpuParts[i].flatten(0, 1).index_select(0, indices)));
+  }
 }
 
 TEST_CASE("CUDA: out-of-range indices read zeros and write nothing out of bounds",

@@ -1,5 +1,12 @@
 // Autograd for unpad_input / pad_input / unpad_inputs: each op's backward is
 // the other, called through the dispatcher so that double backward works too.
+//
+// Each kernel checks its inputs (and CPU indices' range) before
+// Function::apply, so that every foreseeable error raises before an autograd
+// node exists: on torch 2.11 an exception thrown from inside forward()
+// crashed the Python process (a CPU out-of-range index, a CUDA tensor with
+// CPU indices), while the same error raised here reaches Python intact.
+#include "../cpu/padding_checks.h"
 #include "packjit/ops.h"
 
 #include <torch/autograd.h>
@@ -84,15 +91,31 @@ public:
 };
 
 at::Tensor unpadInput(const at::Tensor &hidden, const at::Tensor &indices) {
+  constexpr const char *op = "packjit.unpad_input";
+  checkUnpadInput(hidden, indices, op);
+  if (indices.is_cpu())
+    checkIndicesInRange(indices, hidden.size(0) * hidden.size(1), op,
+                        "hidden has batch*seqlen rows");
   return UnpadInputFunction::apply(hidden, indices);
 }
 
 at::Tensor padInput(const at::Tensor &x, const at::Tensor &indices, int64_t batch,
                     int64_t seqlen) {
+  constexpr const char *op = "packjit.pad_input";
+  checkPadInput(x, indices, batch, seqlen, op);
+  if (indices.is_cpu())
+    checkIndicesInRange(indices, batch * seqlen, op, "the output has batch*seqlen rows");
   return PadInputFunction::apply(x, indices, batch, seqlen);
 }
 
 std::vector<at::Tensor> unpadInputs(at::TensorList hidden, const at::Tensor &indices) {
+  constexpr const char *op = "packjit.unpad_inputs";
+  for (const at::Tensor &h : hidden) {
+    checkUnpadInput(h, indices, op);
+    if (indices.is_cpu())
+      checkIndicesInRange(indices, h.size(0) * h.size(1), op,
+                          "hidden has batch*seqlen rows");
+  }
   return UnpadInputsFunction::apply(hidden, indices);
 }
 

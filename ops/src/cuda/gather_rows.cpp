@@ -2,10 +2,13 @@
 // JIT-compiled gather_rows and scatter_rows templates, launched through the
 // runtime on PyTorch's current stream.
 //
-// A row is copied as raw words: the widest of 8, 4 or 2 bytes that divides
-// the row's bytes and both base addresses, so the kernels are specialized per
-// word dtype and per row width in words (bf16 rows of 128 elements run as
-// 32 i64 words). pad_input never zero-fills separately on large outputs: it
+// A row is copied as raw words: 16 bytes where the row's bytes, its stride
+// and both base addresses allow, else the widest of 8, 4 or 2 bytes, so the
+// kernels are specialized per word and per row width in words (bf16 rows of
+// 8x128 elements run as 128 16-byte words). Sources are read at their row
+// stride (q, k, v views of a packed qkv need no copy); unpad_inputs gathers
+// up to three tensors in one launch. pad_input never zero-fills separately on
+// large outputs: it
 // builds the inverse map (output row -> input row, -1 for padding) with a
 // scatter of row numbers, then gathers every output row, and the gather
 // writes zeros where the map says -1.
@@ -20,6 +23,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <span>
 
 namespace packjit::ops::cuda {
 namespace {
@@ -29,18 +34,25 @@ using runtime::KernelFamily;
 
 constexpr int64_t kBlock = 256;
 constexpr int64_t kMaxRowWords = 1048576; // the templates' ROW range
+constexpr int64_t kMaxTensorsPerLaunch = 3; // gather_rows' (src, dst) pairs
 
+// How the kernels move a row: 16-byte words (WIDE), else the widest T word
+// (8, 4 or 2 bytes) that the row's bytes, its stride and every base address
+// allow. The T of a wide copy is unused, so it is always i64 (one kernel).
 struct Word {
   DType dtype;
   int64_t bytes;
+  bool wide;
 };
 
-// The widest word that divides `rowBytes` and every address in `pointers`.
-Word wordFor(int64_t rowBytes, std::initializer_list<const void *> pointers) {
-  static constexpr Word kWords[] = {
-      {DType::Int64, 8}, {DType::Int32, 4}, {DType::Float16, 2}};
+Word wordFor(int64_t rowBytes, int64_t strideBytes,
+             std::initializer_list<const void *> pointers) {
+  static constexpr Word kWords[] = {{DType::Int64, 16, true},
+                                    {DType::Int64, 8, false},
+                                    {DType::Int32, 4, false},
+                                    {DType::Float16, 2, false}};
   for (const Word &word : kWords) {
-    bool fits = rowBytes % word.bytes == 0;
+    bool fits = rowBytes % word.bytes == 0 && strideBytes % word.bytes == 0;
     for (const void *p : pointers)
       fits = fits && reinterpret_cast<uintptr_t>(p) % word.bytes == 0;
     if (fits)
@@ -50,108 +62,147 @@ Word wordFor(int64_t rowBytes, std::initializer_list<const void *> pointers) {
               " bytes at odd addresses cannot be copied by the CUDA kernels");
 }
 
+// Threads per row: enough for about four words each, a power of two, at most
+// a warp (wider rows loop; a warp already reads 512 contiguous bytes a step).
+int64_t lanesFor(int64_t rowWords) {
+  int64_t lanes = 1;
+  while (lanes < 32 && lanes * 4 < rowWords)
+    lanes *= 2;
+  return lanes;
+}
+
 CUdeviceptr address(const at::Tensor &t) {
   return reinterpret_cast<CUdeviceptr>(t.data_ptr());
 }
 
-// One launch of `family` (gather_rows or scatter_rows; same ABI) over `count`
-// rows of `rowWords` words.
-void launchRows(KernelFamily &family, const char *op, const at::Tensor &like,
-                Word word, int64_t rowWords, CUdeviceptr src, CUdeviceptr dst,
-                CUdeviceptr indices, int64_t count, int64_t boundRows) {
-  TORCH_CHECK(rowWords <= kMaxRowWords, op, ": rows of ", rowWords, " ",
-              word.bytes, "-byte words exceed the kernels' limit of ",
-              kMaxRowWords);
-  const int64_t total = count * rowWords;
-  const int64_t blocks = std::min<int64_t>((total + kBlock - 1) / kBlock,
-                                           int64_t{1} << 30);
-  withRuntimeErrors(op, [&] {
-    const DType dtypes[] = {word.dtype};
-    const int64_t constexprs[] = {kBlock, rowWords};
-    const runtime::Kernel &kernel =
-        family.get(like.device().index(), dtypes, constexprs);
-    void *args[] = {&src, &dst, &indices, &count, &boundRows};
-    runtime::launch(kernel, Dim3{static_cast<unsigned>(blocks)},
-                    Dim3{static_cast<unsigned>(kBlock)}, currentStream(like), args);
-  });
-}
-
 KernelFamily &gatherFamily() {
-  static KernelFamily family("gather_rows", {"BLOCK", "ROW"});
+  static KernelFamily family("gather_rows", {"BLOCK", "ROW", "LANES", "WIDE"});
   return family;
 }
 
 KernelFamily &scatterFamily() {
-  static KernelFamily family("scatter_rows", {"BLOCK", "ROW"});
+  static KernelFamily family("scatter_rows", {"BLOCK", "ROW", "LANES", "WIDE"});
   return family;
 }
 
-// dst row i = src row indices[i] for i < count; rows of `rowBytes` bytes,
-// `src` rows `srcStride` bytes apart. An index outside [0, srcRows) writes
-// a row of zeros.
-void gatherRows(const char *op, const at::Tensor &like, const at::Tensor &src,
-                at::Tensor &dst, const at::Tensor &indices, int64_t count,
-                int64_t srcRows) {
-  const int64_t rowBytes = src.size(1) * src.element_size();
-  const Word word = wordFor(rowBytes, {src.data_ptr(), dst.data_ptr()});
-  launchRows(gatherFamily(), op, like, word, rowBytes / word.bytes, address(src),
-             address(dst), address(indices), count, srcRows);
+// One row copy: `src` and `dst` 2-D, rows contiguous, any row stride.
+struct RowCopy {
+  at::Tensor src;
+  at::Tensor dst;
+};
+
+int64_t rowBytesOf(const at::Tensor &rows) {
+  return rows.size(1) * rows.element_size();
+}
+
+Word wordOf(const RowCopy &copy) {
+  return wordFor(rowBytesOf(copy.src),
+                 copy.src.stride(0) * copy.src.element_size(),
+                 {copy.src.data_ptr(), copy.dst.data_ptr()});
+}
+
+// The launch over `rows` rows (one group of BLOCK / LANES threads per row),
+// `tensors` grid rows deep.
+void launchRows(KernelFamily &family, const char *op, const at::Tensor &like,
+                Word word, int64_t rowWords, int64_t rows, unsigned tensors,
+                void **args) {
+  TORCH_CHECK(rowWords <= kMaxRowWords, op, ": rows of ", rowWords, " ",
+              word.bytes, "-byte words exceed the kernels' limit of ",
+              kMaxRowWords);
+  const int64_t lanes = lanesFor(rowWords);
+  const int64_t rowsPerBlock = kBlock / lanes;
+  const int64_t blocks = std::min<int64_t>((rows + rowsPerBlock - 1) / rowsPerBlock,
+                                           int64_t{1} << 30);
+  withRuntimeErrors(op, [&] {
+    const DType dtypes[] = {word.dtype};
+    const int64_t constexprs[] = {kBlock, rowWords, lanes, word.wide ? 1 : 0};
+    const runtime::Kernel &kernel =
+        family.get(like.device().index(), dtypes, constexprs);
+    runtime::launch(kernel, Dim3{static_cast<unsigned>(blocks), tensors},
+                    Dim3{static_cast<unsigned>(kBlock)}, currentStream(like), args);
+  });
+}
+
+// dst_t row i = src_t row indices[i] for i < count and each copy t (at most
+// kMaxTensorsPerLaunch, all of one word and row width): one launch. An
+// index outside [0, srcRows) writes a row of zeros.
+void gatherRows(const char *op, const at::Tensor &like,
+                std::span<const RowCopy> copies, Word word,
+                const at::Tensor &indices, int64_t count, int64_t srcRows) {
+  CUdeviceptr src[kMaxTensorsPerLaunch], dst[kMaxTensorsPerLaunch];
+  int64_t stride[kMaxTensorsPerLaunch];
+  for (size_t t = 0; t < kMaxTensorsPerLaunch; ++t) {
+    const RowCopy &copy = copies[std::min(t, copies.size() - 1)]; // unused ones repeat
+    src[t] = address(copy.src);
+    dst[t] = address(copy.dst);
+    stride[t] = copy.src.stride(0) * copy.src.element_size() / word.bytes;
+  }
+  CUdeviceptr index = address(indices);
+  void *args[] = {&src[0], &dst[0], &src[1], &dst[1], &src[2],  &dst[2],
+                  &index,  &count,  &srcRows, &stride[0], &stride[1], &stride[2]};
+  launchRows(gatherFamily(), op, like, word, rowBytesOf(copies[0].src) / word.bytes,
+             count, static_cast<unsigned>(copies.size()), args);
+}
+
+void gatherRows(const char *op, const at::Tensor &like, const RowCopy &copy,
+                const at::Tensor &indices, int64_t count, int64_t srcRows) {
+  gatherRows(op, like, std::span<const RowCopy>(&copy, 1), wordOf(copy), indices,
+             count, srcRows);
 }
 
 // dst row indices[i] = src row i for i < count; an index outside
 // [0, dstRows) writes nothing.
-void scatterRows(const char *op, const at::Tensor &like, const at::Tensor &src,
-                 at::Tensor &dst, const at::Tensor &indices, int64_t count,
-                 int64_t dstRows) {
-  const int64_t rowBytes = src.size(1) * src.element_size();
-  const Word word = wordFor(rowBytes, {src.data_ptr(), dst.data_ptr()});
-  launchRows(scatterFamily(), op, like, word, rowBytes / word.bytes, address(src),
-             address(dst), address(indices), count, dstRows);
+void scatterRows(const char *op, const at::Tensor &like, const RowCopy &copy,
+                 const at::Tensor &indices, int64_t count, int64_t dstRows) {
+  const Word word = wordOf(copy);
+  CUdeviceptr src = address(copy.src), dst = address(copy.dst);
+  CUdeviceptr index = address(indices);
+  int64_t stride = copy.src.stride(0) * copy.src.element_size() / word.bytes;
+  void *args[] = {&src, &dst, &index, &count, &dstRows, &stride};
+  launchRows(scatterFamily(), op, like, word, rowBytesOf(copy.src) / word.bytes,
+             count, 1, args);
 }
 
-// The kernels address rows as base + row * rowWidth: rows must be packed.
-at::Tensor packedRows(const at::Tensor &t, int64_t rowDims) {
-  at::Tensor rows = rowsOf(t, rowDims);
-  return rows.stride(0) == rows.size(1) ? rows : rows.contiguous();
-}
-
-at::Tensor unpadInputImpl(const at::Tensor &hidden, const at::Tensor &indices,
-                          const char *op) {
-  checkUnpadInput(hidden, indices, op);
-  c10::cuda::CUDAGuard guard(hidden.device());
+// The output of unpad_input(hidden, indices) and the row copy that fills it;
+// hidden's rows are read in place when [B, S] merge into one stride.
+std::pair<at::Tensor, RowCopy> unpadPlan(const at::Tensor &hidden,
+                                         const at::Tensor &indices) {
   std::vector<int64_t> shape = trailingSizes(hidden, 2);
   shape.insert(shape.begin(), indices.size(0));
   at::Tensor out = at::empty(shape, hidden.options());
   if (out.numel() == 0)
-    return out;
-  at::Tensor src = packedRows(hidden, 2);
-  at::Tensor dst = out.view({indices.size(0), src.size(1)});
-  at::Tensor index = indices.contiguous();
-  gatherRows(op, hidden, src, dst, index, index.size(0), src.size(0));
-  return out;
+    return {out, {}};
+  at::Tensor src = rowsOf(hidden, 2);
+  return {out, {src, out.view({indices.size(0), src.size(1)})}};
 }
 
 at::Tensor unpadInput(const at::Tensor &hidden, const at::Tensor &indices) {
-  return unpadInputImpl(hidden, indices, "packjit.unpad_input");
+  constexpr const char *op = "packjit.unpad_input";
+  checkUnpadInput(hidden, indices, op);
+  c10::cuda::CUDAGuard guard(hidden.device());
+  auto [out, copy] = unpadPlan(hidden, indices);
+  if (out.numel() == 0)
+    return out;
+  at::Tensor index = indices.contiguous();
+  gatherRows(op, hidden, copy, index, index.size(0), copy.src.size(0));
+  return out;
 }
 
 // Below this many output bytes pad_input zero-fills and scatters (two
 // launches); above, it builds the inverse map and gathers (four launches,
-// fewer bytes). PACKJIT_PAD_INPUT=scatter|gather forces one (benchmarks).
+// fewer bytes). PACKJIT_PAD_INPUT=scatter|gather forces one; it is read on
+// every call so that a benchmark can time both in one process.
 constexpr int64_t kGatherPadBytes = int64_t{8} << 20;
 
 enum class PadStrategy { Auto, Scatter, Gather };
 
 PadStrategy padStrategy() {
-  static const PadStrategy strategy = [] {
-    const char *env = std::getenv("PACKJIT_PAD_INPUT");
-    if (env && std::strcmp(env, "scatter") == 0)
-      return PadStrategy::Scatter;
-    if (env && std::strcmp(env, "gather") == 0)
-      return PadStrategy::Gather;
-    return PadStrategy::Auto;
-  }();
-  return strategy;
+  const char *env = std::getenv("PACKJIT_PAD_INPUT");
+  if (env && std::strcmp(env, "scatter") == 0)
+    return PadStrategy::Scatter;
+  if (env && std::strcmp(env, "gather") == 0)
+    return PadStrategy::Gather;
+  return PadStrategy::Auto;
 }
 
 at::Tensor padInput(const at::Tensor &x, const at::Tensor &indices, int64_t batch,
@@ -167,31 +218,64 @@ at::Tensor padInput(const at::Tensor &x, const at::Tensor &indices, int64_t batc
   PadStrategy strategy = padStrategy();
   if (strategy == PadStrategy::Auto)
     strategy = outBytes < kGatherPadBytes ? PadStrategy::Scatter : PadStrategy::Gather;
+  at::Tensor index = indices.contiguous();
   if (nnz == 0 || outBytes == 0 || strategy == PadStrategy::Scatter) {
     at::Tensor out = at::zeros(shape, x.options());
     if (nnz == 0 || outBytes == 0)
       return out;
-    at::Tensor src = packedRows(x, 1);
-    at::Tensor dst = out.view({rows, src.size(1)});
-    scatterRows(op, x, src, dst, indices.contiguous(), nnz, rows);
+    at::Tensor src = rowsOf(x, 1); // rows read in place at any row stride
+    scatterRows(op, x, {src, out.view({rows, src.size(1)})}, index, nnz, rows);
     return out;
   }
   // inverse[indices[i]] = i, -1 elsewhere: an i64 scatter of row numbers.
   at::Tensor inverse = at::full({rows, 1}, -1, indices.options());
   at::Tensor rowNumbers = at::arange(nnz, indices.options()).view({nnz, 1});
-  scatterRows(op, x, rowNumbers, inverse, indices.contiguous(), nnz, rows);
+  scatterRows(op, x, {rowNumbers, inverse}, index, nnz, rows);
   at::Tensor out = at::empty(shape, x.options());
-  at::Tensor src = packedRows(x, 1);
-  at::Tensor dst = out.view({rows, src.size(1)});
-  gatherRows(op, x, src, dst, inverse, rows, nnz);
+  at::Tensor src = rowsOf(x, 1);
+  gatherRows(op, x, {src, out.view({rows, src.size(1)})}, inverse, rows, nnz);
   return out;
 }
 
+// One gather_rows launch for each run of up to three tensors that share a
+// word and a row width (q, k and v of one attention layer: one launch).
 std::vector<at::Tensor> unpadInputs(at::TensorList hidden, const at::Tensor &indices) {
-  std::vector<at::Tensor> out;
-  out.reserve(hidden.size());
+  constexpr const char *op = "packjit.unpad_inputs";
   for (const at::Tensor &h : hidden)
-    out.push_back(unpadInputImpl(h, indices, "packjit.unpad_inputs"));
+    checkUnpadInput(h, indices, op);
+  std::vector<at::Tensor> out;
+  if (hidden.empty())
+    return out;
+  c10::cuda::CUDAGuard guard(hidden[0].device());
+  at::Tensor index = indices.contiguous();
+  std::vector<RowCopy> batch; // pending copies of one word and row width
+  std::optional<Word> batchWord;
+  const at::Tensor *batchLike = nullptr;
+  auto flush = [&] {
+    if (!batch.empty())
+      gatherRows(op, *batchLike, batch, *batchWord, index, index.size(0),
+                 batch[0].src.size(0));
+    batch.clear();
+  };
+  for (const at::Tensor &h : hidden) {
+    auto [result, copy] = unpadPlan(h, indices);
+    out.push_back(result);
+    if (result.numel() == 0)
+      continue;
+    const Word word = wordOf(copy);
+    const bool joins = !batch.empty() && batch.size() < kMaxTensorsPerLaunch &&
+                       word.bytes == batchWord->bytes &&
+                       rowBytesOf(copy.src) == rowBytesOf(batch[0].src) &&
+                       copy.src.size(0) == batch[0].src.size(0) &&
+                       h.device() == batchLike->device();
+    if (!joins) {
+      flush();
+      batchWord = word;
+      batchLike = &h;
+    }
+    batch.push_back(copy);
+  }
+  flush();
   return out;
 }
 
