@@ -191,8 +191,11 @@ at::Tensor unpadInput(const at::Tensor &hidden, const at::Tensor &indices) {
 // Below this many output bytes pad_input zero-fills and scatters (two
 // launches); above, it builds the inverse map and gathers (four launches,
 // fewer bytes). PACKJIT_PAD_INPUT=scatter|gather forces one; it is read on
-// every call so that a benchmark can time both in one process.
-constexpr int64_t kGatherPadBytes = int64_t{8} << 20;
+// every call so that a benchmark can time both in one process. Measured on
+// the H100 (docs/padding.md): scatter wins at 13 and 63 MB of output (27.7 vs
+// 47.6 µs, 36.4 vs 47.5 µs), gather from 424 MB on (88-95% of D2D against
+// 72-75%); the switch sits between, at 128 MB.
+constexpr int64_t kGatherPadBytes = int64_t{128} << 20;
 
 enum class PadStrategy { Auto, Scatter, Gather };
 
