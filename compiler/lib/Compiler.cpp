@@ -95,6 +95,8 @@ pipeline::PipelineRequest makeRequest(std::string_view text, const KernelSpec &s
   request.chip = spec.arch;
   request.features = "+ptx" + std::to_string(spec.ptxVersion);
   request.keepStages = options.keepStages || dumping;
+  request.optLevel = options.optLevel;
+  request.timePasses = options.timePasses;
   return request;
 }
 

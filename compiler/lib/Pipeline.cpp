@@ -32,6 +32,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
@@ -42,6 +43,7 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/IR/PassInstrumentation.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/SourceMgr.h"
@@ -50,6 +52,7 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -165,6 +168,88 @@ private:
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
+// Exclusive wall time per pass name, as LLVM's -time-passes reports it: a
+// pass's time excludes the nested passes and analyses it runs (pass
+// managers, adaptors), so the numbers add up to the phase. Used from one
+// thread at a time (one compile, one gpu.module).
+class PassTimer {
+public:
+  void start(std::string name) {
+    auto now = std::chrono::steady_clock::now();
+    if (!running_.empty())
+      charge(running_.back(), now);
+    running_.push_back({std::move(name), now});
+  }
+  void stop() {
+    if (running_.empty())
+      return;
+    auto now = std::chrono::steady_clock::now();
+    charge(running_.back(), now);
+    running_.pop_back();
+    if (!running_.empty())
+      running_.back().since = now;
+  }
+  // Appends "<phase>/<pass>" entries, slowest first, and starts afresh.
+  void report(const char *phase, std::vector<compiler::PhaseTime> &out) {
+    std::vector<compiler::PhaseTime> sorted;
+    for (const auto &[name, millis] : totals_)
+      sorted.push_back({std::string(phase) + "/" + name, millis});
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto &a, const auto &b) { return a.millis > b.millis; });
+    out.insert(out.end(), sorted.begin(), sorted.end());
+    totals_.clear();
+    running_.clear();
+  }
+
+private:
+  struct Running {
+    std::string name;
+    std::chrono::steady_clock::time_point since;
+  };
+  void charge(const Running &pass, std::chrono::steady_clock::time_point now) {
+    totals_[pass.name] += std::chrono::duration<double, std::milli>(now - pass.since).count();
+  }
+  std::vector<Running> running_;
+  std::map<std::string, double> totals_;
+};
+
+// MLIR passes and analyses -> PassTimer.
+class MlirPassTiming : public mlir::PassInstrumentation {
+public:
+  explicit MlirPassTiming(PassTimer &timer) : timer_(timer) {}
+  void runBeforePass(mlir::Pass *pass, mlir::Operation *) override {
+    timer_.start(pass->getName().str());
+  }
+  void runAfterPass(mlir::Pass *, mlir::Operation *) override { timer_.stop(); }
+  void runAfterPassFailed(mlir::Pass *, mlir::Operation *) override { timer_.stop(); }
+  void runBeforeAnalysis(llvm::StringRef name, mlir::TypeID, mlir::Operation *) override {
+    timer_.start(name.str());
+  }
+  void runAfterAnalysis(llvm::StringRef, mlir::TypeID, mlir::Operation *) override {
+    timer_.stop();
+  }
+
+private:
+  PassTimer &timer_;
+};
+
+// LLVM IR passes and analyses -> PassTimer, through the pass builder's own
+// callbacks (no global -time-passes option).
+void addLlvmPassTiming(llvm::PassInstrumentationCallbacks &callbacks, PassTimer &timer) {
+  callbacks.registerBeforeNonSkippedPassCallback(
+      [&timer](llvm::StringRef pass, llvm::Any) { timer.start(pass.str()); });
+  callbacks.registerAfterPassCallback(
+      [&timer](llvm::StringRef, llvm::Any, const llvm::PreservedAnalyses &) {
+        timer.stop();
+      });
+  callbacks.registerAfterPassInvalidatedCallback(
+      [&timer](llvm::StringRef, const llvm::PreservedAnalyses &) { timer.stop(); });
+  callbacks.registerBeforeAnalysisCallback(
+      [&timer](llvm::StringRef analysis, llvm::Any) { timer.start(analysis.str()); });
+  callbacks.registerAfterAnalysisCallback(
+      [&timer](llvm::StringRef, llvm::Any) { timer.stop(); });
+}
+
 // Reusable objects that are not safe to share between concurrent compiles
 // (pass managers, TargetMachines): each compile takes one, or makes one when
 // all are in use, and gives it back when it is done.
@@ -244,7 +329,8 @@ private:
 };
 
 // Created once per (chip, features), as MLIR's serializer would on every
-// compile, and configured the same way: default TargetOptions, codegen at -O3.
+// compile, and configured the same way: default TargetOptions (codegen's
+// level is set per compile).
 std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const std::string &chip,
                                                        const std::string &features) {
   llvm::Triple triple(kTriple);
@@ -257,30 +343,74 @@ std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const std::string &chip,
   if (!machine)
     throw Error("packjit compiler: cannot create an NVPTX TargetMachine for " + chip +
                 " " + features);
-  machine->setOptLevel(llvm::CodeGenOptLevel::Aggressive);
   return machine;
 }
 
-// LLVM's default -O3 module pipeline with the tuning MLIR's serializer uses.
-void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
+// -O3 and -O2 codegen wrote the same PTX for every kernel x dtype; -O2 is a
+// little faster.
+llvm::CodeGenOptLevel codegenLevel(compiler::OptLevel level) {
+  return level == compiler::OptLevel::O3 ? llvm::CodeGenOptLevel::Aggressive
+                                         : llvm::CodeGenOptLevel::Default;
+}
+
+// OptLevel::Kernel: the function passes of LLVM's O2 pipeline that change
+// these kernels' code as ptxas sees it, each once or twice instead of up to
+// eight times (InstCombine alone was half of O3's time). Kept: SROA, CSE, GVN,
+// LICM, induction-variable simplification and full unrolling of constant-trip
+// loops (warp shuffles, per-warp loops), partial unrolling with the NVPTX
+// cost model. Left out: the vectorizers, the inliner pipeline (MLIR inlined
+// every helper already), IPO passes (one kernel per module) and the repeated
+// cleanup rounds. docs/compiler.md has the measured PTX/SASS against O3.
+constexpr const char *kKernelPipeline =
+    "function("
+    "sroa,early-cse<memssa>,simplifycfg,instcombine,"
+    "loop-mssa(loop-instsimplify,loop-simplifycfg,licm,loop-rotate),simplifycfg,"
+    "loop(indvars,loop-deletion,loop-unroll-full),"
+    "sroa,gvn,sccp,bdce,instcombine,correlated-propagation,dse,loop-mssa(licm),adce,"
+    "simplifycfg,loop-unroll<O2>,early-cse,simplifycfg)";
+
+// The LLVM IR pipeline of each level. The PassBuilder gets the
+// TargetMachine, so the NVPTX cost model and NVPTX's own passes take part as
+// they do in clang and MLIR's serializer.
+void optimize(llvm::Module &module, llvm::TargetMachine &machine, compiler::OptLevel level,
+              PassTimer *timer) {
   llvm::LoopAnalysisManager loopAnalyses;
   llvm::FunctionAnalysisManager functionAnalyses;
   llvm::CGSCCAnalysisManager cgsccAnalyses;
   llvm::ModuleAnalysisManager moduleAnalyses;
+  llvm::PassInstrumentationCallbacks callbacks;
+  if (timer)
+    addLlvmPassTiming(callbacks, *timer);
+  // The tuning MLIR's serializer uses for every level.
   llvm::PipelineTuningOptions tuning;
   tuning.LoopUnrolling = true;
   tuning.LoopInterleaving = true;
   tuning.LoopVectorization = true;
   tuning.SLPVectorization = true;
-  llvm::PassBuilder builder(&machine, tuning);
+  llvm::PassBuilder builder(&machine, tuning, std::nullopt, &callbacks);
   builder.registerModuleAnalyses(moduleAnalyses);
   builder.registerCGSCCAnalyses(cgsccAnalyses);
   builder.registerFunctionAnalyses(functionAnalyses);
   builder.registerLoopAnalyses(loopAnalyses);
   builder.crossRegisterProxies(loopAnalyses, functionAnalyses, cgsccAnalyses,
                                moduleAnalyses);
-  llvm::ModulePassManager passes =
-      builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  llvm::ModulePassManager passes;
+  switch (level) {
+  case compiler::OptLevel::O3:
+    passes = builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+    break;
+  case compiler::OptLevel::O2:
+    passes = builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
+    break;
+  case compiler::OptLevel::O1:
+    passes = builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O1);
+    break;
+  case compiler::OptLevel::Kernel:
+    if (llvm::Error error = builder.parsePassPipeline(passes, kKernelPipeline))
+      throw Error("packjit compiler: the kernel pass pipeline does not parse: " +
+                  llvm::toString(std::move(error)));
+    break;
+  }
   passes.run(module, moduleAnalyses);
 }
 
@@ -399,7 +529,20 @@ compiler::CompileResult Pipeline::run(const PipelineRequest &request) {
   if (mlir::failed(specialize.run(*module)))
     fail("specialization", diags);
   clock.mark("specialize");
-  {
+  // Timed compiles get fresh pass managers: instrumentation cannot be
+  // removed from a pooled one.
+  PassTimer passTimer;
+  auto timedPassManager = [&](void (*addPasses)(mlir::PassManager &)) {
+    auto pm = std::make_unique<mlir::PassManager>(&context);
+    addPasses(*pm);
+    pm->addInstrumentation(std::make_unique<MlirPassTiming>(passTimer));
+    return pm;
+  };
+  if (request.timePasses) {
+    if (mlir::failed(timedPassManager(addSimplification)->run(*module)))
+      fail("specialization", diags);
+    passTimer.report("simplify", result.passes);
+  } else {
     auto simplify = state_->simplifiers.take();
     if (mlir::failed(simplify->run(*module))) {
       simplify.discard();
@@ -424,7 +567,11 @@ compiler::CompileResult Pipeline::run(const PipelineRequest &request) {
   if (result.entryName.empty())
     throw Error("packjit compiler: the template's gpu.module holds no kernel");
 
-  {
+  if (request.timePasses) {
+    if (mlir::failed(timedPassManager(addLowering)->run(*module)))
+      fail("lowering to NVVM", diags);
+    passTimer.report("lower", result.passes);
+  } else {
     auto lower = state_->lowerings.take();
     if (mlir::failed(lower->run(*module))) {
       lower.discard();
@@ -437,13 +584,15 @@ compiler::CompileResult Pipeline::run(const PipelineRequest &request) {
   // The target attribute documents the stage; the code below is what
   // MLIR's serializer for it would do (chip and features come from packjit's
   // arch table, so they are valid).
+  // Its O stays 3 whatever CompileOptions::optLevel says (the attribute is
+  // not what runs the LLVM pipeline below, and the lit tests pin it).
   auto target = mlir::NVVM::NVVMTargetAttr::get(&context, /*optLevel=*/3, kTriple,
       llvm::StringRef(request.chip), llvm::StringRef(request.features));
   gpuModule.setTargetsAttr(mlir::ArrayAttr::get(&context, {target}));
   if (request.keepStages)
     keep(Stage::NVVM, print(*module));
 
-  // LLVM IR -> O3 -> PTX, driven here rather than by #nvvm.target's
+  // LLVM IR -> optimized LLVM IR -> PTX, driven here rather than by #nvvm.target's
   // serializer, which creates a TargetMachine per compile and links libdevice
   // on every compile when CUDA_HOME/CUDA_PATH is set.
   llvm::LLVMContext llvmContext;
@@ -455,7 +604,10 @@ compiler::CompileResult Pipeline::run(const PipelineRequest &request) {
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(machine->getTargetTriple());
   clock.mark("translate");
-  optimize(*llvmModule, *machine);
+  optimize(*llvmModule, *machine, request.optLevel,
+           request.timePasses ? &passTimer : nullptr);
+  if (request.timePasses)
+    passTimer.report("optimize", result.passes);
   clock.mark("optimize");
   if (request.keepStages) {
     std::string llvmText;
@@ -463,6 +615,7 @@ compiler::CompileResult Pipeline::run(const PipelineRequest &request) {
     llvmModule->print(os, nullptr);
     keep(Stage::LLVM, std::move(llvmText));
   }
+  machine->setOptLevel(codegenLevel(request.optLevel));
   result.ptx = emitPTX(*llvmModule, *machine);
   clock.mark("codegen");
   if (request.keepStages)

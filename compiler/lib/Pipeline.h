@@ -19,6 +19,8 @@ struct PipelineRequest {
   std::string chip;                    // sm_90a
   std::string features;                // +ptx80
   bool keepStages = false;
+  compiler::OptLevel optLevel = compiler::OptLevel::O3;
+  bool timePasses = false; // fills CompileResult::passes
 };
 
 // Thread-safe: run() may be called from several threads at once.

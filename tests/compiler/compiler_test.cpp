@@ -70,6 +70,49 @@ TEST_CASE("every embedded kernel compiles to PTX for its first dtype", "[compile
   }
 }
 
+TEST_CASE("every optimization level compiles every embedded kernel", "[compiler][opt]") {
+  using packjit::compiler::OptLevel;
+  for (OptLevel level : {OptLevel::O3, OptLevel::O2, OptLevel::O1, OptLevel::Kernel}) {
+    packjit::compiler::CompileOptions options;
+    options.optLevel = level;
+    for (const packjit::KernelTemplate &tmpl : packjit::kernelTemplates()) {
+      const packjit::KernelSignature &signature = packjit::kernelSignature(tmpl.name);
+      KernelSpec spec =
+          makeKernelSpec(tmpl.name, {signature.dtypes[0].allowed[0]}, {}, "sm_90");
+      CompileResult result = Compiler::shared().compile(spec, options);
+      INFO(tmpl.name << " level " << static_cast<int>(level));
+      CHECK(result.ptx.find(".visible .entry " + std::string(tmpl.name) + "(") !=
+            std::string::npos);
+      CHECK(result.passes.empty()); // only with timePasses
+    }
+  }
+}
+
+TEST_CASE("timePasses reports the MLIR and LLVM IR passes of the compile",
+          "[compiler][opt]") {
+  packjit::compiler::CompileOptions options;
+  options.timePasses = true;
+  CompileResult result =
+      Compiler::shared().compileText(kTinyTemplate, tinySpec(DType::Int32, 5), options);
+  auto has = [&](const std::string &name) {
+    for (const packjit::compiler::PhaseTime &pass : result.passes)
+      if (pass.name == name)
+        return pass.millis >= 0;
+    return false;
+  };
+  CHECK(has("simplify/Canonicalizer"));
+  CHECK(has("lower/ConvertGpuOpsToNVVMOps"));
+  CHECK(has("optimize/InstCombinePass"));
+  CHECK(has("optimize/SROAPass"));
+  // The pass times are parts of the phases: together at most the phases' sum.
+  double passes = 0, phases = 0;
+  for (const auto &pass : result.passes)
+    passes += pass.millis;
+  for (const auto &phase : result.phases)
+    phases += phase.millis;
+  CHECK(passes <= phases);
+}
+
 TEST_CASE("compileText binds constexprs and dtypes of a template given as text",
           "[compiler]") {
   packjit::compiler::CompileOptions keep;

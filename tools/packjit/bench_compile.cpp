@@ -2,7 +2,8 @@
 // (a child `packjit compile`, timed from spawn to exit: exec, loading the
 // library, initialization, compile) and the median time to compile one new
 // specialization in a warm process (a constexpr varied so each is new), and
-// that warm compile's median time per pipeline phase.
+// that warm compile's median time per pipeline phase, then the slowest MLIR
+// and LLVM IR passes of one more (timed) specialization.
 #include "commands.h"
 
 #include "packjit/compiler/compiler.h"
@@ -122,6 +123,29 @@ int runCompileBench(const BenchOptions &options) {
       phases[name] = ms;
     }
     std::printf("%s\n", phaseLine.c_str());
+    // One more new specialization with per-pass timing (not in the medians:
+    // timing uses fresh pass managers).
+    compiler::CompileOptions timed;
+    timed.timePasses = true;
+    std::vector<compiler::PhaseTime> passes =
+        compiler
+            .compile(makeKernelSpec(tmpl.name, {dtype},
+                                    {{varied, variedValue(variedParam, repeats)}}, "sm_90"),
+                     timed)
+            .passes;
+    std::sort(passes.begin(), passes.end(),
+              [](const auto &a, const auto &b) { return a.millis > b.millis; });
+    std::string passLine = "    slowest passes (ms):";
+    nlohmann::json passMillis = nlohmann::json::object();
+    for (size_t i = 0; i < passes.size(); ++i) {
+      passMillis[passes[i].name] = passes[i].millis;
+      if (i < 6) {
+        char cell[160];
+        std::snprintf(cell, sizeof cell, " %s %.2f", passes[i].name.c_str(), passes[i].millis);
+        passLine += cell;
+      }
+    }
+    std::printf("%s\n", passLine.c_str());
     results.push_back({{"kernel", tmpl.name},
                        {"dtype", dtypeText},
                        {"arch", "sm_90"},
@@ -129,6 +153,7 @@ int runCompileBench(const BenchOptions &options) {
                        {"warm_median_ms", warm},
                        {"warm_samples", repeats},
                        {"warm_phase_median_ms", phases},
+                       {"pass_ms", passMillis},
                        {"varied_constexpr", varied}});
   }
   if (!options.jsonPath.empty()) {

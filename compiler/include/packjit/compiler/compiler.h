@@ -20,11 +20,35 @@ inline constexpr std::array<Stage, 5> kAllStages{
 // "template", "specialized", "nvvm", "llvm", "ptx".
 std::string_view stageName(Stage stage);
 
+// How much LLVM optimizes before the PTX is written. ptxas (the driver's JIT)
+// optimizes the PTX again, so LLVM's job is mainly what ptxas cannot do well
+// (SROA, CSE across the kernel, redundant address arithmetic); docs/compiler.md
+// has the measured compile-time / code-size trade-off of each level.
+enum class OptLevel {
+  // LLVM's default O3 module pipeline and NVPTX codegen at -O3, as MLIR's
+  // #nvvm.target serializer does.
+  O3,
+  // LLVM's default O2 pipeline, NVPTX codegen at -O2.
+  O2,
+  // LLVM's default O1 pipeline, NVPTX codegen at -O2.
+  O1,
+  // A function pipeline for GPU kernels (the default): the O2 passes that
+  // shape the code ptxas sees (SROA, CSE, GVN, LICM, full and partial loop
+  // unrolling, ...), each once or twice instead of O3's many cleanup rounds,
+  // no vectorizers or inliner; NVPTX codegen at -O2. Same PTX/SASS size as
+  // O3 within ~1 %, about half of O3's LLVM time.
+  Kernel,
+};
+
 struct CompileOptions {
   // Write every stage here (PACKJIT_DUMP's job); empty: use PACKJIT_DUMP when set.
   std::string dumpDir;
   // Keep every stage's text in CompileResult::stages (the CLI's --emit).
   bool keepStages = false;
+  OptLevel optLevel = OptLevel::Kernel;
+  // Fill CompileResult::passes with the time of every MLIR and LLVM IR pass
+  // (costs a little: fresh pass managers, two clock reads per pass).
+  bool timePasses = false;
 };
 
 // Wall time of one phase of a compile (parse, specialize, ..., codegen); every
@@ -41,6 +65,11 @@ struct CompileResult {
   std::array<std::string, kAllStages.size()> stages;
   const std::string &stage(Stage s) const { return stages[static_cast<int>(s)]; }
   std::vector<PhaseTime> phases; // in pipeline order
+  // With CompileOptions::timePasses: exclusive wall time per pass, summed
+  // over its runs, named "<phase>/<pass>" (e.g. "optimize/InstCombinePass",
+  // "lower/Canonicalizer"); within each phase the slowest first. Time spent
+  // in analyses counts as "<phase>/<analysis>".
+  std::vector<PhaseTime> passes;
 };
 
 // One per process is enough: it registers its dialects once and is
