@@ -138,7 +138,8 @@ std::string KernelSpec::fileStem() const { return kernel + "-" + hash().hex(); }
 
 std::string_view compilerVersion() {
   static const std::string version = "packjit-" + std::string(kPackjitVersion) +
-                                     "+mlir-" + std::to_string(kLLVMMajorVersion);
+                                     "+mlir-" + std::to_string(kLLVMMajorVersion) +
+                                     ".r" + std::to_string(kCodegenRevision);
   return version;
 }
 

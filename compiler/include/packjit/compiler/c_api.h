@@ -24,7 +24,7 @@ typedef struct PackjitCompileOutput {
 
 /* Returns PACKJIT_COMPILER_ABI_VERSION of the library. */
 int packjit_compiler_abi_version(void);
-/* packjit::compilerVersion() of the library, e.g. "packjit-0.1.0+mlir-22". */
+/* packjit::compilerVersion() of the library, e.g. "packjit-0.1.0+mlir-22.r2". */
 const char *packjit_compiler_version(void);
 /* Compiles the KernelSpec given in its canonical text form. Thread-safe.
  * template_text is the kernel template the caller keyed the spec with (its

@@ -40,7 +40,7 @@ struct KernelSpec {
 
   // One line, every field, fixed order:
   // kernel=mask_scan;template=<hex>;dtypes=i64;constexprs=BLOCK:256,S:4096;
-  // arch=sm_90;ptx=78;compiler=packjit-0.1.0+mlir-22
+  // arch=sm_90;ptx=78;compiler=packjit-0.1.0+mlir-22.r2
   std::string canonical() const;
   // Inverse of canonical(); throws packjit::Error on malformed text.
   static KernelSpec parse(std::string_view canonicalText);
