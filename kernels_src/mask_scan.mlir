@@ -5,6 +5,7 @@
 // @constexpr STRICT = 1 in 0..1
 // @constexpr PADDED = 0 in 0..1
 // @constexpr SEQ = 0 in 0..2147483647
+// @constexpr CHUNK = 32 in 32..64
 //
 // Kernel ABI, the PTX parameters in order (pointers are .u64 global addresses):
 //   mask       T*    [B, S], contiguous, 16-byte aligned (bool and u8 read
@@ -24,12 +25,12 @@
 //   workspace  i64*  in/out, 8 + 16 * gridDim.x words, zero before the
 //                    first launch; every launch leaves it ready for the next
 //                    one (no memset). One launch at a time per workspace.
-// Launch: gridDim.x = ceil(N / TILE) with TILE = BLOCK * 32 / sizeof(T)
+// Launch: gridDim.x = ceil(N / TILE) with TILE = BLOCK * CHUNK / sizeof(T)
 // tokens, blockDim = (BLOCK, 1, 1) (.reqntid), BLOCK a multiple of 32.
 //
 // Design. Tile `blockIdx.x` holds TILE consecutive tokens (row-major flat
-// order); each thread holds 32 bytes of it, read with two 16-byte loads and
-// unpacked in registers. Everything the op returns follows from one scan
+// order); each thread holds CHUNK (32 or 64) bytes of it, read with 16-byte
+// loads and unpacked in registers. Everything the op returns follows from one scan
 // over the tokens with this associative operator on records
 //   (nnz, starts, first non-zero (pos, value), last non-zero (pos, value),
 //    last start's offset in the record's tokens)
@@ -63,6 +64,7 @@ module {
                         %strict: i1 {packjit.constexpr = "STRICT"},
                         %padded: i1 {packjit.constexpr = "PADDED"},
                         %seq_const: i64 {packjit.constexpr = "SEQ"},
+                        %chunk: i64 {packjit.constexpr = "CHUNK"},
                         %unsigned: i1 {packjit.constexpr = "T_UNSIGNED"})
         workgroup(%shared: memref<1024xi64, #gpu.address_space<workgroup>>)
         kernel attributes {packjit.block = "BLOCK"} {
@@ -75,6 +77,7 @@ module {
       %c16 = arith.constant 16 : i64
       %c31 = arith.constant 31 : i64
       %c32 = arith.constant 32 : i64
+      %c64 = arith.constant 64 : i64
       %cm1 = arith.constant -1 : i64
       %c0_32 = arith.constant 0 : i32
       %true = arith.constant true
@@ -110,7 +113,7 @@ module {
       %null = llvm.mlir.zero : !llvm.ptr<1>
       %one_past = llvm.getelementptr %null[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, !packjit.T
       %tbytes = llvm.ptrtoint %one_past : !llvm.ptr<1> to i64
-      %per_thread = arith.divui %c32, %tbytes : i64
+      %per_thread = arith.divui %chunk, %tbytes : i64
       %tile_tokens = arith.muli %block, %per_thread : i64
       %tile_base = arith.muli %tile, %tile_tokens : i64
       %my_base = arith.muli %t, %per_thread : i64
@@ -122,25 +125,18 @@ module {
       %status = func.call @tile_status(%workspace, %tile)
           : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>
 
-      // The thread's 32 bytes; a chunk that crosses N is read token by token.
+      // The thread's CHUNK bytes; a chunk that crosses N is read token by token.
       %chunk_end = arith.addi %p0, %per_thread : i64
       %full = arith.cmpi sle, %chunk_end, %N : i64
-      %w0, %w1, %w2, %w3 = scf.if %full -> (i64, i64, i64, i64) {
-        %byte_offset = arith.muli %p0, %tbytes : i64
-        %lo_ptr = llvm.getelementptr %mask[%byte_offset] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i8
-        %hi_ptr = llvm.getelementptr %lo_ptr[16] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i8
-        %lo = llvm.load %lo_ptr {alignment = 16 : i64} : !llvm.ptr<1> -> vector<2xi64>
-        %hi = llvm.load %hi_ptr {alignment = 16 : i64} : !llvm.ptr<1> -> vector<2xi64>
-        %i0 = arith.constant 0 : i32
-        %i1 = arith.constant 1 : i32
-        %x0 = llvm.extractelement %lo[%i0 : i32] : vector<2xi64>
-        %x1 = llvm.extractelement %lo[%i1 : i32] : vector<2xi64>
-        %x2 = llvm.extractelement %hi[%i0 : i32] : vector<2xi64>
-        %x3 = llvm.extractelement %hi[%i1 : i32] : vector<2xi64>
-        scf.yield %x0, %x1, %x2, %x3 : i64, i64, i64, i64
-      } else {
-        scf.yield %c0, %c0, %c0, %c0 : i64, i64, i64, i64
-      }
+      %byte_offset = arith.muli %p0, %tbytes : i64
+      %chunk_ptr = llvm.getelementptr %mask[%byte_offset] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i8
+      %w0, %w1, %w2, %w3 = func.call @load32(%chunk_ptr, %full)
+          : (!llvm.ptr<1>, i1) -> (i64, i64, i64, i64)
+      %wide = arith.cmpi eq, %chunk, %c64 : i64
+      %second = arith.andi %full, %wide : i1
+      %upper_ptr = llvm.getelementptr %chunk_ptr[32] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i8
+      %w4, %w5, %w6, %w7 = func.call @load32(%upper_ptr, %second)
+          : (!llvm.ptr<1>, i1) -> (i64, i64, i64, i64)
 
       // Phase 1: the thread's record.
       %i_nnz, %i_starts, %i_fpos, %i_fval, %i_lpos, %i_lval, %i_lstart =
@@ -150,8 +146,9 @@ module {
                     %r4 = %i_lpos, %r5 = %i_lval, %r6 = %i_lstart)
           -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
         %p = arith.addi %p0, %j : i64
-        %v = func.call @token(%mask, %full, %w0, %w1, %w2, %w3, %j, %p, %N, %tbytes, %unsigned)
-            : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
+        %v = func.call @token(%mask, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7, %j, %p, %N,
+                              %tbytes, %unsigned)
+            : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
         %nz = arith.cmpi ne, %v, %c0 : i64
         %n:7 = scf.if %nz -> (i64, i64, i64, i64, i64, i64, i64) {
           %u:7 = func.call @combine(%r0, %r1, %r2, %r3, %r4, %r5, %r6,
@@ -356,8 +353,9 @@ module {
                     %longest = %c0, %violation = %highest)
           -> (i64, i64, i64, i64, i64, i64, i64, i64, i64) : i64 {
         %p = arith.addi %p0, %j : i64
-        %v = func.call @token(%mask, %full, %w0, %w1, %w2, %w3, %j, %p, %N, %tbytes, %unsigned)
-            : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
+        %v = func.call @token(%mask, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7, %j, %p, %N,
+                              %tbytes, %unsigned)
+            : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
         %nz = arith.cmpi ne, %v, %c0 : i64
         %n:9 = scf.if %nz -> (i64, i64, i64, i64, i64, i64, i64, i64, i64) {
           %any_before = arith.cmpi sgt, %r0, %c0 : i64
@@ -573,7 +571,8 @@ module {
     // Token j of the thread's chunk, widened to i64: unpacked from the
     // loaded words, or (a chunk crossing N) loaded alone, 0 past N.
     func.func private @token(%mask: !llvm.ptr<1>, %full: i1, %w0: i64, %w1: i64,
-                             %w2: i64, %w3: i64, %j: i64, %p: i64, %N: i64,
+                             %w2: i64, %w3: i64, %w4: i64, %w5: i64, %w6: i64,
+                             %w7: i64, %j: i64, %p: i64, %N: i64,
                              %tbytes: i64, %unsigned: i1) -> i64 {
       %c0 = arith.constant 0 : i64
       %c1 = arith.constant 1 : i64
@@ -587,12 +586,23 @@ module {
         %word = arith.shrui %byte, %c3 : i64
         %in_word = arith.andi %byte, %c7 : i64
         %shift = arith.muli %in_word, %c8 : i64
+        %c4 = arith.constant 4 : i64
+        %c5 = arith.constant 5 : i64
+        %c6 = arith.constant 6 : i64
         %is1 = arith.cmpi eq, %word, %c1 : i64
         %is2 = arith.cmpi eq, %word, %c2 : i64
         %is3 = arith.cmpi eq, %word, %c3 : i64
+        %is4 = arith.cmpi eq, %word, %c4 : i64
+        %is5 = arith.cmpi eq, %word, %c5 : i64
+        %is6 = arith.cmpi eq, %word, %c6 : i64
+        %is7 = arith.cmpi eq, %word, %c7 : i64
         %x01 = arith.select %is1, %w1, %w0 : i64
         %x012 = arith.select %is2, %w2, %x01 : i64
-        %x = arith.select %is3, %w3, %x012 : i64
+        %x03 = arith.select %is3, %w3, %x012 : i64
+        %x04 = arith.select %is4, %w4, %x03 : i64
+        %x05 = arith.select %is5, %w5, %x04 : i64
+        %x06 = arith.select %is6, %w6, %x05 : i64
+        %x = arith.select %is7, %w7, %x06 : i64
         %low = arith.shrui %x, %shift : i64
         %bits = arith.muli %tbytes, %c8 : i64
         %spare = arith.subi %c64, %bits : i64
@@ -617,6 +627,26 @@ module {
         scf.yield %y : i64
       }
       return %v : i64
+    }
+
+    // 32 bytes at `ptr` (16-byte aligned) as four words when `read`, else zeros.
+    func.func private @load32(%ptr: !llvm.ptr<1>, %read: i1) -> (i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %w:4 = scf.if %read -> (i64, i64, i64, i64) {
+        %hi_ptr = llvm.getelementptr %ptr[16] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i8
+        %lo = llvm.load %ptr {alignment = 16 : i64} : !llvm.ptr<1> -> vector<2xi64>
+        %hi = llvm.load %hi_ptr {alignment = 16 : i64} : !llvm.ptr<1> -> vector<2xi64>
+        %i0 = arith.constant 0 : i32
+        %i1 = arith.constant 1 : i32
+        %x0 = llvm.extractelement %lo[%i0 : i32] : vector<2xi64>
+        %x1 = llvm.extractelement %lo[%i1 : i32] : vector<2xi64>
+        %x2 = llvm.extractelement %hi[%i0 : i32] : vector<2xi64>
+        %x3 = llvm.extractelement %hi[%i1 : i32] : vector<2xi64>
+        scf.yield %x0, %x1, %x2, %x3 : i64, i64, i64, i64
+      } else {
+        scf.yield %c0, %c0, %c0, %c0 : i64, i64, i64, i64
+      }
+      return %w#0, %w#1, %w#2, %w#3 : i64, i64, i64, i64
     }
 
     // One 64-bit shuffle: mode 0 up, 1 down, 2 index (from lane `offset`).
