@@ -53,7 +53,7 @@ std::tuple<at::Tensor, int64_t> cuSeqlensFromPositionIds(const at::Tensor &posit
     runtime::launch(kernel, Dim3{1}, Dim3{static_cast<unsigned>(kBlock)},
                     currentStream(positions), args);
   });
-  const HostSummary s = readSummary(summary, op);
+  const HostSummary s = readSummary(summary.data_ptr<int64_t>(), kFields, positions, op);
   if (s[3] >= 0)
     throwPositionIdsViolation(s[3] / positions.size(1), s[3] % positions.size(1), s[4],
                               s[5], s[7]);

@@ -12,8 +12,9 @@ namespace packjit::ops::cuda {
 constexpr int64_t kMaxSummaryFields = 8;
 using HostSummary = std::array<int64_t, kMaxSummaryFields>;
 
-// The first `summary.numel()` (<= 8) int64 values of the contiguous device
-// tensor `summary`, after everything enqueued on the current stream.
-HostSummary readSummary(const at::Tensor &summary, const char *op);
+// The first `count` (<= 8) int64 values at `summary` on `like`'s device,
+// after everything enqueued on the current stream.
+HostSummary readSummary(const int64_t *summary, int64_t count, const at::Tensor &like,
+                        const char *op);
 
 } // namespace packjit::ops::cuda

@@ -44,7 +44,7 @@ Scanned scanAndWait(const at::Tensor &mask, bool strict, const char *op) {
   ScanRequest request;
   request.strict = strict;
   Scanned out{launchMaskScan(mask, request, op), {}};
-  out.summary = readSummary(out.buffers.summary, op);
+  out.summary = readSummary(out.buffers.summaryData(), kSummaryFields, mask, op);
   if (out.summary[kViolation] >= 0)
     reportViolation(mask, out.summary[kViolation], op);
   return out;
@@ -59,8 +59,8 @@ std::tuple<at::Tensor, at::Tensor, int64_t> getUnpadData(const at::Tensor &mask,
     return {at::empty({0}, mask.options().dtype(at::kLong)),
             at::zeros({1}, mask.options().dtype(at::kInt)), 0};
   Scanned s = scanAndWait(mask, strict, op);
-  return {s.buffers.indices.narrow(0, 0, s.summary[kNnz]),
-          s.buffers.cuSeqlens.narrow(0, 0, s.summary[kDocs] + 1), s.summary[kLongest]};
+  return {s.buffers.indices(s.summary[kNnz]), s.buffers.cuSeqlens(s.summary[kDocs] + 1),
+          s.summary[kLongest]};
 }
 
 at::Tensor getSeqlensInBatch(const at::Tensor &mask, bool strict) {
@@ -72,7 +72,7 @@ at::Tensor getSeqlensInBatch(const at::Tensor &mask, bool strict) {
     return at::empty({0}, mask.options().dtype(dtype));
   Scanned s = scanAndWait(mask, strict, op);
   const int64_t docs = s.summary[kDocs];
-  const at::Tensor cu = s.buffers.cuSeqlens;
+  const at::Tensor cu = s.buffers.cuSeqlens(docs + 1);
   return (cu.narrow(0, 1, docs) - cu.narrow(0, 0, docs)).to(dtype);
 }
 
@@ -95,7 +95,7 @@ getUnpadDataPadded(const at::Tensor &mask, bool strict, int64_t maxDocuments) {
   request.padded = true;
   request.maxDocs = maxDocuments;
   ScanBuffers b = launchMaskScan(mask, request, op);
-  return {b.indices, b.cuSeqlens, b.summary};
+  return {b.indices(b.tokens), b.cuSeqlens(b.maxDocs + 1), b.summary()};
 }
 
 } // namespace

@@ -21,7 +21,6 @@ using runtime::Dim3;
 using runtime::KernelFamily;
 
 constexpr int64_t kBlock = 256;
-constexpr int64_t kBytesPerThread = 32; // two 16-byte loads
 constexpr int64_t kWorkspaceHeader = 8; // words before the tile statuses
 constexpr int64_t kWordsPerTile = 16;
 
@@ -44,8 +43,18 @@ DType maskDType(at::ScalarType type) {
   }
 }
 
+// Mask bytes per thread (the template's CHUNK): 64 = four 16-byte loads in
+// flight per thread, half the tiles of 32. PACKJIT_SCAN_CHUNK=32|64 (benchmarks).
+int64_t chunkBytes() {
+  static const int64_t chunk = [] {
+    const char *env = std::getenv("PACKJIT_SCAN_CHUNK");
+    return env && std::strcmp(env, "32") == 0 ? int64_t{32} : int64_t{64};
+  }();
+  return chunk;
+}
+
 int64_t tileTokens(const at::Tensor &mask) {
-  return kBlock * (kBytesPerThread / mask.element_size());
+  return kBlock * (chunkBytes() / mask.element_size());
 }
 
 enum class ShapePolicy { Exact, Bucket, Dynamic };
@@ -109,19 +118,19 @@ private:
 };
 
 KernelFamily &maskScanFamily() {
-  static KernelFamily family("mask_scan", {"BLOCK", "STRICT", "PADDED", "SEQ"});
+  static KernelFamily family("mask_scan", {"BLOCK", "STRICT", "PADDED", "SEQ", "CHUNK"});
   return family;
 }
 
 struct Specialization {
   DType dtype;
-  int64_t constexprs[4];
+  int64_t constexprs[5];
 };
 
 Specialization specialization(const at::Tensor &mask, const ScanRequest &request) {
   return {maskDType(mask.scalar_type()),
           {kBlock, request.strict ? 1 : 0, request.padded ? 1 : 0,
-           specializedSeqLen(mask.size(1))}};
+           specializedSeqLen(mask.size(1)), chunkBytes()}};
 }
 
 } // namespace
@@ -151,13 +160,10 @@ ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
   const int64_t n = mask.numel();
   const int64_t maxDocs = request.maxDocs < 0 ? n : request.maxDocs;
   const int64_t cuWords = (maxDocs + 2) / 2;
-  at::Tensor buffer =
-      at::empty({n + kSummaryFields + cuWords}, mask.options().dtype(at::kLong));
   ScanBuffers out;
-  out.indices = buffer.narrow(0, 0, n);
-  out.summary = buffer.narrow(0, n, kSummaryFields);
-  out.cuSeqlens =
-      buffer.narrow(0, n + kSummaryFields, cuWords).view(at::kInt).narrow(0, 0, maxDocs + 1);
+  out.buffer = at::empty({n + kSummaryFields + cuWords}, mask.options().dtype(at::kLong));
+  out.tokens = n;
+  out.maxDocs = maxDocs;
 
   const int64_t tiles = (n + tileTokens(mask) - 1) / tileTokens(mask);
   const CUstream stream = currentStream(mask);
@@ -166,9 +172,9 @@ ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
     const runtime::Kernel &kernel =
         maskScanFamily().get(mask.device().index(), {&s.dtype, 1}, s.constexprs);
     CUdeviceptr maskPtr = reinterpret_cast<CUdeviceptr>(mask.data_ptr());
-    CUdeviceptr indicesPtr = reinterpret_cast<CUdeviceptr>(out.indices.data_ptr());
-    CUdeviceptr cuPtr = reinterpret_cast<CUdeviceptr>(out.cuSeqlens.data_ptr());
-    CUdeviceptr summaryPtr = reinterpret_cast<CUdeviceptr>(out.summary.data_ptr());
+    CUdeviceptr indicesPtr = reinterpret_cast<CUdeviceptr>(out.indicesData());
+    CUdeviceptr cuPtr = reinterpret_cast<CUdeviceptr>(out.cuSeqlensData());
+    CUdeviceptr summaryPtr = reinterpret_cast<CUdeviceptr>(out.summaryData());
     CUdeviceptr workspacePtr = reinterpret_cast<CUdeviceptr>(
         Workspaces::instance().get(mask, stream, tiles, op));
     int64_t seqLen = mask.size(1);

@@ -14,13 +14,25 @@ namespace packjit::ops::cuda {
 enum SummaryField : int64_t { kNnz = 0, kDocs = 1, kLongest = 2, kViolation = 3 };
 constexpr int64_t kSummaryFields = 4;
 
-// Where the results of one scan live: views of a single int64 allocation
-// from PyTorch's caching allocator, laid out as [indices: N][summary: 4]
-// [cu_seqlens: (maxDocs + 1) int32, rounded up to whole words].
+// Where the results of one scan live: a single int64 allocation from
+// PyTorch's caching allocator, laid out as [indices: N][summary: 4]
+// [cu_seqlens: maxDocs + 1 int32, rounded up to whole words]. The op's
+// results are views of it (so they keep all of it alive).
 struct ScanBuffers {
-  at::Tensor indices;   // int64 [N]
-  at::Tensor summary;   // int64 [4]: nnz, D, longest document, violation (-1)
-  at::Tensor cuSeqlens; // int32 [maxDocs + 1]
+  at::Tensor buffer;
+  int64_t tokens = 0; // N
+  int64_t maxDocs = 0;
+
+  at::Tensor indices(int64_t count) const { return buffer.narrow(0, 0, count); }
+  at::Tensor summary() const { return buffer.narrow(0, tokens, kSummaryFields); }
+  at::Tensor cuSeqlens(int64_t count) const {
+    return buffer.view(at::kInt).narrow(0, 2 * (tokens + kSummaryFields), count);
+  }
+  int64_t *indicesData() const { return buffer.data_ptr<int64_t>(); }
+  int64_t *summaryData() const { return indicesData() + tokens; }
+  int32_t *cuSeqlensData() const {
+    return reinterpret_cast<int32_t *>(summaryData() + kSummaryFields);
+  }
 };
 
 struct ScanRequest {
