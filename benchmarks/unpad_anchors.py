@@ -89,15 +89,23 @@ def time_calls(fn, repeats, budget=1.0):
 
 
 def kernel_us(fn, launches=20, rounds=15):
-    """GPU time per call of a sync-free fn: events around back-to-back calls."""
-    fn()
+    """GPU time per call of a sync-free fn: `launches` calls captured in a
+    CUDA graph, replays timed with events (no host launch gaps)."""
+    stream = torch.cuda.Stream()
+    with torch.cuda.stream(stream):
+        fn()  # the kernel and this stream's workspace, before capture
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph, stream=stream):
+        for _ in range(launches):
+            fn()
+    graph.replay()
     torch.cuda.synchronize()
     samples = []
     for _ in range(rounds):
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         start.record()
-        for _ in range(launches):
-            fn()
+        graph.replay()
         end.record()
         end.synchronize()
         samples.append(start.elapsed_time(end) * 1e3 / launches)
@@ -122,8 +130,8 @@ def packjit_details(device, args):
     """Kernel-only time, bandwidth and the sync-free variant's host time."""
     import packjit  # noqa: F401 - loads the library
     ops = torch.ops.packjit
-    print("\npackjit kernel alone (sync-free variant, max_documents=D: no tail fill) "
-          "and host time of the sync-free call")
+    print("\npackjit kernel alone (sync-free variant, max_documents=D: no tail fill; "
+          "20 calls in a CUDA graph, events) and host time of the sync-free call")
     print(f"{'B x S':<10} {'dtype':<6} {'kernel us':>10} {'GB/s':>8} {'padded host us':>15}")
     rows = []
     for batch, seq_len in SHAPES:
@@ -156,12 +164,14 @@ def packjit_details(device, args):
     return {"kernel": rows, "others": others}
 
 
-POLICY_SHAPES = [(8, 4096), (8, 4095), (4, 32768), (4, 32767), (64, 65536)]
+POLICY_SHAPES = [(8, 4096), (8, 4095), (4, 32768), (4, 32767), (1, 131072), (64, 65536),
+                 (64, 65535)]
 
 
 def shape_policy_child():
-    """In a fresh process (PACKJIT_SHAPES, PACKJIT_CACHE=off set by the parent):
-    the first call at each new sequence length, then the kernel's time."""
+    """In a fresh process (PACKJIT_SHAPES, PACKJIT_SCAN_CHUNK, PACKJIT_CACHE=off
+    set by the parent): the first call at each new sequence length, then the
+    kernel's time and a whole get_unpad_data call."""
     import packjit  # noqa: F401
     ops = torch.ops.packjit
     device = torch.device("cuda")
@@ -176,7 +186,8 @@ def shape_policy_child():
         _, cu, _ = ops.get_unpad_data(mask)
         docs = cu.numel() - 1
         out.append({"batch": batch, "seq_len": seq_len, "first_call_us": first,
-                    "kernel_us": kernel_us(lambda: ops.get_unpad_data_padded(mask, True, docs))})
+                    "kernel_us": kernel_us(lambda: ops.get_unpad_data_padded(mask, True, docs)),
+                    "call_us": time_calls(lambda: ops.get_unpad_data(mask), 100)})
     print(json.dumps(out))
 
 
@@ -184,18 +195,20 @@ def shape_policies():
     print("\nshape policies (fresh process each, PACKJIT_CACHE=off): first call at a new S "
           "(compile + load when it specializes), kernel us")
     results = {}
-    for policy in ("exact", "bucket", "dynamic"):
-        env = dict(os.environ, PACKJIT_SHAPES=policy, PACKJIT_CACHE="off")
+    for policy in ("exact", "bucket", "dynamic", "bucket chunk32"):
+        env = dict(os.environ, PACKJIT_SHAPES=policy.split()[0], PACKJIT_CACHE="off",
+                   PACKJIT_SCAN_CHUNK="32" if "chunk32" in policy else "64")
         proc = subprocess.run([sys.executable, __file__, "--shape-policy-child"], env=env,
                               capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             print(f"{policy}: failed: {proc.stderr.strip().splitlines()[-1:]}")
             continue
         results[policy] = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(f"{'B x S':<10} " + " ".join(f"{p + ' first':>14} {p + ' kern':>13}" for p in results))
+    print("int64 masks; per policy: first call us / kernel us / get_unpad_data call us")
+    print(f"{'B x S':<10} " + " ".join(f"{p:>24}" for p in results))
     for i, (batch, seq_len) in enumerate(POLICY_SHAPES):
-        cells = " ".join(f"{results[p][i]['first_call_us']:14.0f} {results[p][i]['kernel_us']:13.1f}"
-                         for p in results)
+        cells = " ".join(f"{results[p][i]['first_call_us']:9.0f}/{results[p][i]['kernel_us']:6.1f}/"
+                         f"{results[p][i]['call_us']:6.1f}" for p in results)
         print(f"{batch}x{seq_len:<8} {cells}")
     return results
 
