@@ -12,11 +12,12 @@
 # with PACKJIT_GPU_TESTS=quick (their small representative set).
 #
 # Usage: scripts/gpu-host.sh [OUT_DIR] [STEPS]   STEPS: comma list of
-#   build,test,sanitize,bench (default: all)
+#   build,test,sanitize,bench,bench-cpu (default: all). PACKJIT_GPU_TESTS=quick
+#   in the environment makes the test step run the GPU tests' small set too.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-${OUT:-$repo/gpu-out}}
-steps=${2:-build,test,sanitize,bench}
+steps=${2:-build,test,sanitize,bench,bench-cpu}
 build=$repo/build-gpu
 mkdir -p "$out" "$out/json"
 summary=()
@@ -76,8 +77,11 @@ if wants sanitize; then
   done
 fi
 
-if wants bench; then
+if wants bench-cpu; then
   step "bench cpu" bench.log "$build/bin/packjit" bench --device cpu --json "$out/json/cpu.json"
+fi
+
+if wants bench; then
   step "bench unpad anchors" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" \
     PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/unpad_anchors.py" \
     --json "$out/json/unpad.json"
