@@ -1,7 +1,7 @@
 // mask_scan: everything get_unpad_data returns, from an indexed attention
 // mask [B, S], in one launch and one pass over the mask.
 // @dtype T: i64 i32 i16 i8 u8 bool
-// @constexpr BLOCK = 256 in 64..1024
+// @constexpr BLOCK = 256 in 32..1024
 // @constexpr STRICT = 1 in 0..1
 // @constexpr PADDED = 0 in 0..1
 // @constexpr SEQ = 0 in 0..2147483647
@@ -22,9 +22,10 @@
 //                    document, the flat position of the first token that is
 //                    negative or (STRICT) below the previous non-zero value of
 //                    its row (-1: none)
-//   workspace  i64*  in/out, 8 + 16 * gridDim.x words, zero before the
-//                    first launch; every launch leaves it ready for the next
-//                    one (no memset). One launch at a time per workspace.
+//   workspace  i64*  in/out, 8 + 16 * gridDim.x words (word 0 the epoch,
+//                    1..7 unused), zero before the first launch; every launch
+//                    leaves it ready for the next one (no memset). One launch
+//                    at a time per workspace.
 // Launch: gridDim.x = ceil(N / TILE) with TILE = BLOCK * CHUNK / sizeof(T)
 // tokens, blockDim = (BLOCK, 1, 1) (.reqntid), BLOCK a multiple of 32.
 //
@@ -48,11 +49,14 @@
 // length of the document before it (slot - previous start's slot) into a
 // running max; violations go into a running min of positions.
 // Tile status words are tagged with the launch's epoch (workspace[0] + 1),
-// so stale ones never match. The block that finishes last (a counter)
-// publishes the max and the first violation, resets the counters and bumps
-// the epoch: no memset, and CUDA graph replays work. The last tile writes
-// nnz, D and cu_seqlens[D]; only the tail fill of PADDED's cu_seqlens is
-// serial (the last block, max_docs - D entries).
+// so stale ones never match; the last tile bumps the epoch once its
+// look-back has seen every tile publish (so every block has read it): no
+// memset per launch, and CUDA graph replays work. Tile 0 zeroes the max and
+// the violation in the summary before it publishes; every block then folds
+// its own in with one atomic max and one unsigned min (-1, "none", is the
+// largest unsigned value). The last tile writes nnz, D and cu_seqlens[D];
+// only the tail fill of PADDED's cu_seqlens is serial (that block,
+// max_docs - D entries). A grid of one tile publishes nothing.
 // SEQ != 0 specializes the row length (division by a constant).
 module {
   gpu.module @packjit {
@@ -67,7 +71,9 @@ module {
                         %chunk: i64 {packjit.constexpr = "CHUNK"},
                         %unsigned: i1 {packjit.constexpr = "T_UNSIGNED"})
         workgroup(%shared: memref<1024xi64, #gpu.address_space<workgroup>>)
-        kernel attributes {packjit.block = "BLOCK"} {
+        // Three blocks per SM (ptxas: 80 registers, 16-24 bytes of spills,
+        // against 108-120 and two blocks): more mask bytes in flight.
+        kernel attributes {packjit.block = "BLOCK", nvvm.minctasm = 3 : i32} {
       %c0 = arith.constant 0 : i64
       %c1 = arith.constant 1 : i64
       %c2 = arith.constant 2 : i64
@@ -82,8 +88,6 @@ module {
       %c0_32 = arith.constant 0 : i32
       %true = arith.constant true
       %highest = arith.constant 9223372036854775807 : i64
-      // Violation keys are kKey - position, so that 0 (a reset word) is "none".
-      %key_base = arith.constant 4611686018427387904 : i64
       // Shared memory, in i64 words.
       %sh_warp_total = arith.constant 0 : i64
       %sh_warp_prefix = arith.constant 256 : i64
@@ -91,7 +95,6 @@ module {
       %sh_tile_total = arith.constant 520 : i64
       %sh_warp_max = arith.constant 528 : i64
       %sh_warp_viol = arith.constant 560 : i64
-      %sh_last = arith.constant 592 : i64
       %sh_tile_inclusive = arith.constant 600 : i64
 
       %tid = gpu.thread_id x
@@ -106,6 +109,7 @@ module {
       %is_thread0 = arith.cmpi eq, %t, %c0 : i64
       %is_lane0 = arith.cmpi eq, %lane, %c0 : i64
       %is_warp0 = arith.cmpi eq, %warp, %c0 : i64
+      %is_first_tile = arith.cmpi eq, %tile, %c0 : i64
       %has_seq = arith.cmpi ne, %seq_const, %c0 : i64
       %seq = arith.select %has_seq, %seq_const, %S : i64
 
@@ -221,7 +225,6 @@ module {
         %g:7 = func.call @load_record(%shared, %sh_tile_total)
             : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
         %z:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
-        %is_first_tile = arith.cmpi eq, %tile, %c0 : i64
         %pre:7 = scf.if %is_first_tile -> (i64, i64, i64, i64, i64, i64, i64) {
           scf.yield %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6 : i64, i64, i64, i64, i64, i64, i64
         } else {
@@ -307,9 +310,18 @@ module {
             : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
             -> (i64, i64, i64, i64, i64, i64, i64)
         scf.if %is_lane0 {
-          func.call @publish(%status, %c2, %tag, %total#0, %total#1, %total#2, %total#3,
-                             %total#4, %total#5, %total#6)
-              : (!llvm.ptr<1>, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+          // Tile 0 starts the max and the violation before its prefix is
+          // published: every other tile's atomics follow that publication.
+          scf.if %is_first_tile {
+            func.call @store_global(%summary, %c2, %c0) : (!llvm.ptr<1>, i64, i64) -> ()
+            func.call @store_global(%summary, %c3, %cm1) : (!llvm.ptr<1>, i64, i64) -> ()
+          }
+          %several = arith.cmpi sgt, %tiles, %c1 : i64
+          scf.if %several {
+            func.call @publish(%status, %c2, %tag, %total#0, %total#1, %total#2, %total#3,
+                               %total#4, %total#5, %total#6)
+                : (!llvm.ptr<1>, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+          }
           func.call @store_record(%shared, %sh_tile_prefix, %pre#0, %pre#1, %pre#2, %pre#3, %pre#4, %pre#5, %pre#6)
               : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
           func.call @store_record(%shared, %sh_tile_inclusive, %total#0, %total#1, %total#2, %total#3,
@@ -449,6 +461,9 @@ module {
             %nnz32 = arith.trunci %tt#0 : i64 to i32
             llvm.store %nnz32, %cu_ptr : i32, !llvm.ptr<1>
           }
+          // Every tile has published (the look-back chains prove it), so
+          // every block has read the epoch: the next launch may use the next.
+          llvm.store volatile %epoch1, %workspace : i64, !llvm.ptr<1>
           %had_start = arith.cmpi sge, %tt#6, %c0 : i64
           %length = arith.subi %tt#0, %tt#6 : i64
           %ended = arith.select %had_start, %length, %c0 : i64
@@ -457,57 +472,30 @@ module {
         } else {
           scf.yield %bl#0 : i64
         }
-        %max_ptr = llvm.getelementptr %workspace[2] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+        %max_ptr = llvm.getelementptr %summary[2] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
         %old_max = llvm.atomicrmw max %max_ptr, %block_longest monotonic : !llvm.ptr<1>, i64
+        // -1 is the largest unsigned value: "none" loses every unsigned min.
         %found_violation = arith.cmpi ne, %bl#1, %highest : i64
         scf.if %found_violation {
-          %key = arith.subi %key_base, %bl#1 : i64
-          %viol_ptr = llvm.getelementptr %workspace[3] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
-          %old_key = llvm.atomicrmw max %viol_ptr, %key monotonic : !llvm.ptr<1>, i64
+          %viol_ptr = llvm.getelementptr %summary[3] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+          %old_viol = llvm.atomicrmw umin %viol_ptr, %bl#1 monotonic : !llvm.ptr<1>, i64
         }
-        func.call @fence() : () -> ()
-        %done_ptr = llvm.getelementptr %workspace[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
-        %done_before = llvm.atomicrmw add %done_ptr, %c1 monotonic : !llvm.ptr<1>, i64
-        %last_done = arith.cmpi eq, %done_before, %last_tile : i64
-        %last_flag = arith.extui %last_done : i1 to i64
-        func.call @store_shared(%shared, %sh_last, %last_flag)
-            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
       }
-      gpu.barrier
 
-      // The block that finishes last: every other block is done.
-      %last_word = func.call @load_shared(%shared, %sh_last)
-          : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
-      %is_last = arith.cmpi ne, %last_word, %c0 : i64
-      scf.if %is_last {
-        func.call @fence() : () -> ()
-        scf.if %is_thread0 {
-          %max_ptr = llvm.getelementptr %workspace[2] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
-          %viol_ptr = llvm.getelementptr %workspace[3] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
-          %done_ptr = llvm.getelementptr %workspace[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
-          %longest = llvm.atomicrmw xchg %max_ptr, %c0 monotonic : !llvm.ptr<1>, i64
-          %key = llvm.atomicrmw xchg %viol_ptr, %c0 monotonic : !llvm.ptr<1>, i64
-          %none = arith.cmpi eq, %key, %c0 : i64
-          %position = arith.subi %key_base, %key : i64
-          %first_violation = arith.select %none, %cm1, %position : i64
-          func.call @store_global(%summary, %c2, %longest) : (!llvm.ptr<1>, i64, i64) -> ()
-          func.call @store_global(%summary, %c3, %first_violation) : (!llvm.ptr<1>, i64, i64) -> ()
-          llvm.store volatile %c0, %done_ptr : i64, !llvm.ptr<1>
-          llvm.store volatile %epoch1, %workspace : i64, !llvm.ptr<1>
-        }
-        scf.if %padded {
-          %nnz_ptr = llvm.getelementptr %summary[0] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
-          %docs_ptr = llvm.getelementptr %summary[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
-          %nnz = llvm.load volatile %nnz_ptr : !llvm.ptr<1> -> i64
-          %docs = llvm.load volatile %docs_ptr : !llvm.ptr<1> -> i64
-          %nnz32 = arith.trunci %nnz : i64 to i32
-          %first = arith.addi %docs, %c1 : i64
-          %from = arith.addi %first, %t : i64
-          %to = arith.addi %max_docs, %c1 : i64
-          scf.for %d = %from to %to step %block : i64 {
-            %cu_ptr = llvm.getelementptr %cu_seqlens[%d] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
-            llvm.store %nnz32, %cu_ptr : i32, !llvm.ptr<1>
-          }
+      // PADDED: the last tile's block fills cu_seqlens after D with nnz.
+      %last_tile_all = arith.subi %tiles, %c1 : i64
+      %is_last_block = arith.cmpi eq, %tile, %last_tile_all : i64
+      %fill_tail = arith.andi %is_last_block, %padded : i1
+      scf.if %fill_tail {
+        %tt:7 = func.call @load_record(%shared, %sh_tile_inclusive)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+        %nnz32 = arith.trunci %tt#0 : i64 to i32
+        %first = arith.addi %tt#1, %c1 : i64
+        %from = arith.addi %first, %t : i64
+        %to = arith.addi %max_docs, %c1 : i64
+        scf.for %d = %from to %to step %block : i64 {
+          %cu_ptr = llvm.getelementptr %cu_seqlens[%d] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
+          llvm.store %nnz32, %cu_ptr : i32, !llvm.ptr<1>
         }
       }
       gpu.return
