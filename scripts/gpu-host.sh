@@ -67,13 +67,14 @@ fi
 
 if wants sanitize; then
   for exe in $(find "$build" -type f -perm -u+x -name 'packjit_gpu_*' | sort); do
-    step "memcheck $(basename "$exe")" sanitizer.log \
-      env PACKJIT_GPU_TESTS=quick compute-sanitizer --tool memcheck --error-exitcode 1 "$exe"
-    # The [streams] case (4 host threads, 3 streams) did not finish within
-    # 100 s under racecheck on the H100 (0.9 s without; memcheck passes it);
-    # cause not established yet, see docs/gpu_unpad.md.
-    step "racecheck $(basename "$exe")" sanitizer.log \
-      env PACKJIT_GPU_TESTS=quick compute-sanitizer --tool racecheck --error-exitcode 1 "$exe" "~[streams]"
+    # A time limit per run: a kernel that hangs under a sanitizer (an earlier
+    # mask_scan did under racecheck, see docs/gpu_unpad.md) fails its step
+    # instead of the whole lease.
+    for tool in memcheck racecheck; do
+      step "$tool $(basename "$exe")" sanitizer.log \
+        env PACKJIT_GPU_TESTS=quick timeout 300 compute-sanitizer --tool "$tool" \
+        --error-exitcode 1 "$exe"
+    done
   done
 fi
 
