@@ -31,8 +31,8 @@
 //
 // Design. Tile `blockIdx.x` holds TILE consecutive tokens (row-major flat
 // order); each thread holds CHUNK (32 or 64) bytes of it, read with 16-byte
-// loads and unpacked in registers. Everything the op returns follows from one scan
-// over the tokens with this associative operator on records
+// loads and unpacked in registers. Everything the op returns follows from
+// one scan over the tokens with this associative operator on records
 //   (nnz, starts, first non-zero (pos, value), last non-zero (pos, value),
 //    last start's offset in the record's tokens)
 // where `starts` counts document starts as if the record's first non-zero
@@ -47,12 +47,13 @@
 // thread's tokens again from its exact prefix: token slot = nnz before it
 // (indices), a document start writes cu_seqlens[starts before it] and the
 // length of the document before it (slot - previous start's slot) into a
-// running max; violations go into a running min of positions.
+// running max; violations go into a running min of positions; with PADDED
+// the z-th padding token writes -1 to indices[N-1-z].
 // Tile status words are tagged with the launch's epoch (workspace[0] + 1),
 // so stale ones never match; the last tile bumps the epoch once its
 // look-back has seen every tile publish (so every block has read it): no
-// memset per launch, and CUDA graph replays work. Tile 0 zeroes the max and
-// the violation in the summary before it publishes; every block then folds
+// memset per launch, and CUDA graph replays work. Tile 0 sets the summary's
+// max to 0 and violation to -1 before it publishes; every block then folds
 // its own in with one atomic max and one unsigned min (-1, "none", is the
 // largest unsigned value). The last tile writes nnz, D and cu_seqlens[D];
 // only the tail fill of PADDED's cu_seqlens is serial (that block,
