@@ -132,19 +132,22 @@ int firstResultChild(const std::string &path) {
   bool ok = true;
   const Kernel *kernel = nullptr;
   if (path == "compiler") {
-    KernelFamily gather("gather_rows", {"BLOCK", "ROW"}, "", &cache);
+    // The ABI of kernels_src/gather_rows.mlir: one tensor, one lane per row.
+    KernelFamily gather("gather_rows", {"BLOCK", "ROW", "LANES", "WIDE"}, "", &cache);
     const DType dtypes[] = {DType::Float32};
-    const int64_t constexprs[] = {256, 1};
+    const int64_t constexprs[] = {256, 1, 1, 0};
     kernel = &gather.get(0, dtypes, constexprs);
     float hostSrc[4] = {1, 2, 3, 4}, hostDst[2] = {0, 0};
-    int64_t hostIndices[2] = {3, 1}, nnz = 2, rows = 4;
+    int64_t hostIndices[2] = {3, 1}, nnz = 2, rows = 4, stride = 1;
     CUdeviceptr src, dst, indices;
     PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&src, sizeof hostSrc));
     PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&dst, sizeof hostDst));
     PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&indices, sizeof hostIndices));
     PACKJIT_CUDA_CHECK(driver.cuMemcpyHtoD(src, hostSrc, sizeof hostSrc));
     PACKJIT_CUDA_CHECK(driver.cuMemcpyHtoD(indices, hostIndices, sizeof hostIndices));
-    void *args[] = {&src, &dst, &indices, &nnz, &rows};
+    CUdeviceptr unused = 0;
+    void *args[] = {&src,    &dst,     &unused, &unused, &unused, &unused,
+                    &indices, &nnz,    &rows,   &stride, &stride, &stride};
     launch(*kernel, {1}, {256}, nullptr, args);
     PACKJIT_CUDA_CHECK(driver.cuMemcpyDtoH(hostDst, dst, sizeof hostDst));
     ok = hostDst[0] == 4 && hostDst[1] == 2;

@@ -161,9 +161,11 @@ TEST_CASE("the compiler library's gather_rows loads and runs", "[gpu][compiler]"
   options.bundlePaths = {};
   KernelCache cache(options);
   constexpr int64_t kRow = 4;
-  KernelFamily gather("gather_rows", {"BLOCK", "ROW"}, "", &cache);
+  // The ABI of kernels_src/gather_rows.mlir: one tensor (gridDim.y = 1),
+  // LANES threads per row, plain words.
+  KernelFamily gather("gather_rows", {"BLOCK", "ROW", "LANES", "WIDE"}, "", &cache);
   const DType dtypes[] = {DType::Int32};
-  const int64_t constexprs[] = {256, kRow};
+  const int64_t constexprs[] = {256, kRow, 4, 0};
   const Kernel &kernel = gather.get(0, dtypes, constexprs);
   CHECK(kernel.origin == ImageOrigin::Compiled);
 
@@ -176,8 +178,11 @@ TEST_CASE("the compiler library's gather_rows loads and runs", "[gpu][compiler]"
   std::vector<int32_t> indexWords(indices.size() * 2);
   std::memcpy(indexWords.data(), indices.data(), indices.size() * 8);
   DeviceInts indexBuf(indexWords);
-  int64_t nnz = static_cast<int64_t>(indices.size()), srcRows = 10;
-  void *args[] = {&srcBuf.ptr(), &dstBuf.ptr(), &indexBuf.ptr(), &nnz, &srcRows};
+  int64_t nnz = static_cast<int64_t>(indices.size()), srcRows = 10, stride = kRow;
+  CUdeviceptr unused = 0;
+  void *args[] = {&srcBuf.ptr(), &dstBuf.ptr(), &unused, &unused, &unused,
+                  &unused,       &indexBuf.ptr(), &nnz, &srcRows, &stride,
+                  &stride,       &stride};
   launch(kernel, {1}, {256}, nullptr, args);
   PACKJIT_CUDA_CHECK(cudaDriver().cuCtxSynchronize());
   std::vector<int32_t> dst = dstBuf.read();
