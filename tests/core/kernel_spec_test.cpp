@@ -88,6 +88,7 @@ TEST_CASE("kernel signatures come from the template header", "[core][signature]"
                     Catch::Contains("not an integer"));
 
   KernelSpec spec = packjit::makeKernelSpec("mask_scan", {DType::Bool}, {{"STRICT", 0}}, "sm_80");
-  CHECK(spec.constexprs == std::map<std::string, int64_t>{{"BLOCK", 256}, {"STRICT", 0}});
+  CHECK(spec.constexprs == std::map<std::string, int64_t>{
+                               {"BLOCK", 256}, {"CHUNK", 32}, {"PADDED", 0}, {"SEQ", 0}, {"STRICT", 0}});
   CHECK(spec.ptxVersion == 70);
 }
