@@ -22,7 +22,8 @@ TEST_CASE("padded variant: the design example", "[ops][padded]") {
     at::Tensor mask = makeMask({{1, 1, 2, 2, 2, 0}, {1, 2, 2, 3, 3, 3}}, dtype);
     auto [indices, cu, summary] = packjit::get_unpad_data_padded(mask);
     CHECK(toVector(indices) == Values{0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, -1});
-    CHECK(toVector(cu) == Values{0, 2, 5, 6, 8, 11, 11, 11, 11, 11, 11, 11, 11});
+    CHECK(toVector(cu) ==
+          Values{0, 2, 5, 6, 8, 11, 11, 11, 11, 11, 11, 11, 11});
     CHECK(toVector(summary) == Values{11, 5, 3, -1});
     CHECK(indices.scalar_type() == at::kLong);
     CHECK(cu.scalar_type() == at::kInt);
@@ -42,9 +43,11 @@ TEST_CASE("padded variant: max_documents bounds cu_seqlens", "[ops][padded]") {
   auto [indices, cu, summary] = packjit::get_unpad_data_padded(mask, true, 3);
   CHECK(toVector(cu) == Values{0, 2, 5, 6});
   CHECK(toVector(summary) == Values{11, 5, 3, -1});
-  CHECK(toVector(std::get<1>(packjit::get_unpad_data_padded(mask, true, 0))) == Values{0});
-  CHECK_THROWS_WITH(packjit::get_unpad_data_padded(mask, true, -2),
-                    Contains("max_documents should be -1 (B*S) or >= 0, got -2"));
+  CHECK(toVector(std::get<1>(packjit::get_unpad_data_padded(mask, true, 0))) ==
+        Values{0});
+  CHECK_THROWS_WITH(
+      packjit::get_unpad_data_padded(mask, true, -2),
+      Contains("max_documents should be -1 (B*S) or >= 0, got -2"));
 }
 
 TEST_CASE("padded variant: empty and all-padding masks", "[ops][padded]") {
@@ -53,22 +56,26 @@ TEST_CASE("padded variant: empty and all-padding masks", "[ops][padded]") {
   CHECK(indices.numel() == 0);
   CHECK(toVector(cu) == Values{0});
   CHECK(toVector(summary) == Values{0, 0, 0, -1});
-  std::tie(indices, cu, summary) = packjit::get_unpad_data_padded(at::zeros({2, 2}, at::kInt));
+  std::tie(indices, cu, summary) =
+      packjit::get_unpad_data_padded(at::zeros({2, 2}, at::kInt));
   CHECK(toVector(indices) == Values{-1, -1, -1, -1});
   CHECK(toVector(cu) == Values{0, 0, 0, 0, 0});
   CHECK(toVector(summary) == Values{0, 0, 0, -1});
 }
 
-TEST_CASE("padded variant: strict violations raise on the CPU", "[ops][padded][errors]") {
+TEST_CASE("padded variant: strict violations raise on the CPU",
+          "[ops][padded][errors]") {
   at::Tensor mask = makeMask({{1, 2, 1}});
-  CHECK_THROWS_WITH(packjit::get_unpad_data_padded(mask),
-                    Contains("packjit.get_unpad_data_padded: strict mode: "
-                             "attention_mask[0, 2] = 1 is smaller than the value before it"));
+  CHECK_THROWS_WITH(
+      packjit::get_unpad_data_padded(mask),
+      Contains("packjit.get_unpad_data_padded: strict mode: "
+               "attention_mask[0, 2] = 1 is smaller than the value before it"));
   CHECK(toVector(std::get<2>(packjit::get_unpad_data_padded(mask, false))) ==
         Values{3, 3, 1, -1});
 }
 
-TEST_CASE("padded variant agrees with get_unpad_data", "[ops][padded][random]") {
+TEST_CASE("padded variant agrees with get_unpad_data",
+          "[ops][padded][random]") {
   for (uint64_t seed = 0; seed < 20; ++seed) {
     packjit::PackedMaskOptions options;
     options.batch = 1 + seed % 5;
@@ -81,7 +88,8 @@ TEST_CASE("padded variant agrees with get_unpad_data", "[ops][padded][random]") 
     CAPTURE(seed, options.batch, options.seqLen, options.dtype);
     auto [indices, cu, longest] = packjit::get_unpad_data(mask);
     auto [padIndices, padCu, summary] = packjit::get_unpad_data_padded(mask);
-    const int64_t nnz = indices.numel(), docs = cu.numel() - 1, n = mask.numel();
+    const int64_t nnz = indices.numel(), docs = cu.numel() - 1,
+                  n = mask.numel();
     REQUIRE(padIndices.numel() == n);
     REQUIRE(padCu.numel() == n + 1);
     CHECK(at::equal(padIndices.narrow(0, 0, nnz), indices));

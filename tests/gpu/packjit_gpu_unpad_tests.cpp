@@ -48,16 +48,19 @@ struct MaskShape {
 // random lengths, equal neighbours across a middle gap sometimes), padding
 // placed as asked. Narrow dtypes keep ids in range (they wrap to 1..100,
 // which only matters without strict mode).
-at::Tensor randomMask(const MaskShape &shape, at::ScalarType dtype, std::mt19937_64 &rng) {
+at::Tensor randomMask(const MaskShape &shape, at::ScalarType dtype,
+                      std::mt19937_64 &rng) {
   at::Tensor mask = at::zeros({shape.batch, shape.seqLen}, at::kLong);
   int64_t *data = mask.data_ptr<int64_t>();
   const bool narrow = dtype != at::kLong && dtype != at::kInt;
   std::uniform_real_distribution<double> unit(0, 1);
   for (int64_t b = 0; b < shape.batch; ++b) {
     int64_t *row = data + b * shape.seqLen;
-    const int64_t pad = static_cast<int64_t>(unit(rng) * shape.padding * shape.seqLen);
+    const int64_t pad =
+        static_cast<int64_t>(unit(rng) * shape.padding * shape.seqLen);
     const int64_t tokens = shape.seqLen - pad;
-    const int64_t docs = std::max<int64_t>(1, std::min(tokens, shape.docsPerRow));
+    const int64_t docs =
+        std::max<int64_t>(1, std::min(tokens, shape.docsPerRow));
     // Document boundaries: docs-1 distinct cut points in (0, tokens).
     std::vector<int64_t> id(tokens, 0);
     int64_t current = 1 + static_cast<int64_t>(rng() % 3);
@@ -98,7 +101,8 @@ template <typename Fn> std::string errorOf(Fn &&fn) {
 
 // CUDA's get_unpad_data, get_seqlens_in_batch and padded variant against
 // the CPU's, on `onDevice` (a CUDA view of `cpuMask`'s values).
-void checkAgainstCpu(const at::Tensor &cpuMask, const at::Tensor &onDevice, bool strict) {
+void checkAgainstCpu(const at::Tensor &cpuMask, const at::Tensor &onDevice,
+                     bool strict) {
   std::tuple<at::Tensor, at::Tensor, int64_t> want, got;
   const std::string cpuError =
       errorOf([&] { want = packjit::get_unpad_data(cpuMask, strict); });
@@ -147,9 +151,9 @@ at::Tensor withViolation(at::Tensor mask, std::mt19937_64 &rng) {
 }
 
 std::vector<MaskShape> shapes(std::mt19937_64 &rng, int count) {
-  static const int64_t kSeqLens[] = {1,    2,    3,    7,     31,    64,    127,
-                                     1000, 1024, 4095, 4096,  8193,  32768, 65535,
-                                     65536, 131072};
+  static const int64_t kSeqLens[] = {1,     2,     3,     7,     31,   64,
+                                     127,   1000,  1024,  4095,  4096, 8193,
+                                     32768, 65535, 65536, 131072};
   std::vector<MaskShape> out;
   for (int i = 0; i < count; ++i) {
     MaskShape s;
@@ -158,7 +162,8 @@ std::vector<MaskShape> shapes(std::mt19937_64 &rng, int count) {
     const int64_t maxTokens = quick() ? int64_t{1} << 16 : int64_t{1} << 21;
     if (quick())
       s.seqLen = std::min<int64_t>(s.seqLen, 8193);
-    const int64_t maxBatch = std::max<int64_t>(1, std::min<int64_t>(64, maxTokens / s.seqLen));
+    const int64_t maxBatch =
+        std::max<int64_t>(1, std::min<int64_t>(64, maxTokens / s.seqLen));
     s.batch = 1 + static_cast<int64_t>(rng() % maxBatch);
     static const int64_t kDocs[] = {1, 2, 5, 16, 100, 1000, 4096};
     s.docsPerRow = kDocs[rng() % std::size(kDocs)];
@@ -173,14 +178,17 @@ std::vector<MaskShape> shapes(std::mt19937_64 &rng, int count) {
 
 TEST_CASE("design example and edge cases on CUDA", "[unpad][gpu]") {
   at::Tensor example =
-      at::tensor(std::vector<int64_t>{1, 1, 2, 2, 2, 0, 1, 2, 2, 3, 3, 3}).view({2, 6});
+      at::tensor(std::vector<int64_t>{1, 1, 2, 2, 2, 0, 1, 2, 2, 3, 3, 3})
+          .view({2, 6});
   auto [indices, cu, longest] = packjit::get_unpad_data(cuda(example));
-  CHECK(at::equal(indices.cpu(), at::tensor(std::vector<int64_t>{0, 1, 2, 3, 4, 6, 7, 8, 9,
-                                                                 10, 11})));
-  CHECK(at::equal(cu.cpu(), at::tensor(std::vector<int32_t>{0, 2, 5, 6, 8, 11})));
+  CHECK(at::equal(indices.cpu(), at::tensor(std::vector<int64_t>{
+                                     0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11})));
+  CHECK(
+      at::equal(cu.cpu(), at::tensor(std::vector<int32_t>{0, 2, 5, 6, 8, 11})));
   CHECK(longest == 3);
   std::mt19937_64 rng(1);
-  for (auto dims : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {0, 5}, {3, 0}, {5, 1}})
+  for (auto dims :
+       std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {0, 5}, {3, 0}, {5, 1}})
     for (at::ScalarType dtype : kMaskDTypes) {
       CAPTURE(dims.first, dims.second, dtype);
       at::Tensor zeros = at::zeros({dims.first, dims.second}, dtype);
@@ -190,7 +198,8 @@ TEST_CASE("design example and edge cases on CUDA", "[unpad][gpu]") {
     }
   // [1, 0, 1] is one document; [1, 1, 3, 3] two; rows never share one.
   at::Tensor middle =
-      at::tensor(std::vector<int64_t>{1, 0, 1, 2, 1, 1, 3, 3, 2, 0, 0, 2}).view({3, 4});
+      at::tensor(std::vector<int64_t>{1, 0, 1, 2, 1, 1, 3, 3, 2, 0, 0, 2})
+          .view({3, 4});
   checkAgainstCpu(middle, cuda(middle), true);
 }
 
@@ -203,7 +212,8 @@ TEST_CASE("CUDA matches the CPU on random masks", "[unpad][gpu][random]") {
     CAPTURE(shape.batch, shape.seqLen, shape.docsPerRow, shape.padding,
             static_cast<int>(shape.where), dtype);
     at::Tensor mask = randomMask(shape, dtype, rng);
-    const bool narrow = dtype != at::kLong && dtype != at::kInt && dtype != at::kBool;
+    const bool narrow =
+        dtype != at::kLong && dtype != at::kInt && dtype != at::kBool;
     // Narrow ids wrap past 100 documents, which is strict-invalid by design.
     checkAgainstCpu(mask, cuda(mask), !(narrow && shape.docsPerRow > 50));
     ++checked;
@@ -218,30 +228,37 @@ TEST_CASE("CUDA handles strided and misaligned views", "[unpad][gpu][views]") {
     for (at::ScalarType dtype : kMaskDTypes) {
       CAPTURE(i, dtype);
       const int64_t batch = 1 + rng() % 9, seqLen = 1 + rng() % 3000;
-      at::Tensor big = randomMask({batch + 1, 2 * seqLen + 3, 8, 0.3, Padding::Right}, dtype, rng);
+      at::Tensor big = randomMask(
+          {batch + 1, 2 * seqLen + 3, 8, 0.3, Padding::Right}, dtype, rng);
       at::Tensor onDevice = cuda(big);
       // Every other column; a column offset (misaligned); a transpose.
-      checkAgainstCpu(big.slice(1, 0, 2 * seqLen, 2), onDevice.slice(1, 0, 2 * seqLen, 2), true);
-      checkAgainstCpu(big.slice(1, 1, seqLen + 1), onDevice.slice(1, 1, seqLen + 1), true);
+      checkAgainstCpu(big.slice(1, 0, 2 * seqLen, 2),
+                      onDevice.slice(1, 0, 2 * seqLen, 2), true);
+      checkAgainstCpu(big.slice(1, 1, seqLen + 1),
+                      onDevice.slice(1, 1, seqLen + 1), true);
       checkAgainstCpu(big.slice(0, 1).slice(1, 3, 3 + seqLen),
                       onDevice.slice(0, 1).slice(1, 3, 3 + seqLen), true);
       // Contiguous but 1 element off a 16-byte boundary.
-      checkAgainstCpu(big.slice(0, 0, 1).slice(1, 1), onDevice.slice(0, 0, 1).slice(1, 1), true);
+      checkAgainstCpu(big.slice(0, 0, 1).slice(1, 1),
+                      onDevice.slice(0, 0, 1).slice(1, 1), true);
       at::Tensor transposed = big.t().contiguous().t();
       checkAgainstCpu(transposed, cuda(big.t().contiguous()).t(), true);
     }
   }
 }
 
-TEST_CASE("strict-mode violations give the CPU's error", "[unpad][gpu][errors]") {
+TEST_CASE("strict-mode violations give the CPU's error",
+          "[unpad][gpu][errors]") {
   std::mt19937_64 rng(99);
   const int count = quick() ? 6 : 300;
   int raised = 0;
   for (const MaskShape &shape : shapes(rng, count)) {
-    const at::ScalarType dtype = kMaskDTypes[rng() % 5]; // not bool: no violations there
+    const at::ScalarType dtype =
+        kMaskDTypes[rng() % 5]; // not bool: no violations there
     CAPTURE(shape.batch, shape.seqLen, dtype);
     at::Tensor mask = withViolation(randomMask(shape, dtype, rng), rng);
-    const std::string cpuError = errorOf([&] { packjit::get_unpad_data(mask, true); });
+    const std::string cpuError =
+        errorOf([&] { packjit::get_unpad_data(mask, true); });
     raised += !cpuError.empty();
     checkAgainstCpu(mask, cuda(mask), true);
     checkAgainstCpu(mask, cuda(mask), false);
@@ -268,15 +285,16 @@ TEST_CASE("several streams and threads at once", "[unpad][gpu][streams]") {
   for (int t = 0; t < threadCount; ++t)
     threads.emplace_back([&, t] {
       // Two threads share a stream, the others have their own.
-      c10::cuda::CUDAStream stream = t < 2 ? shared : c10::cuda::getStreamFromPool(true);
+      c10::cuda::CUDAStream stream =
+          t < 2 ? shared : c10::cuda::getStreamFromPool(true);
       c10::cuda::CUDAStreamGuard guard(stream);
       for (int r = 0; r < rounds; ++r)
         for (size_t i = (t + r) % masks.size(), k = 0; k < masks.size();
              ++k, i = (i + 1) % masks.size()) {
           auto [indices, cu, longest] = packjit::get_unpad_data(onDevice[i]);
           const auto &[wantIndices, wantCu, wantLongest] = expected[i];
-          if (!at::equal(indices.cpu(), wantIndices) || !at::equal(cu.cpu(), wantCu) ||
-              longest != wantLongest)
+          if (!at::equal(indices.cpu(), wantIndices) ||
+              !at::equal(cu.cpu(), wantCu) || longest != wantLongest)
             ++mismatches;
           ++calls;
         }
@@ -287,7 +305,8 @@ TEST_CASE("several streams and threads at once", "[unpad][gpu][streams]") {
   CHECK(calls == threadCount * rounds * static_cast<int>(masks.size()));
 }
 
-TEST_CASE("the padded variant in a CUDA graph, replayed on new masks", "[unpad][gpu][graph]") {
+TEST_CASE("the padded variant in a CUDA graph, replayed on new masks",
+          "[unpad][gpu][graph]") {
   std::mt19937_64 rng(11);
   const MaskShape shape{8, 4096, 16, 0.3, Padding::Middle};
   at::Tensor staticMask = cuda(randomMask(shape, at::kInt, rng));
@@ -297,21 +316,24 @@ TEST_CASE("the padded variant in a CUDA graph, replayed on new masks", "[unpad][
   torch::cuda::synchronize();
   at::cuda::CUDAGraph graph;
   graph.capture_begin();
-  auto [indices, cu, summary] = packjit::get_unpad_data_padded(staticMask, true, 1000);
+  auto [indices, cu, summary] =
+      packjit::get_unpad_data_padded(staticMask, true, 1000);
   graph.capture_end();
   for (int replay = 0; replay < (quick() ? 3 : 50); ++replay) {
     CAPTURE(replay);
     at::Tensor mask = randomMask(shape, at::kInt, rng);
     staticMask.copy_(mask);
     graph.replay();
-    auto [wantIndices, wantCu, wantSummary] = packjit::get_unpad_data_padded(mask, true, 1000);
+    auto [wantIndices, wantCu, wantSummary] =
+        packjit::get_unpad_data_padded(mask, true, 1000);
     CHECK(at::equal(indices.cpu(), wantIndices));
     CHECK(at::equal(cu.cpu(), wantCu));
     CHECK(at::equal(summary.cpu(), wantSummary));
   }
 }
 
-TEST_CASE("cu_seqlens_from_position_ids on CUDA", "[unpad][gpu][position_ids]") {
+TEST_CASE("cu_seqlens_from_position_ids on CUDA",
+          "[unpad][gpu][position_ids]") {
   std::mt19937_64 rng(3);
   const int count = quick() ? 4 : 100;
   for (int i = 0; i < count; ++i) {
@@ -322,7 +344,8 @@ TEST_CASE("cu_seqlens_from_position_ids on CUDA", "[unpad][gpu][position_ids]") 
     for (int64_t b = 0; b < batch; ++b) {
       int64_t next = start + rng() % 5;
       for (int64_t s = 0; s < seqLen; ++s)
-        data[b * seqLen + s] = rng() % 300 == 0 ? (next = start + 1, start) : next++;
+        data[b * seqLen + s] =
+            rng() % 300 == 0 ? (next = start + 1, start) : next++;
     }
     if (i % 4 == 3) // a broken step somewhere
       data[rng() % positions.numel()] += 7;
@@ -333,10 +356,11 @@ TEST_CASE("cu_seqlens_from_position_ids on CUDA", "[unpad][gpu][position_ids]") 
         continue;
       for (bool strict : {true, false}) {
         std::tuple<at::Tensor, int64_t> want, got;
-        const std::string cpuError =
-            errorOf([&] { want = packjit::cu_seqlens_from_position_ids(p, strict); });
-        const std::string cudaError =
-            errorOf([&] { got = packjit::cu_seqlens_from_position_ids(cuda(p), strict); });
+        const std::string cpuError = errorOf(
+            [&] { want = packjit::cu_seqlens_from_position_ids(p, strict); });
+        const std::string cudaError = errorOf([&] {
+          got = packjit::cu_seqlens_from_position_ids(cuda(p), strict);
+        });
         REQUIRE(cudaError == cpuError);
         if (cpuError.empty()) {
           CHECK(at::equal(std::get<0>(got).cpu(), std::get<0>(want)));

@@ -16,8 +16,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor>
 getUnpadDataPadded(const at::Tensor &mask, bool strict, int64_t maxDocuments) {
   constexpr const char *op = "packjit.get_unpad_data_padded";
   checkAttentionMask(mask, op);
-  TORCH_CHECK(maxDocuments >= -1, op, ": max_documents should be -1 (B*S) or >= 0, got ",
-              maxDocuments);
+  TORCH_CHECK(maxDocuments >= -1, op,
+              ": max_documents should be -1 (B*S) or >= 0, got ", maxDocuments);
   const int64_t n = mask.numel();
   const int64_t maxDocs = maxDocuments < 0 ? n : maxDocuments;
   at::Tensor indices = at::full({n}, -1, mask.options().dtype(at::kLong));
@@ -40,7 +40,8 @@ getUnpadDataPadded(const at::Tensor &mask, bool strict, int64_t maxDocuments) {
   for (int64_t length : scan.lengths)
     nnz += length;
   std::fill(out + std::min(docs, maxDocs) + 1, out + maxDocs + 1,
-            docs <= maxDocs ? static_cast<int32_t>(nnz) : out[std::min(docs, maxDocs)]);
+            docs <= maxDocs ? static_cast<int32_t>(nnz)
+                            : out[std::min(docs, maxDocs)]);
   int64_t *s = summary.data_ptr<int64_t>();
   s[0] = nnz;
   s[1] = docs;

@@ -2,8 +2,9 @@
 // block; kernels_src/position_ids_scan.mlir), one summary copy, one sync.
 // Narrow position dtypes are widened to int32 first (the template reads
 // int64 and int32).
-#include "../position_ids_checks.h"
 #include "packjit/core/error.h" // before cuda_support.h, which uses it
+
+#include "../position_ids_checks.h"
 #include "cuda_support.h"
 #include "summary_copy.h"
 
@@ -23,18 +24,20 @@ constexpr int64_t kBlock = 1024;
 // its value, the value before it, kind, smallest position.
 constexpr int64_t kFields = 8;
 
-std::tuple<at::Tensor, int64_t> cuSeqlensFromPositionIds(const at::Tensor &positionIds,
-                                                         bool strict) {
+std::tuple<at::Tensor, int64_t>
+cuSeqlensFromPositionIds(const at::Tensor &positionIds, bool strict) {
   constexpr const char *op = "packjit.cu_seqlens_from_position_ids";
   at::Tensor positions = asRowsOfPositions(positionIds);
   c10::cuda::CUDAGuard guard(positions.device());
   if (positions.numel() == 0)
     return {at::zeros({1}, positions.options().dtype(at::kInt)), 0};
-  if (positions.scalar_type() != at::kLong && positions.scalar_type() != at::kInt)
+  if (positions.scalar_type() != at::kLong &&
+      positions.scalar_type() != at::kInt)
     positions = positions.to(at::kInt);
   const int64_t n = positions.numel();
   const int64_t cuWords = (n + 2) / 2;
-  at::Tensor buffer = at::empty({kFields + cuWords}, positions.options().dtype(at::kLong));
+  at::Tensor buffer =
+      at::empty({kFields + cuWords}, positions.options().dtype(at::kLong));
   at::Tensor summary = buffer.narrow(0, 0, kFields);
   at::Tensor cu = buffer.narrow(0, kFields, cuWords).view(at::kInt);
   withRuntimeErrors(op, [&] {
@@ -44,19 +47,22 @@ std::tuple<at::Tensor, int64_t> cuSeqlensFromPositionIds(const at::Tensor &posit
     const int64_t constexprs[] = {kBlock, strict ? 1 : 0};
     const runtime::Kernel &kernel =
         family.get(positions.device().index(), {&dtype, 1}, constexprs);
-    CUdeviceptr positionsPtr = reinterpret_cast<CUdeviceptr>(positions.data_ptr());
+    CUdeviceptr positionsPtr =
+        reinterpret_cast<CUdeviceptr>(positions.data_ptr());
     CUdeviceptr cuPtr = reinterpret_cast<CUdeviceptr>(cu.data_ptr());
     CUdeviceptr summaryPtr = reinterpret_cast<CUdeviceptr>(summary.data_ptr());
     int64_t rows = positions.size(0), cols = positions.size(1);
     int64_t rowStride = positions.stride(0), colStride = positions.stride(1);
-    void *args[] = {&positionsPtr, &rows, &cols, &rowStride, &colStride, &cuPtr, &summaryPtr};
+    void *args[] = {&positionsPtr, &rows,  &cols,      &rowStride,
+                    &colStride,    &cuPtr, &summaryPtr};
     runtime::launch(kernel, Dim3{1}, Dim3{static_cast<unsigned>(kBlock)},
                     currentStream(positions), args);
   });
-  const HostSummary s = readSummary(summary.data_ptr<int64_t>(), kFields, positions, op);
+  const HostSummary s =
+      readSummary(summary.data_ptr<int64_t>(), kFields, positions, op);
   if (s[3] >= 0)
-    throwPositionIdsViolation(s[3] / positions.size(1), s[3] % positions.size(1), s[4],
-                              s[5], s[7]);
+    throwPositionIdsViolation(s[3] / positions.size(1),
+                              s[3] % positions.size(1), s[4], s[5], s[7]);
   return {cu.narrow(0, 0, s[1] + 1), s[2]};
 }
 

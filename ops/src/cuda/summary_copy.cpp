@@ -1,6 +1,7 @@
 #include "summary_copy.h"
 
 #include "packjit/core/error.h" // before cuda_support.h, which uses it
+
 #include "cuda_support.h"
 
 #include "packjit/runtime/driver.h"
@@ -11,12 +12,14 @@
 
 namespace packjit::ops::cuda {
 
-HostSummary readSummary(const int64_t *summary, int64_t count, const at::Tensor &like,
-                        const char *op) {
-  TORCH_CHECK(count <= kMaxSummaryFields, op, ": internal error: summary too long");
+HostSummary readSummary(const int64_t *summary, int64_t count,
+                        const at::Tensor &like, const char *op) {
+  TORCH_CHECK(count <= kMaxSummaryFields, op,
+              ": internal error: summary too long");
   // Pinned, so that the copy is a true async DMA; one per thread, reused.
-  thread_local at::Tensor pinned = at::empty(
-      {kMaxSummaryFields}, at::TensorOptions().dtype(at::kLong).pinned_memory(true));
+  thread_local at::Tensor pinned =
+      at::empty({kMaxSummaryFields},
+                at::TensorOptions().dtype(at::kLong).pinned_memory(true));
   const CUstream stream = currentStream(like);
   withRuntimeErrors(op, [&] {
     const runtime::CudaDriver &driver = runtime::cudaDriver();

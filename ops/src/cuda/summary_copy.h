@@ -14,7 +14,7 @@ using HostSummary = std::array<int64_t, kMaxSummaryFields>;
 
 // The first `count` (<= 8) int64 values at `summary` on `like`'s device,
 // after everything enqueued on the current stream.
-HostSummary readSummary(const int64_t *summary, int64_t count, const at::Tensor &like,
-                        const char *op);
+HostSummary readSummary(const int64_t *summary, int64_t count,
+                        const at::Tensor &like, const char *op);
 
 } // namespace packjit::ops::cuda

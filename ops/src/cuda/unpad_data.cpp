@@ -3,8 +3,9 @@
 // the 32-byte summary (nnz, D, longest, violation) into pinned memory and
 // waits for it: one launch, one copy, one sync. The padded variant waits for
 // nothing.
-#include "../mask_checks.h"
 #include "packjit/core/error.h" // before cuda_support.h, which uses it
+
+#include "../mask_checks.h"
 #include "cuda_support.h"
 #include "summary_copy.h"
 #include "unpad_data_scan.h"
@@ -22,10 +23,12 @@ namespace {
   StrictViolation v;
   v.row = position / mask.size(1);
   v.position = position % mask.size(1);
-  const at::Tensor row = mask.select(0, v.row).to(at::kCPU, at::kLong).contiguous();
+  const at::Tensor row =
+      mask.select(0, v.row).to(at::kCPU, at::kLong).contiguous();
   const int64_t *values = row.data_ptr<int64_t>();
   v.value = values[v.position];
-  v.kind = v.value < 0 ? StrictViolation::Negative : StrictViolation::Decreasing;
+  v.kind =
+      v.value < 0 ? StrictViolation::Negative : StrictViolation::Decreasing;
   for (int64_t s = v.position - 1; s >= 0; --s)
     if (values[s] != 0) {
       v.previousPosition = s;
@@ -44,7 +47,8 @@ Scanned scanAndWait(const at::Tensor &mask, bool strict, const char *op) {
   ScanRequest request;
   request.strict = strict;
   Scanned out{launchMaskScan(mask, request, op), {}};
-  out.summary = readSummary(out.buffers.summaryData(), kSummaryFields, mask, op);
+  out.summary =
+      readSummary(out.buffers.summaryData(), kSummaryFields, mask, op);
   if (out.summary[kViolation] >= 0)
     reportViolation(mask, out.summary[kViolation], op);
   return out;
@@ -59,8 +63,8 @@ std::tuple<at::Tensor, at::Tensor, int64_t> getUnpadData(const at::Tensor &mask,
     return {at::empty({0}, mask.options().dtype(at::kLong)),
             at::zeros({1}, mask.options().dtype(at::kInt)), 0};
   Scanned s = scanAndWait(mask, strict, op);
-  return {s.buffers.indices(s.summary[kNnz]), s.buffers.cuSeqlens(s.summary[kDocs] + 1),
-          s.summary[kLongest]};
+  return {s.buffers.indices(s.summary[kNnz]),
+          s.buffers.cuSeqlens(s.summary[kDocs] + 1), s.summary[kLongest]};
 }
 
 at::Tensor getSeqlensInBatch(const at::Tensor &mask, bool strict) {
@@ -80,12 +84,13 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor>
 getUnpadDataPadded(const at::Tensor &mask, bool strict, int64_t maxDocuments) {
   constexpr const char *op = "packjit.get_unpad_data_padded";
   checkAttentionMask(mask, op);
-  TORCH_CHECK(maxDocuments >= -1, op, ": max_documents should be -1 (B*S) or >= 0, got ",
-              maxDocuments);
+  TORCH_CHECK(maxDocuments >= -1, op,
+              ": max_documents should be -1 (B*S) or >= 0, got ", maxDocuments);
   c10::cuda::CUDAGuard guard(mask.device());
   if (mask.numel() == 0) {
     const int64_t docs = std::max<int64_t>(maxDocuments, 0);
-    at::Tensor summary = at::zeros({kSummaryFields}, mask.options().dtype(at::kLong));
+    at::Tensor summary =
+        at::zeros({kSummaryFields}, mask.options().dtype(at::kLong));
     summary[kViolation].fill_(-1);
     return {at::empty({0}, mask.options().dtype(at::kLong)),
             at::zeros({docs + 1}, mask.options().dtype(at::kInt)), summary};

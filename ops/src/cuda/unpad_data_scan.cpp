@@ -1,6 +1,7 @@
 #include "unpad_data_scan.h"
 
 #include "packjit/core/error.h" // before cuda_support.h, which uses it
+
 #include "cuda_support.h"
 
 #include "packjit/runtime/driver.h"
@@ -44,7 +45,8 @@ DType maskDType(at::ScalarType type) {
 }
 
 // Mask bytes per thread (the template's CHUNK): 64 = four 16-byte loads in
-// flight per thread, half the tiles of 32. PACKJIT_SCAN_CHUNK=32|64 (benchmarks).
+// flight per thread, half the tiles of 32. PACKJIT_SCAN_CHUNK=32|64
+// (benchmarks).
 int64_t chunkBytes() {
   static const int64_t chunk = [] {
     const char *env = std::getenv("PACKJIT_SCAN_CHUNK");
@@ -91,23 +93,29 @@ at::Tensor loadableMask(const at::Tensor &mask) {
 class Workspaces {
 public:
   static Workspaces &instance() {
-    static Workspaces *workspaces = new Workspaces; // outlives static tensors' users
+    static Workspaces *workspaces =
+        new Workspaces; // outlives static tensors' users
     return *workspaces;
   }
 
-  void *get(const at::Tensor &like, CUstream stream, int64_t tiles, const char *op) {
+  void *get(const at::Tensor &like, CUstream stream, int64_t tiles,
+            const char *op) {
     const int64_t words = kWorkspaceHeader + kWordsPerTile * tiles;
     std::lock_guard<std::mutex> lock(mutex_);
-    std::vector<at::Tensor> &list = workspaces_[{like.device().index(), stream}];
+    std::vector<at::Tensor> &list =
+        workspaces_[{like.device().index(), stream}];
     if (!list.empty() && list.back().numel() >= words)
       return list.back().data_ptr();
     CUstreamCaptureStatus capturing = CU_STREAM_CAPTURE_STATUS_NONE;
-    PACKJIT_CUDA_CHECK(runtime::cudaDriver().cuStreamIsCapturing(stream, &capturing));
-    TORCH_CHECK(capturing == CU_STREAM_CAPTURE_STATUS_NONE, op,
-                ": a mask of this size needs a new scan workspace, which cannot be "
-                "allocated while the stream is being captured; call the op once on "
-                "the capturing stream with the largest mask before capturing");
-    const int64_t grown = list.empty() ? words : std::max(words, 2 * list.back().numel());
+    PACKJIT_CUDA_CHECK(
+        runtime::cudaDriver().cuStreamIsCapturing(stream, &capturing));
+    TORCH_CHECK(
+        capturing == CU_STREAM_CAPTURE_STATUS_NONE, op,
+        ": a mask of this size needs a new scan workspace, which cannot be "
+        "allocated while the stream is being captured; call the op once on "
+        "the capturing stream with the largest mask before capturing");
+    const int64_t grown =
+        list.empty() ? words : std::max(words, 2 * list.back().numel());
     list.push_back(at::zeros({grown}, like.options().dtype(at::kLong)));
     return list.back().data_ptr();
   }
@@ -118,7 +126,8 @@ private:
 };
 
 KernelFamily &maskScanFamily() {
-  static KernelFamily family("mask_scan", {"BLOCK", "STRICT", "PADDED", "SEQ", "CHUNK"});
+  static KernelFamily family("mask_scan",
+                             {"BLOCK", "STRICT", "PADDED", "SEQ", "CHUNK"});
   return family;
 }
 
@@ -127,7 +136,8 @@ struct Specialization {
   int64_t constexprs[5];
 };
 
-Specialization specialization(const at::Tensor &mask, const ScanRequest &request) {
+Specialization specialization(const at::Tensor &mask,
+                              const ScanRequest &request) {
   return {maskDType(mask.scalar_type()),
           {kBlock, request.strict ? 1 : 0, request.padded ? 1 : 0,
            specializedSeqLen(mask.size(1)), chunkBytes()}};
@@ -161,7 +171,8 @@ ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
   const int64_t maxDocs = request.maxDocs < 0 ? n : request.maxDocs;
   const int64_t cuWords = (maxDocs + 2) / 2;
   ScanBuffers out;
-  out.buffer = at::empty({n + kSummaryFields + cuWords}, mask.options().dtype(at::kLong));
+  out.buffer = at::empty({n + kSummaryFields + cuWords},
+                         mask.options().dtype(at::kLong));
   out.tokens = n;
   out.maxDocs = maxDocs;
 
@@ -169,8 +180,8 @@ ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
   const CUstream stream = currentStream(mask);
   withRuntimeErrors(op, [&] {
     const Specialization s = specialization(mask, request);
-    const runtime::Kernel &kernel =
-        maskScanFamily().get(mask.device().index(), {&s.dtype, 1}, s.constexprs);
+    const runtime::Kernel &kernel = maskScanFamily().get(
+        mask.device().index(), {&s.dtype, 1}, s.constexprs);
     CUdeviceptr maskPtr = reinterpret_cast<CUdeviceptr>(mask.data_ptr());
     CUdeviceptr indicesPtr = reinterpret_cast<CUdeviceptr>(out.indicesData());
     CUdeviceptr cuPtr = reinterpret_cast<CUdeviceptr>(out.cuSeqlensData());
@@ -180,7 +191,7 @@ ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
     int64_t seqLen = mask.size(1);
     int64_t docs = maxDocs;
     int64_t tokens = n;
-    void *args[] = {&maskPtr, &tokens, &seqLen, &indicesPtr,
+    void *args[] = {&maskPtr, &tokens, &seqLen,     &indicesPtr,
                     &cuPtr,   &docs,   &summaryPtr, &workspacePtr};
     runtime::launch(kernel, Dim3{static_cast<unsigned>(tiles)},
                     Dim3{static_cast<unsigned>(kBlock)}, stream, args);

@@ -11,7 +11,12 @@
 namespace packjit::ops::cuda {
 
 // Entries of the kernel's summary (int64).
-enum SummaryField : int64_t { kNnz = 0, kDocs = 1, kLongest = 2, kViolation = 3 };
+enum SummaryField : int64_t {
+  kNnz = 0,
+  kDocs = 1,
+  kLongest = 2,
+  kViolation = 3
+};
 constexpr int64_t kSummaryFields = 4;
 
 // Where the results of one scan live: a single int64 allocation from
@@ -24,9 +29,12 @@ struct ScanBuffers {
   int64_t maxDocs = 0;
 
   at::Tensor indices(int64_t count) const { return buffer.narrow(0, 0, count); }
-  at::Tensor summary() const { return buffer.narrow(0, tokens, kSummaryFields); }
+  at::Tensor summary() const {
+    return buffer.narrow(0, tokens, kSummaryFields);
+  }
   at::Tensor cuSeqlens(int64_t count) const {
-    return buffer.view(at::kInt).narrow(0, 2 * (tokens + kSummaryFields), count);
+    return buffer.view(at::kInt).narrow(0, 2 * (tokens + kSummaryFields),
+                                        count);
   }
   int64_t *indicesData() const { return buffer.data_ptr<int64_t>(); }
   int64_t *summaryData() const { return indicesData() + tokens; }
