@@ -21,6 +21,7 @@ from ._ops import (
     cu_seqlens_from_position_ids,
     get_seqlens_in_batch,
     get_unpad_data,
+    get_unpad_data_padded,
     is_indexed_packed_mask,
 )
 from ._padding import pad_input, unpad_input, unpad_input_from_mask, unpad_inputs
@@ -30,6 +31,7 @@ __all__ = [
     "cu_seqlens_from_position_ids",
     "get_seqlens_in_batch",
     "get_unpad_data",
+    "get_unpad_data_padded",
     "is_indexed_packed_mask",
     "library_path",
     "load_library",
