@@ -48,6 +48,11 @@ void throwStrictViolation(const char *op, const StrictViolation &v) {
               "strict=False to count each run of equal ids as one document");
 }
 
+void checkMaxDocuments(int64_t maxDocuments, const char *op) {
+  TORCH_CHECK(maxDocuments >= -1, op,
+              ": max_documents should be -1 (B*S) or >= 0, got ", maxDocuments);
+}
+
 at::ScalarType seqlensDType(at::ScalarType maskDType) {
   return maskDType == at::kLong || maskDType == at::kInt ? maskDType : at::kInt;
 }

@@ -27,6 +27,9 @@ struct StrictViolation {
 [[noreturn]] void throwStrictViolation(const char *op,
                                        const StrictViolation &violation);
 
+// get_unpad_data_padded: max_documents is -1 (room for B*S documents) or >= 0.
+void checkMaxDocuments(int64_t maxDocuments, const char *op);
+
 // get_seqlens_in_batch's dtype: the mask's for int64/int32, else int32.
 at::ScalarType seqlensDType(at::ScalarType maskDType);
 

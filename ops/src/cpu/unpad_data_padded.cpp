@@ -16,8 +16,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor>
 getUnpadDataPadded(const at::Tensor &mask, bool strict, int64_t maxDocuments) {
   constexpr const char *op = "packjit.get_unpad_data_padded";
   checkAttentionMask(mask, op);
-  TORCH_CHECK(maxDocuments >= -1, op,
-              ": max_documents should be -1 (B*S) or >= 0, got ", maxDocuments);
+  checkMaxDocuments(maxDocuments, op);
   const int64_t n = mask.numel();
   const int64_t maxDocs = maxDocuments < 0 ? n : maxDocuments;
   at::Tensor indices = at::full({n}, -1, mask.options().dtype(at::kLong));

@@ -84,8 +84,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor>
 getUnpadDataPadded(const at::Tensor &mask, bool strict, int64_t maxDocuments) {
   constexpr const char *op = "packjit.get_unpad_data_padded";
   checkAttentionMask(mask, op);
-  TORCH_CHECK(maxDocuments >= -1, op,
-              ": max_documents should be -1 (B*S) or >= 0, got ", maxDocuments);
+  checkMaxDocuments(maxDocuments, op);
   c10::cuda::CUDAGuard guard(mask.device());
   if (mask.numel() == 0) {
     const int64_t docs = std::max<int64_t>(maxDocuments, 0);
