@@ -1,6 +1,5 @@
 #include "padding_checks.h"
 
-#include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 
 namespace packjit::ops {
