@@ -9,20 +9,16 @@
 #include <c10/util/Exception.h>
 #include <torch/autograd.h>
 
+#include "../support/padding_data.h"
+
 #include <catch2/catch.hpp>
 
 using Catch::Contains;
 
 namespace {
 
-const at::ScalarType kDataDTypes[] = {at::kFloat, at::kHalf,  at::kBFloat16,
-                                      at::kDouble, at::kLong, at::kInt};
-
-at::Tensor randomData(at::IntArrayRef shape, at::ScalarType dtype) {
-  if (at::isFloatingType(dtype))
-    return at::randn(shape, at::kFloat).to(dtype);
-  return at::randint(-1000, 1000, shape, at::kLong).to(dtype);
-}
+using packjit::test::kDataDTypes;
+using packjit::test::randomData;
 
 // `count` distinct row numbers in [0, rows), in random order.
 at::Tensor randomIndices(int64_t rows, int64_t count) {

@@ -4,6 +4,8 @@
 // write out of bounds; compute-sanitizer runs this too), backward, errors.
 // Exits 77 (CTest: skipped) without a CUDA device.
 #define CATCH_CONFIG_RUNNER
+#include "../support/padding_data.h"
+
 #include <catch2/catch.hpp>
 
 #include "packjit/ops.h"
@@ -17,14 +19,8 @@ using Catch::Contains;
 
 namespace {
 
-const at::ScalarType kDataDTypes[] = {at::kFloat, at::kHalf,  at::kBFloat16,
-                                      at::kDouble, at::kLong, at::kInt};
-
-at::Tensor randomData(at::IntArrayRef shape, at::ScalarType dtype) {
-  if (at::isFloatingType(dtype))
-    return at::randn(shape, at::kFloat).to(dtype);
-  return at::randint(-1000, 1000, shape, at::kLong).to(dtype);
-}
+using packjit::test::kDataDTypes;
+using packjit::test::randomData;
 
 at::Tensor cuda(const at::Tensor &t) { return t.to(at::kCUDA); }
 
