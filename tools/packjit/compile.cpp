@@ -8,6 +8,7 @@
 #include "packjit/core/kernel_signature.h"
 #include "packjit/core/kernel_templates.h"
 
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -27,6 +28,7 @@ struct CompileArgs {
   std::string output;
   std::string templateFile;
   std::string dumpDir;
+  bool time = false;
 };
 
 void listKernels() {
@@ -95,6 +97,7 @@ void runCompile(const CompileArgs &args) {
       throw Error("unknown dtype '" + name + "'");
     dtypes.push_back(*dtype);
   }
+  const auto start = std::chrono::steady_clock::now();
   compiler::CompileOptions options;
   options.keepStages = true;
   options.dumpDir = args.dumpDir;
@@ -120,6 +123,12 @@ void runCompile(const CompileArgs &args) {
     spec.templateHash = hash128(text).hex();
     result = compiler::Compiler::shared().compileText(text, spec, options);
   }
+  if (args.time)
+    std::cerr << "compile_ms "
+              << std::chrono::duration<double, std::milli>(
+                     std::chrono::steady_clock::now() - start)
+                     .count()
+              << "\n";
   std::string text = emitted(result, args.emit);
   if (args.output.empty() || args.output == "-") {
     std::cout << text;
@@ -150,6 +159,9 @@ void addCompileCommand(CLI::App &app) {
   cmd->add_option("--template", args->templateFile,
                   "Compile this template file instead of the embedded one");
   cmd->add_option("--dump", args->dumpDir, "Write every stage here (as PACKJIT_DUMP)");
+  cmd->add_flag("--time", args->time,
+                "Print 'compile_ms N' on stderr: the compile, the compiler's "
+                "initialization included");
   cmd->callback([args] { runCompile(*args); });
 }
 
