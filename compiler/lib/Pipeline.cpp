@@ -538,17 +538,23 @@ compiler::CompileResult Pipeline::run(const PipelineRequest &request) {
     pm->addInstrumentation(std::make_unique<MlirPassTiming>(passTimer));
     return pm;
   };
-  if (request.timePasses) {
-    if (mlir::failed(timedPassManager(addSimplification)->run(*module)))
-      fail("specialization", diags);
-    passTimer.report("simplify", result.passes);
-  } else {
-    auto simplify = state_->simplifiers.take();
-    if (mlir::failed(simplify->run(*module))) {
-      simplify.discard();
-      fail("specialization", diags);
+  // Runs one phase's passes: a pooled pass manager, or a fresh timed one.
+  auto runPhase = [&](Pool<mlir::PassManager> &pool,
+                      void (*addPasses)(mlir::PassManager &), const char *phase,
+                      std::string_view failedStage) {
+    if (request.timePasses) {
+      if (mlir::failed(timedPassManager(addPasses)->run(*module)))
+        fail(failedStage, diags);
+      passTimer.report(phase, result.passes);
+      return;
     }
-  }
+    auto passManager = pool.take();
+    if (mlir::failed(passManager->run(*module))) {
+      passManager.discard(); // its state after a failure is not trusted
+      fail(failedStage, diags);
+    }
+  };
+  runPhase(state_->simplifiers, addSimplification, "simplify", "specialization");
   clock.mark("simplify");
   if (request.keepStages)
     keep(Stage::Specialized, print(*module));
@@ -567,17 +573,7 @@ compiler::CompileResult Pipeline::run(const PipelineRequest &request) {
   if (result.entryName.empty())
     throw Error("packjit compiler: the template's gpu.module holds no kernel");
 
-  if (request.timePasses) {
-    if (mlir::failed(timedPassManager(addLowering)->run(*module)))
-      fail("lowering to NVVM", diags);
-    passTimer.report("lower", result.passes);
-  } else {
-    auto lower = state_->lowerings.take();
-    if (mlir::failed(lower->run(*module))) {
-      lower.discard();
-      fail("lowering to NVVM", diags);
-    }
-  }
+  runPhase(state_->lowerings, addLowering, "lower", "lowering to NVVM");
   clock.mark("lower");
 
   setNaturalAlignment(gpuModule);
