@@ -92,12 +92,6 @@ def test_errors():
         packjit.pad_input(torch.randn(2, 4), torch.tensor([0, 1], dtype=torch.int32), 2, 3)
 
 
-# Known issue (H100 host, torch 2.11 from Python only): raising the
-# out-of-range error kills the process with a segfault, even from the
-# Autograd kernel before any autograd node exists; the same TORCH_CHECK
-# style error for mismatched devices reaches Python intact. See docs/padding.md.
-@pytest.mark.skipif(int(torch.__version__.split(".")[0]) >= 2,
-                    reason="segfaults from Python on torch 2.11; see docs/padding.md")
 def test_out_of_range_errors():
     hidden = torch.randn(2, 3, 4)
     with pytest.raises(RuntimeError, match=r"indices\[1\] = 6 is out of range \[0, 6\)"):
