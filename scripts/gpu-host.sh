@@ -53,6 +53,12 @@ if wants build; then
     echo "gpu-host: no .device/libpackjit_compiler.so.xz: building without the compiler" >>"$out/build.log"
     compiler_args=(-DPACKJIT_BUILD_COMPILER=OFF)
   fi
+  # The host's default compiler (CXX=/opt/gcc/bin/g++) has no shared
+  # libstdc++: use the system's, whose libstdc++ LibTorch loads (CMakeLists.txt).
+  cxx=${CXX:-c++}
+  if [[ "$("$cxx" -print-file-name=libstdc++.so)" != /* && -x /usr/bin/g++ ]]; then
+    compiler_args+=(-DCMAKE_CXX_COMPILER=/usr/bin/g++ -DCMAKE_C_COMPILER=/usr/bin/gcc)
+  fi
   step configure build.log cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     "-DCMAKE_PREFIX_PATH=$torch_prefix" "-DPACKJIT_EXTRA_INCLUDE_DIRS=$repo/.device/include" \
     "-DPACKJIT_PYTHON=$python" "${compiler_args[@]}"
