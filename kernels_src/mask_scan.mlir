@@ -23,9 +23,17 @@
 //                    negative or (STRICT) below the previous non-zero value of
 //                    its row (-1: none)
 //   workspace  i64*  in/out, 8 + 16 * gridDim.x words (word 0 the epoch,
-//                    1..7 unused), zero before the first launch; every launch
-//                    leaves it ready for the next one (no memset). One launch
-//                    at a time per workspace.
+//                    word 1 the finished-block count, 2..7 unused), zero
+//                    before the first launch; every launch leaves it ready for
+//                    the next one (no memset). One launch at a time per
+//                    workspace.
+//   mailbox    i64*  without PADDED: 8 words of host memory mapped for the
+//                    device: the block that finishes last copies the summary
+//                    into words 0..3, then (after a system fence) writes
+//                    `sequence` into word 4, so the host can wait for that
+//                    word instead of a copy and a stream sync. Unused with
+//                    PADDED (pass 0).
+//   sequence   i64   the value for mailbox word 4 (the host's call number)
 // Launch: gridDim.x = ceil(N / TILE) with TILE = BLOCK * CHUNK / sizeof(T)
 // tokens, blockDim = (BLOCK, 1, 1) (.reqntid), BLOCK a multiple of 32.
 //
@@ -65,6 +73,7 @@ module {
                         %indices: !llvm.ptr<1>, %cu_seqlens: !llvm.ptr<1>,
                         %max_docs: i64, %summary: !llvm.ptr<1>,
                         %workspace: !llvm.ptr<1>,
+                        %mailbox: !llvm.ptr<1>, %sequence: i64,
                         %block: i64 {packjit.constexpr = "BLOCK"},
                         %strict: i1 {packjit.constexpr = "STRICT"},
                         %padded: i1 {packjit.constexpr = "PADDED"},
@@ -481,6 +490,22 @@ module {
           %viol_ptr = llvm.getelementptr %summary[3] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
           %old_viol = llvm.atomicrmw umin %viol_ptr, %bl#1 monotonic : !llvm.ptr<1>, i64
         }
+        // Without PADDED, the block that finishes last (after every block's
+        // atomics, counted in workspace word 1) posts the summary to the
+        // host's mailbox and resets the count for the next launch.
+        %to_host = arith.xori %padded, %true : i1
+        scf.if %to_host {
+          func.call @fence() : () -> ()
+          %done_ptr = llvm.getelementptr %workspace[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+          %finished_before = llvm.atomicrmw add %done_ptr, %c1 monotonic : !llvm.ptr<1>, i64
+          %finishes_last = arith.cmpi eq, %finished_before, %last_tile : i64
+          scf.if %finishes_last {
+            func.call @fence() : () -> ()
+            func.call @post_summary(%summary, %mailbox, %sequence)
+                : (!llvm.ptr<1>, !llvm.ptr<1>, i64) -> ()
+            llvm.store %c0, %done_ptr : i64, !llvm.ptr<1>
+          }
+        }
       }
 
       // PADDED: the last tile's block fills cu_seqlens after D with nnz.
@@ -799,6 +824,30 @@ module {
       %r5 = llvm.load volatile %p5 : !llvm.ptr<1> -> i64
       %r6 = llvm.load volatile %p6 : !llvm.ptr<1> -> i64
       return %r0, %r1, %r2, %r3, %r4, %r5, %r6 : i64, i64, i64, i64, i64, i64, i64
+    }
+
+    // Summary words 0..3 into mailbox words 0..3, then (after a fence that
+    // orders them for the host) `sequence` into word 4.
+    func.func private @post_summary(%summary: !llvm.ptr<1>, %mailbox: !llvm.ptr<1>,
+                                    %sequence: i64) {
+      %s1 = llvm.getelementptr %summary[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %s2 = llvm.getelementptr %summary[2] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %s3 = llvm.getelementptr %summary[3] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %m1 = llvm.getelementptr %mailbox[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %m2 = llvm.getelementptr %mailbox[2] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %m3 = llvm.getelementptr %mailbox[3] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %m4 = llvm.getelementptr %mailbox[4] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %v0 = llvm.load volatile %summary : !llvm.ptr<1> -> i64
+      %v1 = llvm.load volatile %s1 : !llvm.ptr<1> -> i64
+      %v2 = llvm.load volatile %s2 : !llvm.ptr<1> -> i64
+      %v3 = llvm.load volatile %s3 : !llvm.ptr<1> -> i64
+      llvm.store volatile %v0, %mailbox : i64, !llvm.ptr<1>
+      llvm.store volatile %v1, %m1 : i64, !llvm.ptr<1>
+      llvm.store volatile %v2, %m2 : i64, !llvm.ptr<1>
+      llvm.store volatile %v3, %m3 : i64, !llvm.ptr<1>
+      llvm.inline_asm has_side_effects "fence.sc.sys;", "~{memory}" : () -> ()
+      llvm.store volatile %sequence, %m4 : i64, !llvm.ptr<1>
+      return
     }
 
     // Orders this thread's global accesses for the whole GPU.

@@ -1,16 +1,19 @@
 // get_unpad_data, get_seqlens_in_batch and get_unpad_data_padded on CUDA:
 // one mask_scan launch each (unpad_data_scan.h). get_unpad_data then copies
-// the 32-byte summary (nnz, D, longest, violation) into pinned memory and
-// waits for it: one launch, one copy, one sync. The padded variant waits for
-// nothing.
+// waits for the 32-byte summary (nnz, D, longest, violation), which the
+// kernel's last block posts into this thread's mapped pinned mailbox: one
+// launch, one small device-to-host write, one wait. The padded variant waits
+// for nothing.
 #include "packjit/core/error.h" // before cuda_support.h, which uses it
 
 #include "../mask_checks.h"
 #include "cuda_support.h"
-#include "summary_copy.h"
+#include "host_mailbox.h"
 #include "unpad_data_scan.h"
 
 #include <ATen/ATen.h>
+
+#include <array>
 #include <torch/library.h>
 
 namespace packjit::ops::cuda {
@@ -40,15 +43,21 @@ namespace {
 
 struct Scanned {
   ScanBuffers buffers;
-  HostSummary summary;
+  std::array<int64_t, kSummaryFields> summary;
 };
 
 Scanned scanAndWait(const at::Tensor &mask, bool strict, const char *op) {
+  static_assert(kSummaryFields == HostMailbox::kPayloadWords);
+  HostMailbox &mailbox = withRuntimeErrors(op, [&]() -> HostMailbox & {
+    return HostMailbox::forThisThread(mask.device().index());
+  });
   ScanRequest request;
   request.strict = strict;
+  request.mailbox = mailbox.next();
   Scanned out{launchMaskScan(mask, request, op), {}};
-  out.summary =
-      readSummary(out.buffers.summaryData(), kSummaryFields, mask, op);
+  withRuntimeErrors(op, [&] {
+    out.summary = mailbox.wait(request.mailbox, currentStream(mask));
+  });
   if (out.summary[kViolation] >= 0)
     reportViolation(mask, out.summary[kViolation], op);
   return out;

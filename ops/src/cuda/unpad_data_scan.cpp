@@ -44,19 +44,29 @@ DType maskDType(at::ScalarType type) {
   }
 }
 
-// Mask bytes per thread (the template's CHUNK): 64 = four 16-byte loads in
-// flight per thread, half the tiles of 32. PACKJIT_SCAN_CHUNK=32|64
-// (benchmarks).
-int64_t chunkBytes() {
-  static const int64_t chunk = [] {
+// Mask bytes per thread (the template's CHUNK). Up to a few MB of mask every
+// tile is resident at once and a tile's latency chain is the kernel's time:
+// 32 bytes (fewer tokens per thread) are faster there. Beyond, 64 bytes halve
+// the tiles, their look-backs and fences (64x65536 int64: 106 against 150
+// us). PACKJIT_SCAN_CHUNK=32|64 forces one (benchmarks).
+constexpr int64_t kSmallMaskBytes = int64_t{4} << 20;
+
+int64_t chunkBytes(const at::Tensor &mask) {
+  static const int64_t forced = [] {
     const char *env = std::getenv("PACKJIT_SCAN_CHUNK");
-    return env && std::strcmp(env, "32") == 0 ? int64_t{32} : int64_t{64};
+    if (env && std::strcmp(env, "32") == 0)
+      return int64_t{32};
+    if (env && std::strcmp(env, "64") == 0)
+      return int64_t{64};
+    return int64_t{0};
   }();
-  return chunk;
+  if (forced)
+    return forced;
+  return mask.numel() * mask.element_size() <= kSmallMaskBytes ? 32 : 64;
 }
 
 int64_t tileTokens(const at::Tensor &mask) {
-  return kBlock * (chunkBytes() / mask.element_size());
+  return kBlock * (chunkBytes(mask) / mask.element_size());
 }
 
 enum class ShapePolicy { Exact, Bucket, Dynamic };
@@ -140,7 +150,7 @@ Specialization specialization(const at::Tensor &mask,
                               const ScanRequest &request) {
   return {maskDType(mask.scalar_type()),
           {kBlock, request.strict ? 1 : 0, request.padded ? 1 : 0,
-           specializedSeqLen(mask.size(1)), chunkBytes()}};
+           specializedSeqLen(mask.size(1)), chunkBytes(mask)}};
 }
 
 } // namespace
@@ -188,11 +198,14 @@ ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
     CUdeviceptr summaryPtr = reinterpret_cast<CUdeviceptr>(out.summaryData());
     CUdeviceptr workspacePtr = reinterpret_cast<CUdeviceptr>(
         Workspaces::instance().get(mask, stream, tiles, op));
+    CUdeviceptr mailboxPtr = request.mailbox.address;
+    int64_t sequence = request.mailbox.sequence;
     int64_t seqLen = mask.size(1);
     int64_t docs = maxDocs;
     int64_t tokens = n;
-    void *args[] = {&maskPtr, &tokens, &seqLen,     &indicesPtr,
-                    &cuPtr,   &docs,   &summaryPtr, &workspacePtr};
+    void *args[] = {&maskPtr,    &tokens,      &seqLen,       &indicesPtr,
+                    &cuPtr,      &docs,        &summaryPtr,   &workspacePtr,
+                    &mailboxPtr, &sequence};
     runtime::launch(kernel, Dim3{static_cast<unsigned>(tiles)},
                     Dim3{static_cast<unsigned>(kBlock)}, stream, args);
   });

@@ -3,6 +3,8 @@
 // get_seqlens_in_batch and get_unpad_data_padded on CUDA.
 #pragma once
 
+#include "host_mailbox.h"
+
 #include <ATen/Tensor.h>
 
 #include <cstdint>
@@ -48,6 +50,8 @@ struct ScanRequest {
   // PADDED: indices[nnz:] = -1, cu_seqlens[D+1:] = nnz; maxDocs < 0 means N.
   bool padded = false;
   int64_t maxDocs = -1;
+  // Without PADDED: where the kernel posts the summary for the host.
+  HostMailbox::Ticket mailbox;
 };
 
 // `mask` passed checkAttentionMask, lives on a CUDA device that is current

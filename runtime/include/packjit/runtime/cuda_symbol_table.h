@@ -42,3 +42,9 @@ PACKJIT_CUDA_SYMBOL(cuMemcpyDtoH)
 // that a stream is not being captured before it allocates a workspace.
 PACKJIT_CUDA_SYMBOL(cuMemcpyDtoHAsync)
 PACKJIT_CUDA_SYMBOL(cuStreamIsCapturing)
+// get_unpad_data's mailbox: mapped pinned memory the scan posts its summary
+// to, and a stream query while the host waits for it.
+PACKJIT_CUDA_SYMBOL(cuMemHostAlloc)
+PACKJIT_CUDA_SYMBOL(cuMemHostGetDevicePointer)
+PACKJIT_CUDA_SYMBOL(cuMemFreeHost)
+PACKJIT_CUDA_SYMBOL(cuStreamQuery)
