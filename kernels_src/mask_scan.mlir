@@ -46,10 +46,11 @@
 // where `starts` counts document starts as if the record's first non-zero
 // token began one; combine(L, R) takes one start back when L's last and R's
 // first non-zero tokens lie in the same row with equal values (@combine).
-// Per tile: each thread reduces its tokens (phase 1), the block scans the
-// thread records (warp shuffles, then the warp totals), and warp 0 finds the
-// tile's exclusive prefix with a decoupled look-back (Merrill & Garland
-// 2016): it publishes the tile aggregate, then reads the status of 32
+// Per tile: each thread reduces its tokens (phase 1), each warp scans its
+// thread records with shuffles, warp 0 scans the warp totals the same way
+// (one barrier between), then finds the tile's exclusive prefix with a
+// decoupled look-back (Merrill & Garland 2016): it publishes the tile
+// aggregate, then reads the status of 32
 // preceding tiles at once, combines them down to the nearest tile that has
 // published its inclusive prefix, and publishes its own. Phase 2 walks the
 // thread's tokens again from its exact prefix: token slot = nnz before it
@@ -102,7 +103,6 @@ module {
       %sh_warp_total = arith.constant 0 : i64
       %sh_warp_prefix = arith.constant 256 : i64
       %sh_tile_prefix = arith.constant 512 : i64
-      %sh_tile_total = arith.constant 520 : i64
       %sh_warp_max = arith.constant 528 : i64
       %sh_warp_viol = arith.constant 560 : i64
       %sh_tile_inclusive = arith.constant 600 : i64
@@ -206,35 +206,64 @@ module {
       }
       gpu.barrier
 
-      // Thread 0: each warp's prefix within the tile, the tile aggregate.
-      scf.if %is_thread0 {
+      // Warp 0: each warp's prefix within the tile and the tile aggregate, by
+      // a shuffle scan of the warp totals (lane w holds warp w's), then the
+      // decoupled look-back for the tile's exclusive prefix.
+      scf.if %is_warp0 {
         %z:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
-        %agg:7 = scf.for %w = %c0 to %warps step %c1
-            iter_args(%r0 = %z#0, %r1 = %z#1, %r2 = %z#2, %r3 = %z#3,
-                      %r4 = %z#4, %r5 = %z#5, %r6 = %z#6)
-            -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
-          %at = arith.muli %w, %c8 : i64
-          %prefix_at = arith.addi %at, %sh_warp_prefix : i64
-          func.call @store_record(%shared, %prefix_at, %r0, %r1, %r2, %r3, %r4, %r5, %r6)
-              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
-          %x:7 = func.call @load_record(%shared, %at)
+        %holds_warp = arith.cmpi slt, %lane, %warps : i64
+        %wt:7 = scf.if %holds_warp -> (i64, i64, i64, i64, i64, i64, i64) {
+          %at = arith.muli %lane, %c8 : i64
+          %y:7 = func.call @load_record(%shared, %at)
               : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-          %u:7 = func.call @combine(%r0, %r1, %r2, %r3, %r4, %r5, %r6,
-                                    %x#0, %x#1, %x#2, %x#3, %x#4, %x#5, %x#6, %seq)
+          scf.yield %y#0, %y#1, %y#2, %y#3, %y#4, %y#5, %y#6 : i64, i64, i64, i64, i64, i64, i64
+        } else {
+          scf.yield %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6 : i64, i64, i64, i64, i64, i64, i64
+        }
+        // ceil(log2(warps)) steps (0 for one warp).
+        %warps_m1 = arith.subi %warps, %c1 : i64
+        %lz = "llvm.intr.ctlz"(%warps_m1) <{is_zero_poison = false}> : (i64) -> i64
+        %steps = arith.subi %c64, %lz : i64
+        %wi:7 = scf.for %step = %c0 to %steps step %c1
+            iter_args(%r0 = %wt#0, %r1 = %wt#1, %r2 = %wt#2, %r3 = %wt#3,
+                      %r4 = %wt#4, %r5 = %wt#5, %r6 = %wt#6)
+            -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
+          %offset = arith.shli %c1, %step : i64
+          %o:7 = func.call @shfl_record(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %offset, %c0)
+              : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+          %u:7 = func.call @combine(%o#0, %o#1, %o#2, %o#3, %o#4, %o#5, %o#6,
+                                    %r0, %r1, %r2, %r3, %r4, %r5, %r6, %seq)
               : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
               -> (i64, i64, i64, i64, i64, i64, i64)
-          scf.yield %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6 : i64, i64, i64, i64, i64, i64, i64
+          %has_left = arith.cmpi sge, %lane, %offset : i64
+          %s0 = arith.select %has_left, %u#0, %r0 : i64
+          %s1 = arith.select %has_left, %u#1, %r1 : i64
+          %s2 = arith.select %has_left, %u#2, %r2 : i64
+          %s3 = arith.select %has_left, %u#3, %r3 : i64
+          %s4 = arith.select %has_left, %u#4, %r4 : i64
+          %s5 = arith.select %has_left, %u#5, %r5 : i64
+          %s6 = arith.select %has_left, %u#6, %r6 : i64
+          scf.yield %s0, %s1, %s2, %s3, %s4, %s5, %s6 : i64, i64, i64, i64, i64, i64, i64
         }
-        func.call @store_record(%shared, %sh_tile_total, %agg#0, %agg#1, %agg#2, %agg#3, %agg#4, %agg#5, %agg#6)
-            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
-      }
-      gpu.barrier
-
-      // Warp 0: the decoupled look-back for the tile's exclusive prefix.
-      scf.if %is_warp0 {
-        %g:7 = func.call @load_record(%shared, %sh_tile_total)
-            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-        %z:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
+        // Exclusive: lane w gets lane w-1's inclusive value (lane 0 nothing).
+        %ex:7 = func.call @shfl_record(%wi#0, %wi#1, %wi#2, %wi#3, %wi#4, %wi#5, %wi#6, %c1, %c0)
+            : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+        scf.if %holds_warp {
+          %ex0 = arith.select %is_lane0, %z#0, %ex#0 : i64
+          %ex1 = arith.select %is_lane0, %z#1, %ex#1 : i64
+          %ex2 = arith.select %is_lane0, %z#2, %ex#2 : i64
+          %ex3 = arith.select %is_lane0, %z#3, %ex#3 : i64
+          %ex4 = arith.select %is_lane0, %z#4, %ex#4 : i64
+          %ex5 = arith.select %is_lane0, %z#5, %ex#5 : i64
+          %ex6 = arith.select %is_lane0, %z#6, %ex#6 : i64
+          %at = arith.muli %lane, %c8 : i64
+          %prefix_at = arith.addi %at, %sh_warp_prefix : i64
+          func.call @store_record(%shared, %prefix_at, %ex0, %ex1, %ex2, %ex3, %ex4, %ex5, %ex6)
+              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+        }
+        // The tile aggregate: the last warp's inclusive value, in every lane.
+        %g:7 = func.call @shfl_record(%wi#0, %wi#1, %wi#2, %wi#3, %wi#4, %wi#5, %wi#6, %warps_m1, %c2)
+            : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
         %pre:7 = scf.if %is_first_tile -> (i64, i64, i64, i64, i64, i64, i64) {
           scf.yield %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6 : i64, i64, i64, i64, i64, i64, i64
         } else {
