@@ -18,6 +18,14 @@ _ATTRIBUTE = "_get_unpad_data"
 _originals = {}  # module name -> the function that was there before
 
 
+def _bound_here(module):
+    """The module's own ``_get_unpad_data``, read from its namespace: some
+    transformers modules are lazy aliases whose ``__getattr__`` imports other
+    modules (which may need optional packages) on any attribute lookup."""
+    namespace = getattr(module, "__dict__", None)
+    return namespace.get(_ATTRIBUTE) if isinstance(namespace, dict) else None
+
+
 def _packjit_get_unpad_data(attention_mask, strict=True):
     return get_unpad_data(attention_mask, strict)
 
@@ -41,7 +49,7 @@ def patch_transformers(strict=True):
     for name, module in list(sys.modules.items()):
         if module is None or not (name == "transformers" or name.startswith("transformers.")):
             continue
-        current = getattr(module, _ATTRIBUTE, None)
+        current = _bound_here(module)
         if current is original or getattr(current, "__packjit__", False):
             _originals.setdefault(name, original)
             setattr(module, _ATTRIBUTE, patched)
@@ -59,6 +67,6 @@ def unpatch_transformers():
     for name, module in list(sys.modules.items()):
         if module is None or not (name == "transformers" or name.startswith("transformers.")):
             continue
-        if getattr(getattr(module, _ATTRIBUTE, None), "__packjit__", False):
+        if getattr(_bound_here(module), "__packjit__", False):
             setattr(module, _ATTRIBUTE, _originals.get(name, original))
     _originals.clear()

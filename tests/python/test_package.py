@@ -229,3 +229,21 @@ def test_unpatch_restores_modules_imported_after_the_patch(fake_transformers):
         assert late._get_unpad_data is _original_get_unpad_data
     finally:
         sys.modules.pop(late.__name__, None)
+
+
+def test_patch_leaves_lazy_alias_modules_alone(fake_transformers):
+    """transformers 5 keeps deprecated module names as aliases whose
+    ``__getattr__`` imports their target; patching must not trigger it."""
+    alias = types.ModuleType("transformers.tokenization_utils_fast")
+
+    def import_target(name):
+        raise ModuleNotFoundError("alias target imported by " + name)
+
+    alias.__getattr__ = import_target
+    sys.modules[alias.__name__] = alias
+    try:
+        assert packjit.patch_transformers() == 2
+        packjit.unpatch_transformers()
+        assert fake_transformers.model._get_unpad_data is _original_get_unpad_data
+    finally:
+        sys.modules.pop(alias.__name__, None)
