@@ -50,9 +50,9 @@
 // thread records with shuffles, warp 0 scans the warp totals the same way
 // (one barrier between), then finds the tile's exclusive prefix with a
 // decoupled look-back (Merrill & Garland 2016): it publishes the tile
-// aggregate, then reads the status of 64 preceding tiles at once (two per
-// lane), combines them down to the nearest tile that has published its
-// inclusive prefix, and publishes its own. Phase 2 walks the
+// aggregate, then reads the status of 32
+// preceding tiles at once, combines them down to the nearest tile that has
+// published its inclusive prefix, and publishes its own. Phase 2 walks the
 // thread's tokens again from its exact prefix: token slot = nnz before it
 // (indices), a document start writes cu_seqlens[starts before it] and the
 // length of the document before it (slot - previous start's slot) into a
@@ -276,47 +276,34 @@ module {
                                 %q3 = %z#3, %q4 = %z#4, %q5 = %z#5, %q6 = %z#6)
               : (i64, i64, i64, i64, i64, i64, i64, i64)
               -> (i64, i64, i64, i64, i64, i64, i64, i64) {
-            // Lane l looks at tiles top-2l (a) and top-2l-1 (b, earlier).
-            %two_lanes = arith.shli %lane, %c1 : i64
-            %idx_a = arith.subi %top, %two_lanes : i64
-            %idx_b = arith.subi %idx_a, %c1 : i64
-            %flag_a, %flag_b = func.call @wait_status2(%workspace, %idx_a, %idx_b, %tag)
-                : (!llvm.ptr<1>, i64, i64, i64) -> (i64, i64)
-            %kind_a = arith.andi %flag_a, %c3 : i64
-            %kind_b = arith.andi %flag_b, %c3 : i64
-            %inclusive_a = arith.cmpi eq, %kind_a, %c2 : i64
-            %inclusive_b = arith.cmpi eq, %kind_b, %c2 : i64
-            %x_a:7 = func.call @status_record(%workspace, %idx_a, %inclusive_a)
-                : (!llvm.ptr<1>, i64, i1) -> (i64, i64, i64, i64, i64, i64, i64)
-            %x_b:7 = func.call @status_record(%workspace, %idx_b, %inclusive_b)
-                : (!llvm.ptr<1>, i64, i1) -> (i64, i64, i64, i64, i64, i64, i64)
-            // The lane's part of the window: b then a, or a alone when a
-            // already holds its inclusive prefix.
-            %ab:7 = func.call @combine(%x_b#0, %x_b#1, %x_b#2, %x_b#3, %x_b#4, %x_b#5, %x_b#6,
-                                       %x_a#0, %x_a#1, %x_a#2, %x_a#3, %x_a#4, %x_a#5, %x_a#6, %seq)
-                : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-                -> (i64, i64, i64, i64, i64, i64, i64)
-            %x0 = arith.select %inclusive_a, %x_a#0, %ab#0 : i64
-            %x1 = arith.select %inclusive_a, %x_a#1, %ab#1 : i64
-            %x2 = arith.select %inclusive_a, %x_a#2, %ab#2 : i64
-            %x3 = arith.select %inclusive_a, %x_a#3, %ab#3 : i64
-            %x4 = arith.select %inclusive_a, %x_a#4, %ab#4 : i64
-            %x5 = arith.select %inclusive_a, %x_a#5, %ab#5 : i64
-            %x6 = arith.select %inclusive_a, %x_a#6, %ab#6 : i64
-            %inclusive = arith.ori %inclusive_a, %inclusive_b : i1
+            %idx = arith.subi %top, %lane : i64
+            %flag = func.call @wait_status(%workspace, %idx, %tag)
+                : (!llvm.ptr<1>, i64, i64) -> i64
+            %kind = arith.andi %flag, %c3 : i64
+            %inclusive = arith.cmpi eq, %kind, %c2 : i64
+            %before_first = arith.cmpi slt, %idx, %c0 : i64
+            %x:7 = scf.if %before_first -> (i64, i64, i64, i64, i64, i64, i64) {
+              scf.yield %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6 : i64, i64, i64, i64, i64, i64, i64
+            } else {
+              %rec = func.call @tile_status(%workspace, %idx) : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>
+              %field = arith.select %inclusive, %c8, %c1 : i64
+              %y:7 = func.call @read_status(%rec, %field)
+                  : (!llvm.ptr<1>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+              scf.yield %y#0, %y#1, %y#2, %y#3, %y#4, %y#5, %y#6 : i64, i64, i64, i64, i64, i64, i64
+            }
             %all = arith.constant -1 : i32
             %ballot = nvvm.vote.sync ballot %all, %inclusive -> i32
             %stop32 = "llvm.intr.cttz"(%ballot) <{is_zero_poison = false}> : (i32) -> i32
             %stop = arith.extui %stop32 : i32 to i64
             // Lanes past the nearest inclusive prefix contribute nothing.
             %beyond = arith.cmpi sgt, %lane, %stop : i64
-            %m0 = arith.select %beyond, %z#0, %x0 : i64
-            %m1 = arith.select %beyond, %z#1, %x1 : i64
-            %m2 = arith.select %beyond, %z#2, %x2 : i64
-            %m3 = arith.select %beyond, %z#3, %x3 : i64
-            %m4 = arith.select %beyond, %z#4, %x4 : i64
-            %m5 = arith.select %beyond, %z#5, %x5 : i64
-            %m6 = arith.select %beyond, %z#6, %x6 : i64
+            %m0 = arith.select %beyond, %z#0, %x#0 : i64
+            %m1 = arith.select %beyond, %z#1, %x#1 : i64
+            %m2 = arith.select %beyond, %z#2, %x#2 : i64
+            %m3 = arith.select %beyond, %z#3, %x#3 : i64
+            %m4 = arith.select %beyond, %z#4, %x#4 : i64
+            %m5 = arith.select %beyond, %z#5, %x#5 : i64
+            %m6 = arith.select %beyond, %z#6, %x#6 : i64
             // Reduce the window; higher lanes hold earlier tiles (the left).
             %win:7 = scf.for %step = %c0 to %c5 step %c1
                 iter_args(%r0 = %m0, %r1 = %m1, %r2 = %m2, %r3 = %m3,
@@ -347,7 +334,7 @@ module {
                 : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
                 -> (i64, i64, i64, i64, i64, i64, i64)
             %no_inclusive = arith.cmpi eq, %ballot, %c0_32 : i32
-            %next_top = arith.subi %top, %c64 : i64
+            %next_top = arith.subi %top, %c32 : i64
             scf.condition(%no_inclusive) %next_top, %acc#0, %acc#1, %acc#2, %acc#3, %acc#4, %acc#5, %acc#6
                 : i64, i64, i64, i64, i64, i64, i64, i64
           } do {
@@ -813,73 +800,39 @@ module {
       return
     }
 
-    // Tile `idx`'s flag when it carries this launch's tag, else 0; idx < 0
-    // reads as an inclusive prefix.
-    func.func private @current_flag(%workspace: !llvm.ptr<1>, %idx: i64, %tag: i64) -> i64 {
+    // Spins until tile `idx`'s flag carries this launch's tag (every lane of
+    // the warp: each reads its own tile), then fences. idx < 0 reads as an
+    // inclusive prefix.
+    func.func private @wait_status(%workspace: !llvm.ptr<1>, %idx: i64, %tag: i64) -> i64 {
       %c0 = arith.constant 0 : i64
       %c2 = arith.constant 2 : i64
       %c3 = arith.constant 3 : i64
-      %before_first = arith.cmpi slt, %idx, %c0 : i64
-      %f = scf.if %before_first -> (i64) {
-        %inclusive_flag = arith.ori %tag, %c2 : i64
-        scf.yield %inclusive_flag : i64
-      } else {
-        %status = func.call @tile_status(%workspace, %idx) : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>
-        %x = llvm.load volatile %status : !llvm.ptr<1> -> i64
-        scf.yield %x : i64
-      }
-      %kind = arith.andi %f, %c3 : i64
-      %epoch_bits = arith.subi %f, %kind : i64
-      %current = arith.cmpi eq, %epoch_bits, %tag : i64
-      %has_kind = arith.cmpi ne, %kind, %c0 : i64
-      %ready = arith.andi %current, %has_kind : i1
-      %out = arith.select %ready, %f, %c0 : i64
-      return %out : i64
-    }
-
-    // Spins until tiles `a` and `b` both carry this launch's tag in every
-    // lane of the warp (both flags loaded together), then fences.
-    func.func private @wait_status2(%workspace: !llvm.ptr<1>, %a: i64, %b: i64, %tag: i64)
-        -> (i64, i64) {
-      %c0 = arith.constant 0 : i64
       %all = arith.constant -1 : i32
       %true = arith.constant true
-      %flags:2 = scf.while (%unused = %c0) : (i64) -> (i64, i64) {
-        %fa = func.call @current_flag(%workspace, %a, %tag) : (!llvm.ptr<1>, i64, i64) -> i64
-        %fb = func.call @current_flag(%workspace, %b, %tag) : (!llvm.ptr<1>, i64, i64) -> i64
-        %ready_a = arith.cmpi ne, %fa, %c0 : i64
-        %ready_b = arith.cmpi ne, %fb, %c0 : i64
-        %ready = arith.andi %ready_a, %ready_b : i1
+      %before_first = arith.cmpi slt, %idx, %c0 : i64
+      %inclusive_flag = arith.ori %tag, %c2 : i64
+      %flag = scf.while (%unused = %c0) : (i64) -> i64 {
+        %f = scf.if %before_first -> (i64) {
+          scf.yield %inclusive_flag : i64
+        } else {
+          %status = func.call @tile_status(%workspace, %idx) : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>
+          %x = llvm.load volatile %status : !llvm.ptr<1> -> i64
+          scf.yield %x : i64
+        }
+        %kind = arith.andi %f, %c3 : i64
+        %epoch_bits = arith.subi %f, %kind : i64
+        %current = arith.cmpi eq, %epoch_bits, %tag : i64
+        %has_kind = arith.cmpi ne, %kind, %c0 : i64
+        %ready = arith.andi %current, %has_kind : i1
         %all_ready = nvvm.vote.sync all %all, %ready -> i1
         %again = arith.xori %all_ready, %true : i1
-        scf.condition(%again) %fa, %fb : i64, i64
+        scf.condition(%again) %f : i64
       } do {
-      ^bb0(%fa: i64, %fb: i64):
-        scf.yield %c0 : i64
+      ^bb0(%f: i64):
+        scf.yield %f : i64
       }
       func.call @fence() : () -> ()
-      return %flags#0, %flags#1 : i64, i64
-    }
-
-    // Tile `idx`'s published record (its inclusive prefix or its aggregate);
-    // the empty record before tile 0.
-    func.func private @status_record(%workspace: !llvm.ptr<1>, %idx: i64, %inclusive: i1)
-        -> (i64, i64, i64, i64, i64, i64, i64) {
-      %c0 = arith.constant 0 : i64
-      %c1 = arith.constant 1 : i64
-      %c8 = arith.constant 8 : i64
-      %before_first = arith.cmpi slt, %idx, %c0 : i64
-      %x:7 = scf.if %before_first -> (i64, i64, i64, i64, i64, i64, i64) {
-        %z:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
-        scf.yield %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6 : i64, i64, i64, i64, i64, i64, i64
-      } else {
-        %rec = func.call @tile_status(%workspace, %idx) : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>
-        %field = arith.select %inclusive, %c8, %c1 : i64
-        %y:7 = func.call @read_status(%rec, %field)
-            : (!llvm.ptr<1>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-        scf.yield %y#0, %y#1, %y#2, %y#3, %y#4, %y#5, %y#6 : i64, i64, i64, i64, i64, i64, i64
-      }
-      return %x#0, %x#1, %x#2, %x#3, %x#4, %x#5, %x#6 : i64, i64, i64, i64, i64, i64, i64
+      return %flag : i64
     }
 
     // The record at words field..field+6 of `status`.
