@@ -9,6 +9,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -44,12 +45,19 @@ DType maskDType(at::ScalarType type) {
   }
 }
 
-// Mask bytes per thread (the template's CHUNK). Up to a few MB of mask every
-// tile is resident at once and a tile's latency chain is the kernel's time:
-// 32 bytes (fewer tokens per thread) are faster there. Beyond, 64 bytes halve
-// the tiles, their look-backs and fences (64x65536 int64: 106 against 150
-// us). PACKJIT_SCAN_CHUNK=32|64 forces one (benchmarks).
-constexpr int64_t kSmallMaskBytes = int64_t{4} << 20;
+// Mask bytes per thread (the template's CHUNK), measured on the H100:
+// - while every tile is resident at once, the kernel's time is one tile's
+//   latency chain plus one look-back step per window of 32 predecessors
+//   (mask_scan.mlir): 32 bytes when that gives at most 32 tiles, else 8
+//   tokens per thread (128K int64 tokens: 10.3 us with 64 tiles, 11.0 with
+//   128; int32: 9.5 us with 8 tokens per thread, 12.3 with 16). A 64-tile
+//   window (two tiles per lane) saved ~0.8 us at 64 tiles but cost 10 % at
+//   64x65536 (register spills in the look-back): not kept;
+// - beyond 4 MB of mask, 64 bytes: half the tiles, look-backs and fences
+//   (64x65536 int64: 106 against 150 us).
+// PACKJIT_SCAN_CHUNK=32|64 forces one (benchmarks).
+constexpr int64_t kLargeMaskBytes = int64_t{4} << 20;
+constexpr int64_t kLookBackWindow = 32;
 
 int64_t chunkBytes(const at::Tensor &mask) {
   static const int64_t forced = [] {
@@ -62,7 +70,13 @@ int64_t chunkBytes(const at::Tensor &mask) {
   }();
   if (forced)
     return forced;
-  return mask.numel() * mask.element_size() <= kSmallMaskBytes ? 32 : 64;
+  const int64_t bytes = mask.numel() * mask.element_size();
+  if (bytes > kLargeMaskBytes)
+    return 64;
+  const int64_t tileBytes32 = kBlock * 32;
+  if ((bytes + tileBytes32 - 1) / tileBytes32 <= kLookBackWindow)
+    return 32;
+  return std::clamp<int64_t>(8 * mask.element_size(), 32, 64);
 }
 
 int64_t tileTokens(const at::Tensor &mask) {
