@@ -21,6 +21,7 @@ struct BenchOptions {
   std::string jsonPath;
 };
 int runCpuBench(const BenchOptions &options);     // bench_cpu.cpp
+int runCudaBench(const BenchOptions &options);    // bench_cuda.cpp
 int runCompileBench(const BenchOptions &options); // bench_compile.cpp
 
 } // namespace packjit::cli

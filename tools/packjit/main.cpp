@@ -21,9 +21,10 @@ void addUnavailable(CLI::App &app, const std::string &name,
 void addBenchCommand(CLI::App &app) {
   auto options = std::make_shared<BenchOptions>();
   CLI::App *cmd = app.add_subcommand(
-      "bench", "Run a benchmark and print its table (--device cpu, --compile)");
-  cmd->add_option("--device", options->device, "cpu (the CPU ops)")
-      ->check(CLI::IsMember({"cpu"}));
+      "bench", "Run a benchmark and print its table (--device cpu|cuda, --compile)");
+  cmd->add_option("--device", options->device,
+                  "cpu (the CPU ops) or cuda (the CUDA ops' host time, C++ API)")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
   cmd->add_flag("--compile", options->compile,
                 "Time JIT compilation of new specializations instead");
   cmd->add_option("--threads", options->threads, "Torch intra-op threads (CPU)")
@@ -40,9 +41,11 @@ void addBenchCommand(CLI::App &app) {
 #endif
     } else {
 #ifdef PACKJIT_HAVE_TORCH
-      rc = runCpuBench(*options);
+      rc = options->device == "cuda" ? runCudaBench(*options)
+                                     : runCpuBench(*options);
 #else
-      throw Error("'packjit bench --device cpu' needs the LibTorch op library, not built here");
+      throw Error("'packjit bench --device " + options->device +
+                  "' needs the LibTorch op library, not built here");
 #endif
     }
     if (rc != 0)
