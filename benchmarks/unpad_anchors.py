@@ -217,6 +217,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--no-shape-policies", action="store_true",
+                        help="skip the fresh-process shape-policy comparison")
     parser.add_argument("--shape-policy-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.shape_policy_child:
@@ -281,7 +283,8 @@ def main():
             print(f"{batch}x{seq_len:<8} {row['dtype']:<6} {cells} {ratio}")
     if ours is not None:
         results["packjit"] = packjit_details(device, args)
-        results["shape_policies"] = shape_policies()
+        if not args.no_shape_policies:
+            results["shape_policies"] = shape_policies()
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
