@@ -93,6 +93,7 @@ if wants bench; then
     PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/unpad_anchors.py" \
     --json "$out/json/unpad.json"
   step "bench padding" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/padding_bench.py" --markdown --json "$out/json/padding.json"
+  step "bench cuda (C++ API)" bench.log "$build/bin/packjit" bench --device cuda --json "$out/json/cuda_cpp.json"
   if [ -x "$build/bin/packjit_launch_bench" ]; then
     step "bench launch" bench.log "$build/bin/packjit_launch_bench" --json "$out/json/launch.json"
   fi
