@@ -105,31 +105,38 @@ std::string print(mlir::Operation *op) {
               (diags.text().empty() ? std::string() : ":\n" + diags.text()));
 }
 
+// The helpers are inlined first, so the canonicalizer folds each call
+// site's constants (a shuffle's mode, sizeof(T), constexprs) once, on
+// arith/scf, instead of LLVM folding the lowered copies.
 void addSimplification(mlir::PassManager &pm) {
+  pm.addPass(createPackjitInlineHelpers());
   pm.addPass(mlir::createCanonicalizerPass());
   pm.addPass(mlir::createCSEPass());
 }
 
-void addLowering(mlir::PassManager &pm) {
+// Helpers that packjit-inline-helpers could not inline (multi-block or
+// recursive ones) are inlined after the conversion: MLIR does not inline into
+// a gpu.func but does into an llvm.func. No simplification inside the
+// inliner: the canonicalizer after it does it once.
+void addLowering(mlir::PassManager &pm, bool helpersLeft) {
   mlir::OpPassManager &gpuPm = pm.nest<mlir::gpu::GPUModuleOp>();
   gpuPm.addPass(mlir::createSCFToControlFlowPass());
   mlir::ConvertGpuOpsToNVVMOpsOptions options;
   options.indexBitwidth = 64;
   options.useBarePtrCallConv = true;
   gpuPm.addPass(mlir::createConvertGpuOpsToNVVMOps(options));
-  // Inline the helpers here rather than leaving it to LLVM, so no dead helper
-  // bodies reach LLVM's optimizer, codegen and the PTX. After the conversion,
-  // because MLIR does not inline into a gpu.func (the GPU dialect's inliner
-  // interface refuses it) but does into an llvm.func. No simplification
-  // inside the inliner: the canonicalizer below does it once.
-  gpuPm.addPass(mlir::createInlinerPass(
-      /*opPipelines=*/{}, /*defaultPipelineBuilder=*/[](mlir::OpPassManager &) {}));
-  // The inliner leaves some fully inlined helpers behind.
-  gpuPm.addPass(mlir::createSymbolDCEPass());
+  if (helpersLeft) {
+    gpuPm.addPass(mlir::createInlinerPass(
+        /*opPipelines=*/{}, /*defaultPipelineBuilder=*/[](mlir::OpPassManager &) {}));
+    // The inliner leaves some fully inlined helpers behind.
+    gpuPm.addPass(mlir::createSymbolDCEPass());
+  }
   gpuPm.addPass(mlir::createCanonicalizerPass());
   gpuPm.addPass(mlir::createCSEPass());
   gpuPm.addPass(mlir::createReconcileUnrealizedCastsPass());
 }
+void addLoweringOfKernel(mlir::PassManager &pm) { addLowering(pm, false); }
+void addLoweringWithHelpers(mlir::PassManager &pm) { addLowering(pm, true); }
 
 // Loads and stores without an alignment would get the default LLVM data
 // layout's, which aligns i64 to 4 bytes and makes NVPTX split every 64-bit
@@ -443,7 +450,12 @@ struct Pipeline::State {
   }};
   Pool<mlir::PassManager> lowerings{[this] {
     auto pm = std::make_unique<mlir::PassManager>(&context);
-    addLowering(*pm);
+    addLoweringOfKernel(*pm);
+    return pm;
+  }};
+  Pool<mlir::PassManager> loweringsWithHelpers{[this] {
+    auto pm = std::make_unique<mlir::PassManager>(&context);
+    addLoweringWithHelpers(*pm);
     return pm;
   }};
   std::mutex machinesMutex;
@@ -573,7 +585,12 @@ compiler::CompileResult Pipeline::run(const PipelineRequest &request) {
   if (result.entryName.empty())
     throw Error("packjit compiler: the template's gpu.module holds no kernel");
 
-  runPhase(state_->lowerings, addLowering, "lower", "lowering to NVVM");
+  bool helpersLeft = !gpuModule.getOps<mlir::func::FuncOp>().empty();
+  if (helpersLeft)
+    runPhase(state_->loweringsWithHelpers, addLoweringWithHelpers, "lower",
+             "lowering to NVVM");
+  else
+    runPhase(state_->lowerings, addLoweringOfKernel, "lower", "lowering to NVVM");
   clock.mark("lower");
 
   setNaturalAlignment(gpuModule);

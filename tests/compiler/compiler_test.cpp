@@ -132,6 +132,65 @@ TEST_CASE("compileText binds constexprs and dtypes of a template given as text",
   CHECK(i32.ptx.find("[%rd1+12]") != std::string::npos);
 }
 
+// Two helpers: @offset (single block, calls @scale) and @pick (two blocks).
+constexpr const char *kHelperTemplate = R"(// @dtype T: f32 i32
+// @constexpr N = 4
+module {
+  gpu.module @packjit {
+    gpu.func @helpers(%p: !llvm.ptr<1>, %n: i64 {packjit.constexpr = "N"}) kernel {
+      %v = llvm.load %p : !llvm.ptr<1> -> !packjit.T
+      %at = func.call @offset(%n) : (i64) -> i64
+      %q = llvm.getelementptr %p[%at] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, !packjit.T
+      llvm.store %v, %q : !packjit.T, !llvm.ptr<1>
+      %r = func.call @pick(%n) : (i64) -> i64
+      %s = llvm.getelementptr %p[%r] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, !packjit.T
+      llvm.store %v, %s : !packjit.T, !llvm.ptr<1>
+      gpu.return
+    }
+    func.func private @offset(%n: i64) -> i64 {
+      %c1 = arith.constant 1 : i64
+      %x = func.call @scale(%n) : (i64) -> i64
+      %y = arith.addi %x, %c1 : i64
+      return %y : i64
+    }
+    func.func private @scale(%n: i64) -> i64 {
+      %c2 = arith.constant 2 : i64
+      %x = arith.muli %n, %c2 : i64
+      return %x : i64
+    }
+    func.func private @pick(%n: i64) -> i64 {
+      %c0 = arith.constant 0 : i64
+      %c7 = arith.constant 7 : i64
+      %big = arith.cmpi sgt, %n, %c0 : i64
+      cf.cond_br %big, ^yes, ^no
+    ^yes:
+      return %c7 : i64
+    ^no:
+      return %c0 : i64
+    }
+  }
+}
+)";
+
+TEST_CASE("helpers are inlined before lowering; multi-block ones after the conversion",
+          "[compiler]") {
+  packjit::compiler::CompileOptions keep;
+  keep.keepStages = true;
+  KernelSpec spec = tinySpec(DType::Int32, 5);
+  spec.kernel = "helpers";
+  CompileResult result = Compiler::shared().compileText(kHelperTemplate, spec, keep);
+  const std::string &specialized = result.stage(Stage::Specialized);
+  // @offset and the @scale it calls are inlined and folded (2 * 5 + 1), then erased.
+  CHECK(specialized.find("@offset") == std::string::npos);
+  CHECK(specialized.find("@scale") == std::string::npos);
+  CHECK(specialized.find("llvm.getelementptr %arg0[11]") != std::string::npos);
+  // @pick has two blocks: it stays a call until the NVVM stage inlines it.
+  CHECK(specialized.find("func.call @pick") != std::string::npos);
+  CHECK(result.stage(Stage::NVVM).find("@pick") == std::string::npos);
+  CHECK(result.ptx.find(".func") == std::string::npos);
+  CHECK(result.ptx.find("[%rd1+44]") != std::string::npos); // 11 * 4 bytes
+}
+
 TEST_CASE("errors name what is wrong", "[compiler][errors]") {
   CHECK_THAT(errorOf([] { makeKernelSpec("no_such_kernel", {DType::Int64}, {}, "sm_90"); }),
              Catch::Contains("unknown kernel 'no_such_kernel'"));

@@ -24,4 +24,18 @@ def PackjitSpecialize : Pass<"packjit-specialize", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def PackjitInlineHelpers : Pass<"packjit-inline-helpers", "::mlir::ModuleOp"> {
+  let summary = "Inline a template's func.func helpers into its gpu.func kernels";
+  let description = [{
+    Inlines every `func.call` in a `gpu.func` whose callee is a single-block
+    `func.func` of the same `gpu.module`, repeatedly (helpers that call
+    helpers), then erases the private helpers no call reaches any more.
+    Runs before the canonicalizer, so constant arguments (a shuffle's mode,
+    sizeof(T), constexprs) fold in the helper bodies before anything is
+    lowered. MLIR's inliner pass cannot do it: the GPU dialect refuses
+    inlining into a `gpu.func`. Calls it cannot inline stay (the lowering
+    inlines them after the conversion to NVVM).
+  }];
+}
+
 #endif // PACKJIT_COMPILER_PASSES
