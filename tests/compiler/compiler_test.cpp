@@ -172,15 +172,18 @@ module {
 }
 )";
 
-TEST_CASE("helpers are inlined before lowering; multi-block ones after the conversion",
+TEST_CASE("helpers are inlined before lowering; multi-block ones after the "
+          "conversion",
           "[compiler]") {
   packjit::compiler::CompileOptions keep;
   keep.keepStages = true;
   KernelSpec spec = tinySpec(DType::Int32, 5);
   spec.kernel = "helpers";
-  CompileResult result = Compiler::shared().compileText(kHelperTemplate, spec, keep);
+  CompileResult result =
+      Compiler::shared().compileText(kHelperTemplate, spec, keep);
   const std::string &specialized = result.stage(Stage::Specialized);
-  // @offset and the @scale it calls are inlined and folded (2 * 5 + 1), then erased.
+  // @offset and the @scale it calls are inlined and folded (2 * 5 + 1), then
+  // erased.
   CHECK(specialized.find("@offset") == std::string::npos);
   CHECK(specialized.find("@scale") == std::string::npos);
   CHECK(specialized.find("llvm.getelementptr %arg0[11]") != std::string::npos);
