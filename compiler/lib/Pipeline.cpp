@@ -367,27 +367,36 @@ std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const std::string &chip,
 }
 
 // -O3 and -O2 codegen wrote the same PTX for every kernel x dtype; -O2 is a
-// little faster.
+// little faster. OptLevel::Kernel leaves the optimization of the PTX to
+// ptxas (the driver's JIT runs it at -O3 anyway): -O0 selects instructions
+// without NVPTX's IR passes (strength reduction, reassociation, LSR, three
+// EarlyCSEs) and most DAG combining, 2-3x faster; from the same IR ptxas
+// gave as many or fewer registers and spills for every kernel x dtype
+// (docs/compiler.md).
 llvm::CodeGenOptLevel codegenLevel(compiler::OptLevel level) {
-  return level == compiler::OptLevel::O3 ? llvm::CodeGenOptLevel::Aggressive
-                                         : llvm::CodeGenOptLevel::Default;
+  switch (level) {
+  case compiler::OptLevel::O3:
+    return llvm::CodeGenOptLevel::Aggressive;
+  case compiler::OptLevel::Kernel:
+    return llvm::CodeGenOptLevel::None;
+  default:
+    return llvm::CodeGenOptLevel::Default;
+  }
 }
 
-// OptLevel::Kernel: the function passes of LLVM's O2 pipeline that change
-// these kernels' code as ptxas sees it, each once or twice instead of up to
-// eight times (InstCombine alone was half of O3's time). Kept: SROA, CSE, GVN,
-// LICM, induction-variable simplification and full unrolling of constant-trip
-// loops (warp shuffles, per-warp loops), partial unrolling with the NVPTX
-// cost model. Left out: the vectorizers, the inliner pipeline (MLIR inlined
-// every helper already), IPO passes (one kernel per module) and the repeated
-// cleanup rounds. docs/compiler.md has the measured PTX/SASS against O3.
+// OptLevel::Kernel: only what ptxas does not do as well on its own: CSE,
+// LICM, loop rotation with induction-variable simplification (the copy loops
+// of gather/scatter need them: 15 -> 32 registers without) and full
+// unrolling of constant-trip loops (the warp-shuffle scan steps, which
+// ptxas leaves as loops). No InstCombine (two runs were a third of the LLVM
+// time; the MLIR canonicalizer folded the constants before lowering), GVN,
+// partial/runtime unrolling, vectorizers, inliner (MLIR inlined every
+// helper) or IPO (one kernel per module). docs/compiler.md has the measured
+// registers, spills and SASS sizes against the previous pipeline and O3.
 constexpr const char *kKernelPipeline =
     "function("
-    "sroa,early-cse<memssa>,simplifycfg,instcombine,"
-    "loop-mssa(loop-instsimplify,loop-simplifycfg,licm,loop-rotate),simplifycfg,"
-    "loop(indvars,loop-deletion,loop-unroll-full),"
-    "sroa,gvn,sccp,bdce,instcombine,correlated-propagation,dse,loop-mssa(licm),adce,"
-    "simplifycfg,loop-unroll<O2>,early-cse,simplifycfg)";
+    "sroa,early-cse,simplifycfg,loop-mssa(licm,loop-rotate),"
+    "loop(indvars,loop-unroll-full),early-cse,simplifycfg)";
 
 // The LLVM IR pipeline of each level. The PassBuilder gets the
 // TargetMachine, so the NVPTX cost model and NVPTX's own passes take part as
