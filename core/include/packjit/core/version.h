@@ -13,7 +13,7 @@ inline constexpr int kLLVMMajorVersion = 22;
 // emits different code for the same template and spec (a pass, an
 // optimization level), so that cache entries and bundles made by the old
 // compiler are no longer found under the new key.
-inline constexpr int kCodegenRevision = 4;
+inline constexpr int kCodegenRevision = 5;
 // "packjit-0.1.0+mlir-22.r2"
 std::string_view compilerVersion();
 
