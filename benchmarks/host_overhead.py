@@ -11,29 +11,17 @@ dispatch, the op's own C++). Prints a table; writes JSON with --json.
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import unpad_anchors as anchors  # noqa: E402
 from unpad_anchors import packed_mask  # noqa: E402
 
 
-def host_us(fn, calls=2000, sync=False):
-    for _ in range(50):
-        fn()
-    torch.cuda.synchronize()
-    samples = []
-    for i in range(calls):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1e6)
-        if not sync and i % 64 == 63:
-            torch.cuda.synchronize()  # keep the launch queue short
-    torch.cuda.synchronize()
-    return statistics.median(samples)
+def host_us(fn, calls=2000):
+    return anchors.host_us(fn, calls, warmup=50, drain_every=64)
 
 
 def main():
@@ -58,7 +46,7 @@ def main():
     rows["torch.empty(1 MB) on cuda"] = host_us(
         lambda: torch.empty(1 << 17, dtype=torch.long, device=device))
     rows["stream.synchronize() (idle)"] = host_us(stream.synchronize)
-    rows["floor (add_, copy_, sync)"] = host_us(floor, sync=True)
+    rows["floor (add_, copy_, sync)"] = host_us(floor)
     for batch, seq_len in [(1, 4096), (8, 4096), (64, 65536)]:
         mask = packed_mask(batch, seq_len, torch.long, device)
         shape = f"{batch}x{seq_len}"
@@ -69,9 +57,9 @@ def main():
         rows[f"{shape} packjit.get_unpad_data_padded"] = host_us(
             lambda: packjit.get_unpad_data_padded(mask))
         rows[f"{shape} ops.get_unpad_data (sync)"] = host_us(
-            lambda: ops.get_unpad_data(mask, True), sync=True)
+            lambda: ops.get_unpad_data(mask, True))
         rows[f"{shape} ops.get_unpad_data.default (sync)"] = host_us(
-            lambda: ops.get_unpad_data.default(mask, True), sync=True)
+            lambda: ops.get_unpad_data.default(mask, True))
     print(f"host time per call, {torch.cuda.get_device_name()}, torch {torch.__version__}")
     for name, us in rows.items():
         print(f"  {name:<52} {us:8.2f} us")

@@ -112,16 +112,20 @@ def kernel_us(fn, launches=20, rounds=15):
     return statistics.median(samples)
 
 
-def host_us(fn, calls=200):
-    """Host time per call of a sync-free fn (median of single calls)."""
-    for _ in range(10):
+def host_us(fn, calls=200, warmup=10, drain_every=0):
+    """Host time per call of a sync-free fn (median of single calls);
+    drain_every > 0 synchronizes after that many calls, outside the timing,
+    so that the launch queue stays short."""
+    for _ in range(warmup):
         fn()
     torch.cuda.synchronize()
     samples = []
-    for _ in range(calls):
+    for i in range(1, calls + 1):
         start = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - start) * 1e6)
+        if drain_every and i % drain_every == 0:
+            torch.cuda.synchronize()
     torch.cuda.synchronize()
     return statistics.median(samples)
 
