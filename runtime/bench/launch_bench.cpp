@@ -5,6 +5,7 @@
 //    disk cache: the program runs itself again as a child, per case.
 // Prints a table; --json PATH writes the numbers.
 #include "add_one_ptx.h"
+#include "packjit/core/bench_support.h"
 #include "packjit/core/error.h"
 #include "packjit/runtime/compiler_library.h"
 #include "packjit/runtime/device.h"
@@ -21,25 +22,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
-extern char **environ;
+#include <unistd.h>
 
 namespace packjit::runtime {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double microsecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values.empty() ? 0 : values[values.size() / 2];
-}
 
 KernelCacheOptions handwrittenOptions(const std::string &cacheDir) {
   KernelCacheOptions options;
@@ -84,20 +71,20 @@ LaunchResult measureLaunches(int rounds, int batch) {
 
   std::vector<double> raw, packjit, bySpec;
   for (int round = 0; round < rounds + 1; ++round) {
-    auto start = Clock::now();
+    auto start = BenchClock::now();
     for (int i = 0; i < batch; ++i)
       PACKJIT_CUDA_CHECK(driver.cuLaunchKernel(rawFunction, 4, 1, 1, 256, 1, 1,
                                                0, stream, args, nullptr));
     double rawTime = microsecondsSince(start) / batch;
     PACKJIT_CUDA_CHECK(driver.cuStreamSynchronize(stream));
 
-    start = Clock::now();
+    start = BenchClock::now();
     for (int i = 0; i < batch; ++i)
       launch(family.get(0, dtypes, constexprs), {4}, {256}, stream, args);
     double packjitTime = microsecondsSince(start) / batch;
     PACKJIT_CUDA_CHECK(driver.cuStreamSynchronize(stream));
 
-    start = Clock::now();
+    start = BenchClock::now();
     for (int i = 0; i < batch; ++i)
       launch(cache.get(spec, 0), {4}, {256}, stream, args);
     double bySpecTime = microsecondsSince(start) / batch;
@@ -120,7 +107,7 @@ LaunchResult measureLaunches(int rounds, int batch) {
 // The child's work: one kernel to a result on the host. Prints
 // {"microseconds": ..., "path": ..., "origin": ...} on stdout.
 int firstResultChild(const std::string &path) {
-  auto start = Clock::now(); // main() entry: process start-up is timed by the parent
+  auto start = BenchClock::now(); // main() entry: process start-up is timed by the parent
   const CudaDriver &driver = cudaDriver();
   const Device &dev = device(0);
   PACKJIT_CUDA_CHECK(driver.cuCtxSetCurrent(dev.context));
@@ -181,87 +168,82 @@ int firstResultChild(const std::string &path) {
   return ok ? 0 : 1;
 }
 
-struct ChildRun {
-  double wallMilliseconds = 0, inProcessMilliseconds = 0,
-         cudaStartupMilliseconds = 0;
+// One fresh process's first result, in milliseconds.
+struct FirstRun {
+  double wall = 0;        // spawn to exit
+  double inProcess = 0;   // main() to the result
+  double cudaStartup = 0; // of which CUDA's own start-up
   nlohmann::json report;
 };
 
-ChildRun runChild(const std::string &path, const std::string &cacheDir) {
-  std::string self = "/proc/self/exe";
-  std::string outFile = cacheDir + ".out";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, outFile.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  std::vector<std::string> env{"PACKJIT_CACHE_DIR=" + cacheDir};
-  for (char **e = environ; *e; ++e)
-    if (std::strncmp(*e, "PACKJIT_CACHE_DIR=", 18) != 0)
-      env.emplace_back(*e);
-  std::vector<char *> envp;
-  for (std::string &item : env)
-    envp.push_back(item.data());
-  envp.push_back(nullptr);
-  std::string flag = "--child-first-result";
-  std::vector<char *> argv{self.data(), flag.data(),
-                           const_cast<char *>(path.c_str()), nullptr};
-  auto start = Clock::now();
-  pid_t pid = 0;
-  if (posix_spawn(&pid, self.c_str(), &actions, nullptr, argv.data(), envp.data()) != 0)
-    throw Error("posix_spawn failed");
-  int status = 0;
-  waitpid(pid, &status, 0);
-  ChildRun run;
-  run.wallMilliseconds = microsecondsSince(start) / 1000;
-  posix_spawn_file_actions_destroy(&actions);
+FirstRun runChild(const std::string &path, const std::string &cacheDir) {
+  const std::string outFile = cacheDir + ".out";
+  const ChildRun child = runSelf({"--child-first-result", path}, 1, outFile,
+                                 {"PACKJIT_CACHE_DIR=" + cacheDir});
   std::ifstream in(outFile);
   std::string line;
   std::getline(in, line);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || line.empty())
-    throw Error("the first-result child failed (" + path + "); output: " + line);
-  run.report = nlohmann::json::parse(line);
-  run.inProcessMilliseconds = run.report["microseconds"].get<double>() / 1000;
-  run.cudaStartupMilliseconds =
-      run.report["cuda_startup_microseconds"].get<double>() / 1000;
   std::filesystem::remove(outFile);
+  if (!child.succeeded() || line.empty())
+    throw Error("the first-result child failed (" + path + "); output: " + line);
+  FirstRun run;
+  run.wall = child.wallMicroseconds / 1000;
+  run.report = nlohmann::json::parse(line);
+  run.inProcess = run.report["microseconds"].get<double>() / 1000;
+  run.cudaStartup = run.report["cuda_startup_microseconds"].get<double>() / 1000;
   return run;
 }
 
+// Medians over fresh processes of one case (empty cache, or warm disk).
+struct FirstCase {
+  std::vector<double> wall, inProcess, cudaStartup;
+
+  void add(const FirstRun &run) {
+    wall.push_back(run.wall);
+    inProcess.push_back(run.inProcess);
+    cudaStartup.push_back(run.cudaStartup);
+  }
+  double packjitShare() const { return median(inProcess) - median(cudaStartup); }
+  nlohmann::json json() const {
+    return {{"wall_ms", median(wall)},
+            {"in_process_ms", median(inProcess)},
+            {"cuda_startup_ms", median(cudaStartup)},
+            {"packjit_ms", packjitShare()}};
+  }
+};
+
 struct FirstResult {
   std::string path;
-  double coldWall, coldInProcess, coldCuda, warmWall, warmInProcess, warmCuda;
+  FirstCase cold, warm;
   std::string warmOrigin;
-  bool warmCubinReused;
+  bool warmCubinReused = false;
 };
 
 FirstResult measureFirstResult(const std::string &path, int repeats) {
-  std::vector<double> coldWall, coldIn, coldCuda, warmWall, warmIn, warmCuda;
-  ChildRun lastWarm;
+  FirstResult result{path, {}, {}, "", false};
   for (int i = 0; i < repeats; ++i) {
     std::string dir = std::filesystem::temp_directory_path() /
                       ("packjit-first-" + std::to_string(getpid()) + "-" +
                        path + "-" + std::to_string(i));
     std::filesystem::remove_all(dir);
-    ChildRun cold = runChild(path, dir);  // empty cache
-    ChildRun warm = runChild(path, dir);  // the entry cold left behind
-    coldWall.push_back(cold.wallMilliseconds);
-    coldIn.push_back(cold.inProcessMilliseconds);
-    coldCuda.push_back(cold.cudaStartupMilliseconds);
-    warmWall.push_back(warm.wallMilliseconds);
-    warmIn.push_back(warm.inProcessMilliseconds);
-    warmCuda.push_back(warm.cudaStartupMilliseconds);
-    lastWarm = warm;
+    result.cold.add(runChild(path, dir)); // empty cache
+    const FirstRun warm = runChild(path, dir); // the entry cold left behind
+    result.warm.add(warm);
+    result.warmOrigin = warm.report["origin"].get<std::string>();
+    result.warmCubinReused = warm.report["cubin_reused"].get<bool>();
     std::filesystem::remove_all(dir);
   }
-  return {path,
-          median(coldWall),
-          median(coldIn),
-          median(coldCuda),
-          median(warmWall),
-          median(warmIn),
-          median(warmCuda),
-          lastWarm.report["origin"].get<std::string>(),
-          lastWarm.report["cubin_reused"].get<bool>()};
+  return result;
+}
+
+void printFirstCase(const std::string &title, const FirstCase &c,
+                    const char *packjitWork, const char *target) {
+  std::printf("%-52s %9.2f ms %10s\n", title.c_str(), median(c.wall), "");
+  std::printf("%-52s %9.2f ms %10s\n", "  of which inside main()",
+              median(c.inProcess), "");
+  std::printf("%-52s %9.2f ms %10s\n", "    CUDA start-up (driver, primary context)",
+              median(c.cudaStartup), "");
+  std::printf("%-52s %9.2f ms %10s\n", packjitWork, c.packjitShare(), target);
 }
 
 int benchMain(int rounds, int batch, int repeats, const std::string &jsonPath) {
@@ -291,24 +273,12 @@ int benchMain(int rounds, int batch, int repeats, const std::string &jsonPath) {
   std::printf("%-52s %9.2f us %10s\n", "packjit KernelCache::get(spec) + launch",
               launches.bySpecMicroseconds, "-");
   for (const FirstResult &first : firsts) {
-    std::printf("%-52s %9.2f ms %10s\n",
-                ("first result, fresh process, empty cache [" + first.path + "]").c_str(),
-                first.coldWall, "");
-    std::printf("%-52s %9.2f ms %10s\n", "  of which inside main()",
-                first.coldInProcess, "");
-    std::printf("%-52s %9.2f ms %10s\n", "    CUDA start-up (driver, primary context)",
-                first.coldCuda, "");
-    std::printf("%-52s %9.2f ms %10s\n", "    packjit: compile, load, launch, copy back",
-                first.coldInProcess - first.coldCuda, "<= 150 ms");
-    std::printf("%-52s %9.2f ms %10s\n",
-                ("first result, fresh process, warm disk [" + first.path + "]").c_str(),
-                first.warmWall, "");
-    std::printf("%-52s %9.2f ms %10s\n", "  of which inside main()",
-                first.warmInProcess, "");
-    std::printf("%-52s %9.2f ms %10s\n", "    CUDA start-up (driver, primary context)",
-                first.warmCuda, "");
-    std::printf("%-52s %9.2f ms %10s\n", "    packjit: disk cache, load, launch, copy back",
-                first.warmInProcess - first.warmCuda, "<= 5 ms");
+    printFirstCase("first result, fresh process, empty cache [" + first.path + "]",
+                   first.cold, "    packjit: compile, load, launch, copy back",
+                   "<= 150 ms");
+    printFirstCase("first result, fresh process, warm disk [" + first.path + "]",
+                   first.warm, "    packjit: disk cache, load, launch, copy back",
+                   "<= 5 ms");
   }
   if (!jsonPath.empty()) {
     nlohmann::json out = {
@@ -326,12 +296,8 @@ int benchMain(int rounds, int batch, int repeats, const std::string &jsonPath) {
     for (const FirstResult &first : firsts)
       out["first_result"].push_back({{"kernel_path", first.path},
                                      {"repeats", repeats},
-                                     {"cold_wall_ms", first.coldWall},
-                                     {"cold_in_process_ms", first.coldInProcess},
-                                     {"cold_cuda_startup_ms", first.coldCuda},
-                                     {"warm_wall_ms", first.warmWall},
-                                     {"warm_in_process_ms", first.warmInProcess},
-                                     {"warm_cuda_startup_ms", first.warmCuda},
+                                     {"cold", first.cold.json()},
+                                     {"warm", first.warm.json()},
                                      {"warm_origin", first.warmOrigin},
                                      {"warm_cubin_reused", first.warmCubinReused}});
     std::ofstream(jsonPath) << out.dump(2) << "\n";

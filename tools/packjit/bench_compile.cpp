@@ -9,6 +9,7 @@
 #include "commands.h"
 
 #include "packjit/compiler/compiler.h"
+#include "packjit/core/bench_support.h"
 #include "packjit/core/error.h"
 #include "packjit/core/kernel_signature.h"
 #include "packjit/core/kernel_templates.h"
@@ -16,30 +17,17 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <fcntl.h>
-#include <spawn.h>
 #include <unistd.h>
-#include <sys/wait.h>
-
-extern char **environ;
 
 namespace packjit::cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double millisSince(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
+double millisSince(BenchClock::time_point start) {
+  return microsecondsSince(start) / 1000;
 }
 
 struct FreshCompile {
@@ -49,37 +37,23 @@ struct FreshCompile {
 
 // `packjit compile --kernel K --dtype D --arch sm_90 -o /dev/null --time`.
 FreshCompile freshProcessCompile(const std::string &kernel, const std::string &dtype) {
-  std::string self = "/proc/self/exe";
-  std::vector<std::string> args{"packjit", "compile", "--kernel", kernel, "--dtype", dtype,
-                                "--arch",  "sm_90",   "-o",       "/dev/null", "--time"};
-  std::vector<char *> argv;
-  for (std::string &arg : args)
-    argv.push_back(arg.data());
-  argv.push_back(nullptr);
   char report[] = "/tmp/packjit-bench-compile-XXXXXX";
   int fd = mkstemp(report);
   if (fd < 0)
     throw Error("bench: cannot create a temporary file");
   close(fd);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 2, report, O_WRONLY | O_TRUNC, 0600);
-  Clock::time_point start = Clock::now();
-  pid_t pid = 0;
-  int spawned = posix_spawn(&pid, self.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0)
-    throw Error("bench: cannot spawn " + self);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  FreshCompile fresh{0, millisSince(start)};
+  const ChildRun child =
+      runSelf({"compile", "--kernel", kernel, "--dtype", dtype, "--arch", "sm_90",
+               "-o", "/dev/null", "--time"},
+              2, report);
+  FreshCompile fresh{0, child.wallMicroseconds / 1000};
   std::ifstream in(report);
   std::string word;
   while (in >> word)
     if (word == "compile_ms")
       in >> fresh.inProcessMs;
   std::remove(report);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || fresh.inProcessMs <= 0)
+  if (!child.succeeded() || fresh.inProcessMs <= 0)
     throw Error("bench: the fresh compile of " + kernel + " failed");
   return fresh;
 }
@@ -126,7 +100,7 @@ int runCompileBench(const BenchOptions &options) {
     std::map<std::string, std::vector<double>> phaseSamples;
     for (int i = 0; i < repeats; ++i) {
       KernelSpec spec = makeKernelSpec(tmpl.name, {dtype}, {{varied, variedValue(variedParam, i)}}, "sm_90");
-      Clock::time_point start = Clock::now();
+      BenchClock::time_point start = BenchClock::now();
       compiler::CompileResult result = compiler.compile(spec);
       samples.push_back(millisSince(start));
       for (const compiler::PhaseTime &phase : result.phases) {

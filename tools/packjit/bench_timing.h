@@ -2,6 +2,8 @@
 // time budget or a repeat count is reached, and report the median.
 #pragma once
 
+#include "packjit/core/bench_support.h"
+
 #include <algorithm>
 #include <chrono>
 #include <vector>
@@ -19,21 +21,18 @@ struct Timing {
 template <typename Fn>
 Timing timeCalls(Fn &&fn, int maxRepeats = 200, double budgetSeconds = 0.3,
                  int warmup = 2) {
-  using Clock = std::chrono::steady_clock;
   for (int i = 0; i < warmup; ++i)
     fn();
   std::vector<double> samples;
   const auto deadline =
-      Clock::now() + std::chrono::duration<double>(budgetSeconds);
+      BenchClock::now() + std::chrono::duration<double>(budgetSeconds);
   while (static_cast<int>(samples.size()) < maxRepeats &&
-         (samples.size() < 5 || Clock::now() < deadline)) {
-    const auto start = Clock::now();
+         (samples.size() < 5 || BenchClock::now() < deadline)) {
+    const auto start = BenchClock::now();
     fn();
-    samples.push_back(
-        std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+    samples.push_back(microsecondsSince(start));
   }
-  std::sort(samples.begin(), samples.end());
-  return {samples[samples.size() / 2], samples.front(),
+  return {median(samples), *std::min_element(samples.begin(), samples.end()),
           static_cast<int>(samples.size())};
 }
 

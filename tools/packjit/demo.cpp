@@ -2,6 +2,7 @@
 // generated packed batch, on the GPU when there is one.
 #include "commands.h"
 
+#include "packjit/core/bench_support.h"
 #include "packjit/core/error.h"
 #include "packjit/ops.h"
 #include "packjit/synthetic.h"
@@ -14,7 +15,6 @@
 #endif
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -44,11 +44,6 @@ at::Device pickDevice(const std::string &requested) {
   if (requested == "cuda" && !haveCuda)
     throw Error("--device cuda: no CUDA device is available to PyTorch here");
   return haveCuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
-}
-
-double medianMicros(std::vector<double> samples) {
-  std::sort(samples.begin(), samples.end());
-  return samples[samples.size() / 2];
 }
 
 // "cuda:0 (NVIDIA H100 80GB HBM3, sm_90, PTX ISA 8.8)", or "cpu".
@@ -85,11 +80,9 @@ void run(const std::string &requestedDevice, int64_t batch, int64_t seqLen) {
   at::Tensor packed = makePackedMask(options).to(device);
   std::vector<double> micros;
   for (int i = 0; i < 25; ++i) {
-    auto start = std::chrono::steady_clock::now();
+    const auto start = BenchClock::now();
     std::tie(indices, cuSeqlens, maxSeqlen) = get_unpad_data(packed);
-    micros.push_back(std::chrono::duration<double, std::micro>(
-                         std::chrono::steady_clock::now() - start)
-                         .count());
+    micros.push_back(microsecondsSince(start));
   }
   std::cout << "packed batch [" << batch << ", " << seqLen << "] int64: "
             << indices.numel() << " tokens in " << cuSeqlens.numel() - 1
@@ -100,7 +93,7 @@ void run(const std::string &requestedDevice, int64_t batch, int64_t seqLen) {
                     : std::string())
             << "get_unpad_data: first call " << micros.front()
             << " us, median of the next " << micros.size() - 1 << ": "
-            << medianMicros({micros.begin() + 1, micros.end()}) << " us\n";
+            << median({micros.begin() + 1, micros.end()}) << " us\n";
 }
 
 } // namespace
