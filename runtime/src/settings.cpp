@@ -2,6 +2,8 @@
 
 #include "packjit/runtime/log.h"
 
+#include "packjit/core/split_list.h"
+
 #include <cstdlib>
 #include <pwd.h>
 #include <string_view>
@@ -50,18 +52,7 @@ CacheSettings cacheSettingsFromEnvironment() {
 }
 
 std::vector<std::string> aotBundlePathsFromEnvironment() {
-  std::vector<std::string> paths;
-  std::string list = environment("PACKJIT_AOT");
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t end = list.find(':', start);
-    if (end == std::string::npos)
-      end = list.size();
-    if (end > start)
-      paths.push_back(list.substr(start, end - start));
-    start = end + 1;
-  }
-  return paths;
+  return splitList(environment("PACKJIT_AOT"), ':');
 }
 
 } // namespace packjit::runtime

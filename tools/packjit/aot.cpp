@@ -6,6 +6,7 @@
 #include "packjit/core/arch.h"
 #include "packjit/core/error.h"
 #include "packjit/core/kernel_spec.h"
+#include "packjit/core/split_list.h"
 #include "packjit/runtime/bundle.h"
 #include "packjit/runtime/compiler_library.h"
 
@@ -28,23 +29,9 @@ struct AotOptions {
   std::string compilerLibrary;
 };
 
-std::vector<std::string> split(const std::string &text, char separator) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(separator, start);
-    if (end == std::string::npos)
-      end = text.size();
-    if (end > start)
-      parts.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return parts;
-}
-
 std::map<std::string, int64_t> parseAssignments(const std::string &text) {
   std::map<std::string, int64_t> values;
-  for (const std::string &item : split(text, ',')) {
+  for (const std::string &item : splitList(text, ',')) {
     size_t eq = item.find('=');
     char *end = nullptr;
     long long value = eq == std::string::npos
@@ -59,7 +46,7 @@ std::map<std::string, int64_t> parseAssignments(const std::string &text) {
 
 std::vector<DType> parseDTypeGroup(const std::string &text) {
   std::vector<DType> group;
-  for (const std::string &name : split(text, '+')) {
+  for (const std::string &name : splitList(text, '+')) {
     std::optional<DType> dtype = parseDType(name);
     if (!dtype)
       throw Error("unknown dtype '" + name + "'");
