@@ -1,5 +1,7 @@
-// The one small device-to-host copy of a scan's summary: into this thread's
-// pinned buffer on PyTorch's current stream, then one stream sync.
+// A small device-to-host copy of a kernel's summary: into this thread's
+// pinned buffer on PyTorch's current stream, then one stream sync. Used by
+// cu_seqlens_from_position_ids; the mask scan posts its summary to a
+// HostMailbox instead (host_mailbox.h), which saves the copy and the sync.
 #pragma once
 
 #include <ATen/Tensor.h>

@@ -79,10 +79,6 @@ int64_t chunkBytes(const at::Tensor &mask) {
   return std::clamp<int64_t>(8 * mask.element_size(), 32, 64);
 }
 
-int64_t tileTokens(const at::Tensor &mask) {
-  return kBlock * (chunkBytes(mask) / mask.element_size());
-}
-
 enum class ShapePolicy { Exact, Bucket, Dynamic };
 
 ShapePolicy shapePolicy() {
@@ -155,9 +151,17 @@ KernelFamily &maskScanFamily() {
   return family;
 }
 
+// Constexprs in maskScanFamily()'s order: BLOCK, STRICT, PADDED, SEQ, CHUNK.
 struct Specialization {
   DType dtype;
   int64_t constexprs[5];
+
+  int64_t chunk() const { return constexprs[4]; }
+  // Tiles of BLOCK threads x CHUNK bytes for `mask`: the grid.
+  int64_t tiles(const at::Tensor &mask) const {
+    const int64_t tileTokens = kBlock * (chunk() / mask.element_size());
+    return (mask.numel() + tileTokens - 1) / tileTokens;
+  }
 };
 
 Specialization specialization(const at::Tensor &mask,
@@ -200,10 +204,10 @@ ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
   out.tokens = n;
   out.maxDocs = maxDocs;
 
-  const int64_t tiles = (n + tileTokens(mask) - 1) / tileTokens(mask);
+  const Specialization s = specialization(mask, request);
+  const int64_t tiles = s.tiles(mask);
   const CUstream stream = currentStream(mask);
   withRuntimeErrors(op, [&] {
-    const Specialization s = specialization(mask, request);
     const runtime::Kernel &kernel = maskScanFamily().get(
         mask.device().index(), {&s.dtype, 1}, s.constexprs);
     CUdeviceptr maskPtr = reinterpret_cast<CUdeviceptr>(mask.data_ptr());
