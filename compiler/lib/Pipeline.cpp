@@ -483,6 +483,22 @@ struct Pipeline::State {
     addPasses(*pm);
     return pm;
   }
+  // PassManager::run appends its passes' dependent dialects and dialect
+  // extensions to the context's registry, unguarded: the first compiles on
+  // several threads at once corrupted the heap (convert-gpu-to-nvvm's
+  // extensions). Appended here, before any compile, every run only reads it.
+  void registerDependentDialects() {
+    mlir::DialectRegistry dependent;
+    for (auto addPasses : {addSimplification, addLoweringOfKernel, addLoweringWithHelpers})
+      makePassManager(addPasses)->getDependentDialects(dependent);
+    mlir::PassManager specialize(&context);
+    specialize.addPass(createPackjitSpecialize());
+    specialize.getDependentDialects(dependent);
+    context.appendDialectRegistry(dependent);
+    for (llvm::StringRef name : dependent.getDialectNames())
+      context.getOrLoadDialect(name);
+  }
+
   std::mutex machinesMutex;
   std::map<std::string, Pool<llvm::TargetMachine>> machines; // by chip + features
 
@@ -533,6 +549,7 @@ Pipeline::Pipeline() : state_(std::make_unique<State>()) {
   registerEverythingNeeded(registry);
   context.appendDialectRegistry(registry);
   context.loadAllAvailableDialects();
+  state_->registerDependentDialects();
   // Placeholder types (!packjit.T) are opaque types of the unregistered
   // `packjit` dialect; the specialize pass replaces them and rejects
   // operations of unknown dialects.
