@@ -10,8 +10,9 @@
 #include <iostream>
 
 int main() {
-  const at::Device device =
-      torch::cuda::is_available() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+  const at::Device device = torch::cuda::is_available()
+                                ? at::Device(at::kCUDA, 0)
+                                : at::Device(at::kCPU);
   packjit::PackedMaskOptions options;
   options.batch = 4;
   options.seqLen = 2048;
@@ -21,7 +22,8 @@ int main() {
       at::randn({options.batch, options.seqLen, 64}, at::TensorOptions(device));
 
   // Once per step (every layer reuses it): where the tokens are, where each
-  // document starts, and the longest document for flash-attention's varlen call.
+  // document starts, and the longest document for flash-attention's varlen
+  // call.
   auto [indices, cuSeqlens, maxSeqlen] = packjit::get_unpad_data(mask);
   const at::Tensor unpadded = hidden.flatten(0, 1).index_select(0, indices);
 

@@ -42,7 +42,8 @@ int packjit_compiler_compile(const char *spec_canonical,
     packjit::compiler::CompileOptions options;
     if (dump_dir)
       options.dumpDir = dump_dir;
-    packjit::compiler::Compiler &compiler = packjit::compiler::Compiler::shared();
+    packjit::compiler::Compiler &compiler =
+        packjit::compiler::Compiler::shared();
     packjit::compiler::CompileResult result;
     if (template_text) {
       if (packjit::hash128(template_text).hex() != spec.templateHash)
@@ -50,8 +51,8 @@ int packjit_compiler_compile(const char *spec_canonical,
                              "' does not hash to the spec's template " +
                              spec.templateHash);
       if (spec.compilerVersion != packjit::compilerVersion())
-        throw packjit::Error("kernel spec names compiler '" + spec.compilerVersion +
-                             "', this is '" +
+        throw packjit::Error("kernel spec names compiler '" +
+                             spec.compilerVersion + "', this is '" +
                              std::string(packjit::compilerVersion()) + "'");
       result = compiler.compileText(template_text, spec, options);
     } else {

@@ -48,13 +48,15 @@ bool isUnsigned(DType dtype) {
   return dtype == DType::Bool || dtype == DType::UInt8;
 }
 
-pipeline::PipelineRequest makeRequest(std::string_view text, const KernelSpec &spec,
+pipeline::PipelineRequest makeRequest(std::string_view text,
+                                      const KernelSpec &spec,
                                       const CompileOptions &options,
                                       bool dumping) {
   KernelSignature signature = parseKernelSignature(text);
   if (spec.dtypes.size() != signature.dtypes.size())
     throw Error("kernel '" + spec.kernel + "' takes " +
-                std::to_string(signature.dtypes.size()) + " dtype(s), the spec has " +
+                std::to_string(signature.dtypes.size()) +
+                " dtype(s), the spec has " +
                 std::to_string(spec.dtypes.size()));
   pipeline::PipelineRequest request;
   request.templateText = text;
@@ -67,17 +69,17 @@ pipeline::PipelineRequest makeRequest(std::string_view text, const KernelSpec &s
       throw Error("kernel '" + spec.kernel + "' does not support dtype '" +
                   std::string(dtypeName(dtype)) + "' for " + param.name);
     request.dtypes.push_back(param.name + "=" + std::string(mlirType(dtype)));
-    request.constexprs.push_back(param.name + "_UNSIGNED=" +
-                                 std::to_string(isUnsigned(dtype) ? 1 : 0));
+    request.constexprs.push_back(
+        param.name + "_UNSIGNED=" + std::to_string(isUnsigned(dtype) ? 1 : 0));
   }
   for (const ConstexprParameter &param : signature.constexprs) {
     auto it = spec.constexprs.find(param.name);
     if (it == spec.constexprs.end())
-      throw Error("kernel '" + spec.kernel + "': the spec gives no value for constexpr " +
-                  param.name);
+      throw Error("kernel '" + spec.kernel +
+                  "': the spec gives no value for constexpr " + param.name);
     if (it->second < param.min || it->second > param.max)
-      throw Error("kernel '" + spec.kernel + "': constexpr " + param.name + "=" +
-                  std::to_string(it->second) + " is out of range " +
+      throw Error("kernel '" + spec.kernel + "': constexpr " + param.name +
+                  "=" + std::to_string(it->second) + " is out of range " +
                   std::to_string(param.min) + ".." + std::to_string(param.max));
   }
   for (const auto &[name, value] : spec.constexprs) {
@@ -85,13 +87,15 @@ pipeline::PipelineRequest makeRequest(std::string_view text, const KernelSpec &s
     for (const ConstexprParameter &param : signature.constexprs)
       known |= param.name == name;
     if (!known)
-      throw Error("kernel '" + spec.kernel + "' has no constexpr '" + name + "'");
+      throw Error("kernel '" + spec.kernel + "' has no constexpr '" + name +
+                  "'");
     request.constexprs.push_back(name + "=" + std::to_string(value));
   }
   const ArchInfo &arch = archInfo(spec.arch); // throws for unsupported archs
   if (spec.ptxVersion < arch.minPtxVersion)
-    throw Error("PTX ISA " + ptxVersionString(spec.ptxVersion) + " is too old for " +
-                spec.arch + " (needs " + ptxVersionString(arch.minPtxVersion) + ")");
+    throw Error("PTX ISA " + ptxVersionString(spec.ptxVersion) +
+                " is too old for " + spec.arch + " (needs " +
+                ptxVersionString(arch.minPtxVersion) + ")");
   request.chip = spec.arch;
   request.features = "+ptx" + std::to_string(spec.ptxVersion);
   request.keepStages = options.keepStages || dumping;
@@ -103,8 +107,8 @@ pipeline::PipelineRequest makeRequest(std::string_view text, const KernelSpec &s
 } // namespace
 
 std::string_view stageName(Stage stage) {
-  static constexpr std::string_view kNames[] = {"template", "specialized", "nvvm",
-                                                "llvm", "ptx"};
+  static constexpr std::string_view kNames[] = {"template", "specialized",
+                                                "nvvm", "llvm", "ptx"};
   return kNames[static_cast<int>(stage)];
 }
 
@@ -123,7 +127,8 @@ void printPhases(const KernelSpec &spec, const CompileResult &result) {
   double total = 0;
   for (const PhaseTime &phase : result.phases) {
     char cell[64];
-    std::snprintf(cell, sizeof cell, " %s %.2f", phase.name.c_str(), phase.millis);
+    std::snprintf(cell, sizeof cell, " %s %.2f", phase.name.c_str(),
+                  phase.millis);
     line += cell;
     total += phase.millis;
   }
@@ -138,8 +143,9 @@ struct Compiler::Impl {
 
   CompileResult run(std::string_view text, const KernelSpec &spec,
                     const CompileOptions &options) {
-    std::string dumpDir =
-        options.dumpDir.empty() ? pipeline::dumpDirFromEnvironment() : options.dumpDir;
+    std::string dumpDir = options.dumpDir.empty()
+                              ? pipeline::dumpDirFromEnvironment()
+                              : options.dumpDir;
     CompileResult result =
         pipeline.run(makeRequest(text, spec, options, !dumpDir.empty()));
     if (logPhases())
@@ -158,19 +164,24 @@ Compiler &Compiler::shared() {
   return compiler;
 }
 
-CompileResult Compiler::compile(const KernelSpec &spec, const CompileOptions &options) {
+CompileResult Compiler::compile(const KernelSpec &spec,
+                                const CompileOptions &options) {
   const KernelTemplate &tmpl = kernelTemplate(spec.kernel); // throws if unknown
   if (spec.templateHash != templateHash(tmpl))
-    throw Error("KernelSpec for '" + spec.kernel + "' was made for another version "
-                "of its template (hash " + spec.templateHash + ", this library has " +
-                templateHash(tmpl) + ")");
+    throw Error("KernelSpec for '" + spec.kernel +
+                "' was made for another version "
+                "of its template (hash " +
+                spec.templateHash + ", this library has " + templateHash(tmpl) +
+                ")");
   if (spec.compilerVersion != packjit::compilerVersion())
     throw Error("KernelSpec was made for compiler '" + spec.compilerVersion +
-                "', this library is '" + std::string(packjit::compilerVersion()) + "'");
+                "', this library is '" +
+                std::string(packjit::compilerVersion()) + "'");
   return impl_->run(tmpl.text, spec, options);
 }
 
-CompileResult Compiler::compileText(std::string_view templateText, const KernelSpec &spec,
+CompileResult Compiler::compileText(std::string_view templateText,
+                                    const KernelSpec &spec,
                                     const CompileOptions &options) {
   return impl_->run(templateText, spec, options);
 }

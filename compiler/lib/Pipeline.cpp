@@ -101,7 +101,8 @@ std::string print(mlir::Operation *op) {
   return text;
 }
 
-[[noreturn]] void fail(std::string_view stage, const DiagnosticCollector &diags) {
+[[noreturn]] void fail(std::string_view stage,
+                       const DiagnosticCollector &diags) {
   throw Error("packjit compiler: " + std::string(stage) + " failed" +
               (diags.text().empty() ? std::string() : ":\n" + diags.text()));
 }
@@ -140,7 +141,8 @@ void addLowering(mlir::PassManager &pm, bool helpersLeft) {
   gpuPm.addPass(mlir::createConvertGpuOpsToNVVMOps(options));
   if (helpersLeft) {
     gpuPm.addPass(mlir::createInlinerPass(
-        /*opPipelines=*/{}, /*defaultPipelineBuilder=*/[](mlir::OpPassManager &) {}));
+        /*opPipelines=*/{},
+        /*defaultPipelineBuilder=*/[](mlir::OpPassManager &) {}));
     // The inliner leaves some fully inlined helpers behind.
     gpuPm.addPass(mlir::createSymbolDCEPass());
     gpuPm.addPass(mlir::createCanonicalizerPass());
@@ -176,16 +178,19 @@ void setNaturalAlignment(mlir::gpu::GPUModuleOp gpuModule) {
 // Appends the time since the previous mark to the result's phases.
 class PhaseClock {
 public:
-  explicit PhaseClock(std::vector<compiler::PhaseTime> &phases) : phases_(phases) {}
+  explicit PhaseClock(std::vector<compiler::PhaseTime> &phases)
+      : phases_(phases) {}
   void mark(const char *name) {
     auto now = std::chrono::steady_clock::now();
-    phases_.push_back({name, std::chrono::duration<double, std::milli>(now - last_).count()});
+    phases_.push_back(
+        {name, std::chrono::duration<double, std::milli>(now - last_).count()});
     last_ = now;
   }
 
 private:
   std::vector<compiler::PhaseTime> &phases_;
-  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_ =
+      std::chrono::steady_clock::now();
 };
 
 // Exclusive wall time per pass name, as LLVM's -time-passes reports it: a
@@ -227,7 +232,8 @@ private:
     std::chrono::steady_clock::time_point since;
   };
   void charge(const Running &pass, std::chrono::steady_clock::time_point now) {
-    totals_[pass.name] += std::chrono::duration<double, std::milli>(now - pass.since).count();
+    totals_[pass.name] +=
+        std::chrono::duration<double, std::milli>(now - pass.since).count();
   }
   std::vector<Running> running_;
   std::map<std::string, double> totals_;
@@ -241,11 +247,15 @@ public:
     timer_.start(pass->getName().str());
   }
   void runAfterPass(mlir::Pass *, mlir::Operation *) override { timer_.stop(); }
-  void runAfterPassFailed(mlir::Pass *, mlir::Operation *) override { timer_.stop(); }
-  void runBeforeAnalysis(llvm::StringRef name, mlir::TypeID, mlir::Operation *) override {
+  void runAfterPassFailed(mlir::Pass *, mlir::Operation *) override {
+    timer_.stop();
+  }
+  void runBeforeAnalysis(llvm::StringRef name, mlir::TypeID,
+                         mlir::Operation *) override {
     timer_.start(name.str());
   }
-  void runAfterAnalysis(llvm::StringRef, mlir::TypeID, mlir::Operation *) override {
+  void runAfterAnalysis(llvm::StringRef, mlir::TypeID,
+                        mlir::Operation *) override {
     timer_.stop();
   }
 
@@ -255,7 +265,8 @@ private:
 
 // LLVM IR passes and analyses -> PassTimer, through the pass builder's own
 // callbacks (no global -time-passes option).
-void addLlvmPassTiming(llvm::PassInstrumentationCallbacks &callbacks, PassTimer &timer) {
+void addLlvmPassTiming(llvm::PassInstrumentationCallbacks &callbacks,
+                       PassTimer &timer) {
   callbacks.registerBeforeNonSkippedPassCallback(
       [&timer](llvm::StringRef pass, llvm::Any) { timer.start(pass.str()); });
   callbacks.registerAfterPassCallback(
@@ -263,9 +274,13 @@ void addLlvmPassTiming(llvm::PassInstrumentationCallbacks &callbacks, PassTimer 
         timer.stop();
       });
   callbacks.registerAfterPassInvalidatedCallback(
-      [&timer](llvm::StringRef, const llvm::PreservedAnalyses &) { timer.stop(); });
+      [&timer](llvm::StringRef, const llvm::PreservedAnalyses &) {
+        timer.stop();
+      });
   callbacks.registerBeforeAnalysisCallback(
-      [&timer](llvm::StringRef analysis, llvm::Any) { timer.start(analysis.str()); });
+      [&timer](llvm::StringRef analysis, llvm::Any) {
+        timer.start(analysis.str());
+      });
   callbacks.registerAfterAnalysisCallback(
       [&timer](llvm::StringRef, llvm::Any) { timer.stop(); });
 }
@@ -273,12 +288,12 @@ void addLlvmPassTiming(llvm::PassInstrumentationCallbacks &callbacks, PassTimer 
 // Reusable objects that are not safe to share between concurrent compiles
 // (pass managers, TargetMachines): each compile takes one, or makes one when
 // all are in use, and gives it back when it is done.
-template <typename T>
-class Pool {
+template <typename T> class Pool {
 public:
   class Lease {
   public:
-    Lease(Pool &pool, std::unique_ptr<T> item) : pool_(pool), item_(std::move(item)) {}
+    Lease(Pool &pool, std::unique_ptr<T> item)
+        : pool_(pool), item_(std::move(item)) {}
     Lease(const Lease &) = delete;
     Lease &operator=(const Lease &) = delete;
     ~Lease() {
@@ -295,7 +310,8 @@ public:
     std::unique_ptr<T> item_;
   };
 
-  explicit Pool(std::function<std::unique_ptr<T>()> make) : make_(std::move(make)) {}
+  explicit Pool(std::function<std::unique_ptr<T>()> make)
+      : make_(std::move(make)) {}
 
   Lease take() {
     {
@@ -328,7 +344,8 @@ public:
   // Bounded for compileText's arbitrary texts; modules in use stay alive.
   static constexpr size_t kMaxTemplates = 64;
 
-  std::shared_ptr<mlir::OwningOpRef<mlir::ModuleOp>> find(const std::string &key) {
+  std::shared_ptr<mlir::OwningOpRef<mlir::ModuleOp>>
+  find(const std::string &key) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = modules_.find(key);
     return it == modules_.end() ? nullptr : it->second;
@@ -344,25 +361,27 @@ public:
 
 private:
   std::mutex mutex_;
-  std::unordered_map<std::string, std::shared_ptr<mlir::OwningOpRef<mlir::ModuleOp>>>
+  std::unordered_map<std::string,
+                     std::shared_ptr<mlir::OwningOpRef<mlir::ModuleOp>>>
       modules_;
 };
 
 // Created once per (chip, features), as MLIR's serializer would on every
 // compile, and configured the same way: default TargetOptions (codegen's
 // level is set per compile).
-std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const std::string &chip,
-                                                       const std::string &features) {
+std::unique_ptr<llvm::TargetMachine>
+makeTargetMachine(const std::string &chip, const std::string &features) {
   llvm::Triple triple(kTriple);
   std::string error;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
     throw Error("packjit compiler: no NVPTX target in this LLVM: " + error);
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       triple, chip, features, llvm::TargetOptions(), std::nullopt));
   if (!machine)
-    throw Error("packjit compiler: cannot create an NVPTX TargetMachine for " + chip +
-                " " + features);
+    throw Error("packjit compiler: cannot create an NVPTX TargetMachine for " +
+                chip + " " + features);
   return machine;
 }
 
@@ -402,8 +421,8 @@ constexpr const char *kKernelPipeline =
 // The LLVM IR pipeline of each level. The PassBuilder gets the
 // TargetMachine, so the NVPTX cost model and NVPTX's own passes take part as
 // they do in clang and MLIR's serializer.
-void optimize(llvm::Module &module, llvm::TargetMachine &machine, compiler::OptLevel level,
-              PassTimer *timer) {
+void optimize(llvm::Module &module, llvm::TargetMachine &machine,
+              compiler::OptLevel level, PassTimer *timer) {
   llvm::LoopAnalysisManager loopAnalyses;
   llvm::FunctionAnalysisManager functionAnalyses;
   llvm::CGSCCAnalysisManager cgsccAnalyses;
@@ -437,8 +456,9 @@ void optimize(llvm::Module &module, llvm::TargetMachine &machine, compiler::OptL
     break;
   case compiler::OptLevel::Kernel:
     if (llvm::Error error = builder.parsePassPipeline(passes, kKernelPipeline))
-      throw Error("packjit compiler: the kernel pass pipeline does not parse: " +
-                  llvm::toString(std::move(error)));
+      throw Error(
+          "packjit compiler: the kernel pass pipeline does not parse: " +
+          llvm::toString(std::move(error)));
     break;
   }
   passes.run(module, moduleAnalyses);
@@ -489,7 +509,8 @@ struct Pipeline::State {
   // extensions). Appended here, before any compile, every run only reads it.
   void registerDependentDialects() {
     mlir::DialectRegistry dependent;
-    for (auto addPasses : {addSimplification, addLoweringOfKernel, addLoweringWithHelpers})
+    for (auto addPasses :
+         {addSimplification, addLoweringOfKernel, addLoweringWithHelpers})
       makePassManager(addPasses)->getDependentDialects(dependent);
     mlir::PassManager specialize(&context);
     specialize.addPass(createPackjitSpecialize());
@@ -500,7 +521,8 @@ struct Pipeline::State {
   }
 
   std::mutex machinesMutex;
-  std::map<std::string, Pool<llvm::TargetMachine>> machines; // by chip + features
+  std::map<std::string, Pool<llvm::TargetMachine>>
+      machines; // by chip + features
 
   Pool<llvm::TargetMachine> &machinePool(const std::string &chip,
                                          const std::string &features) {
@@ -508,7 +530,8 @@ struct Pipeline::State {
     auto it = machines.find(chip + " " + features);
     if (it == machines.end())
       it = machines
-               .emplace(std::piecewise_construct, std::forward_as_tuple(chip + " " + features),
+               .emplace(std::piecewise_construct,
+                        std::forward_as_tuple(chip + " " + features),
                         std::forward_as_tuple([chip, features] {
                           return makeTargetMachine(chip, features);
                         }))
@@ -517,18 +540,24 @@ struct Pipeline::State {
   }
 
   // A fresh copy of the template's module, parsed once per text.
-  mlir::OwningOpRef<mlir::ModuleOp> instantiate(const PipelineRequest &request) {
-    std::string key = request.sourceName + '\0' + std::string(request.templateText);
-    std::shared_ptr<mlir::OwningOpRef<mlir::ModuleOp>> parsed = templates.find(key);
+  mlir::OwningOpRef<mlir::ModuleOp>
+  instantiate(const PipelineRequest &request) {
+    std::string key =
+        request.sourceName + '\0' + std::string(request.templateText);
+    std::shared_ptr<mlir::OwningOpRef<mlir::ModuleOp>> parsed =
+        templates.find(key);
     if (!parsed) {
       // Verification waits until placeholders are bound (after specialize).
       mlir::ParserConfig config(&context, /*verifyAfterParse=*/false);
-      mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceString<mlir::ModuleOp>(
-          llvm::StringRef(request.templateText.data(), request.templateText.size()),
-          config, request.sourceName);
+      mlir::OwningOpRef<mlir::ModuleOp> module =
+          mlir::parseSourceString<mlir::ModuleOp>(
+              llvm::StringRef(request.templateText.data(),
+                              request.templateText.size()),
+              config, request.sourceName);
       if (!module)
         return nullptr;
-      parsed = std::make_shared<mlir::OwningOpRef<mlir::ModuleOp>>(std::move(module));
+      parsed = std::make_shared<mlir::OwningOpRef<mlir::ModuleOp>>(
+          std::move(module));
       templates.insert(key, parsed);
     }
     return mlir::OwningOpRef<mlir::ModuleOp>(
@@ -577,7 +606,8 @@ compiler::CompileResult Pipeline::run(const PipelineRequest &request) {
 
   mlir::PassManager specialize(&context);
   PackjitSpecializeOptions bindings;
-  bindings.constexprs.assign(request.constexprs.begin(), request.constexprs.end());
+  bindings.constexprs.assign(request.constexprs.begin(),
+                             request.constexprs.end());
   bindings.dtypes.assign(request.dtypes.begin(), request.dtypes.end());
   specialize.addPass(createPackjitSpecialize(bindings));
   if (mlir::failed(specialize.run(*module)))
@@ -607,19 +637,22 @@ compiler::CompileResult Pipeline::run(const PipelineRequest &request) {
       fail(failedStage, diags);
     }
   };
-  runPhase(state_->simplifiers, addSimplification, "simplify", "specialization");
+  runPhase(state_->simplifiers, addSimplification, "simplify",
+           "specialization");
   clock.mark("simplify");
   if (request.keepStages)
     keep(Stage::Specialized, print(*module));
 
   auto gpuModules = module->getBody()->getOps<mlir::gpu::GPUModuleOp>();
   if (std::distance(gpuModules.begin(), gpuModules.end()) != 1)
-    throw Error("packjit compiler: a template must hold exactly one gpu.module");
+    throw Error(
+        "packjit compiler: a template must hold exactly one gpu.module");
   mlir::gpu::GPUModuleOp gpuModule = *gpuModules.begin();
   for (auto func : gpuModule.getOps<mlir::gpu::GPUFuncOp>())
     if (func.isKernel()) {
       if (!result.entryName.empty())
-        throw Error("packjit compiler: a template must hold exactly one kernel, found " +
+        throw Error("packjit compiler: a template must hold exactly one "
+                    "kernel, found " +
                     result.entryName + " and " + func.getName().str());
       result.entryName = func.getName().str();
     }
@@ -631,7 +664,8 @@ compiler::CompileResult Pipeline::run(const PipelineRequest &request) {
     runPhase(state_->loweringsWithHelpers, addLoweringWithHelpers, "lower",
              "lowering to NVVM");
   else
-    runPhase(state_->lowerings, addLoweringOfKernel, "lower", "lowering to NVVM");
+    runPhase(state_->lowerings, addLoweringOfKernel, "lower",
+             "lowering to NVVM");
   clock.mark("lower");
 
   setNaturalAlignment(gpuModule);
@@ -640,15 +674,16 @@ compiler::CompileResult Pipeline::run(const PipelineRequest &request) {
   // arch table, so they are valid).
   // Its O stays 3 whatever CompileOptions::optLevel says (the attribute is
   // not what runs the LLVM pipeline below, and the lit tests pin it).
-  auto target = mlir::NVVM::NVVMTargetAttr::get(&context, /*optLevel=*/3, kTriple,
-      llvm::StringRef(request.chip), llvm::StringRef(request.features));
+  auto target = mlir::NVVM::NVVMTargetAttr::get(
+      &context, /*optLevel=*/3, kTriple, llvm::StringRef(request.chip),
+      llvm::StringRef(request.features));
   gpuModule.setTargetsAttr(mlir::ArrayAttr::get(&context, {target}));
   if (request.keepStages)
     keep(Stage::NVVM, print(*module));
 
-  // LLVM IR -> optimized LLVM IR -> PTX, driven here rather than by #nvvm.target's
-  // serializer, which creates a TargetMachine per compile and links libdevice
-  // on every compile when CUDA_HOME/CUDA_PATH is set.
+  // LLVM IR -> optimized LLVM IR -> PTX, driven here rather than by
+  // #nvvm.target's serializer, which creates a TargetMachine per compile and
+  // links libdevice on every compile when CUDA_HOME/CUDA_PATH is set.
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       mlir::translateModuleToLLVMIR(gpuModule, llvmContext);

@@ -28,11 +28,13 @@ public:
 
   void runOnOperation() override {
     mlir::ModuleOp module = getOperation();
-    if (mlir::failed(parseBindings(module)) || mlir::failed(checkDialects(module)))
+    if (mlir::failed(parseBindings(module)) ||
+        mlir::failed(checkDialects(module)))
       return signalPassFailure();
     bool failed = false;
     module.walk([&](mlir::FunctionOpInterface func) {
-      if (mlir::failed(bindConstexprs(func)) || mlir::failed(bindBlockSize(func)))
+      if (mlir::failed(bindConstexprs(func)) ||
+          mlir::failed(bindBlockSize(func)))
         failed = true;
     });
     if (failed || mlir::failed(bindDTypes(module)))
@@ -48,16 +50,18 @@ private:
       auto [name, text] = llvm::StringRef(binding).split('=');
       int64_t value = 0;
       if (text.getAsInteger(10, value))
-        return module.emitError() << "packjit-specialize: malformed constexpr binding '"
-                                  << binding << "' (expected NAME=INTEGER)";
+        return module.emitError()
+               << "packjit-specialize: malformed constexpr binding '" << binding
+               << "' (expected NAME=INTEGER)";
       constexprValues[name] = value;
     }
     for (const std::string &binding : dtypes) {
       auto [name, text] = llvm::StringRef(binding).split('=');
       mlir::Type type = mlir::parseType(text, module.getContext());
       if (!type)
-        return module.emitError() << "packjit-specialize: malformed dtype binding '"
-                                  << binding << "' (expected NAME=TYPE)";
+        return module.emitError()
+               << "packjit-specialize: malformed dtype binding '" << binding
+               << "' (expected NAME=TYPE)";
       dtypeValues[name] = type;
     }
     return mlir::success();
@@ -93,9 +97,9 @@ private:
       mlir::BlockArgument arg = func.getArgument(i);
       mlir::Type type = arg.getType();
       if (!type.isSignlessInteger() && !type.isIndex())
-        return func.emitError() << "constexpr '" << name.getValue()
-                                << "' must be a signless integer or index, got "
-                                << type;
+        return func.emitError()
+               << "constexpr '" << name.getValue()
+               << "' must be a signless integer or index, got " << type;
       auto constant = builder.create<mlir::arith::ConstantOp>(
           arg.getLoc(), type, builder.getIntegerAttr(type, it->second));
       arg.replaceAllUsesWith(constant);
@@ -122,21 +126,22 @@ private:
   mlir::LogicalResult bindDTypes(mlir::ModuleOp module) {
     std::string unbound;
     mlir::AttrTypeReplacer replacer;
-    replacer.addReplacement([&](mlir::OpaqueType type) -> std::optional<mlir::Type> {
-      if (type.getDialectNamespace() != kPlaceholderDialect)
-        return std::nullopt;
-      auto it = dtypeValues.find(type.getTypeData());
-      if (it != dtypeValues.end())
-        return it->second;
-      unbound = type.getTypeData().str();
-      return std::nullopt;
-    });
+    replacer.addReplacement(
+        [&](mlir::OpaqueType type) -> std::optional<mlir::Type> {
+          if (type.getDialectNamespace() != kPlaceholderDialect)
+            return std::nullopt;
+          auto it = dtypeValues.find(type.getTypeData());
+          if (it != dtypeValues.end())
+            return it->second;
+          unbound = type.getTypeData().str();
+          return std::nullopt;
+        });
     replacer.recursivelyReplaceElementsIn(module, /*replaceAttrs=*/true,
                                           /*replaceLocs=*/false,
                                           /*replaceTypes=*/true);
     if (!unbound.empty())
-      return module.emitError() << "dtype placeholder !packjit." << unbound
-                                << " has no binding";
+      return module.emitError()
+             << "dtype placeholder !packjit." << unbound << " has no binding";
     return mlir::success();
   }
 };

@@ -20,7 +20,8 @@ void writeStageDumps(const std::string &dir, const std::string &fileStem,
   if (ec)
     throw Error("PACKJIT_DUMP: cannot create '" + dir + "': " + ec.message());
   for (compiler::Stage stage : compiler::kAllStages) {
-    std::filesystem::path path = std::filesystem::path(dir) /
+    std::filesystem::path path =
+        std::filesystem::path(dir) /
         (fileStem + "." + std::string(compiler::stageName(stage)));
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << result.stage(stage);

@@ -10,9 +10,9 @@ namespace packjit {
 const std::vector<ArchInfo> &supportedArchs() {
   // Minimum PTX ISA per target, from the PTX ISA release notes.
   static const std::vector<ArchInfo> archs{
-      {"sm_80", 80, false, 70},  {"sm_86", 86, false, 71},
-      {"sm_89", 89, false, 78},  {"sm_90", 90, false, 78},
-      {"sm_90a", 90, true, 80},  {"sm_100", 100, false, 86},
+      {"sm_80", 80, false, 70},   {"sm_86", 86, false, 71},
+      {"sm_89", 89, false, 78},   {"sm_90", 90, false, 78},
+      {"sm_90a", 90, true, 80},   {"sm_100", 100, false, 86},
       {"sm_120", 120, false, 87},
   };
   return archs;
@@ -54,14 +54,15 @@ int choosePtxVersion(std::string_view arch, std::optional<int> driverVersion) {
     std::optional<int> driverMax = maxPtxVersionForDriver(*driverVersion);
     if (!driverMax || *driverMax < info.minPtxVersion)
       throw Error("the CUDA driver (version " + std::to_string(*driverVersion) +
-                  ") is too old for " + std::string(arch) + ", which needs PTX " +
-                  ptxVersionString(info.minPtxVersion));
+                  ") is too old for " + std::string(arch) +
+                  ", which needs PTX " + ptxVersionString(info.minPtxVersion));
   }
   return info.minPtxVersion;
 }
 
 std::string ptxVersionString(int ptxVersion) {
-  return std::to_string(ptxVersion / 10) + "." + std::to_string(ptxVersion % 10);
+  return std::to_string(ptxVersion / 10) + "." +
+         std::to_string(ptxVersion % 10);
 }
 
 } // namespace packjit

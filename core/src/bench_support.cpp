@@ -37,9 +37,9 @@ ChildRun runSelf(const std::vector<std::string> &args, int redirectFd,
   for (char **e = environ; *e; ++e) {
     const std::string entry = *e;
     const std::string name = entry.substr(0, entry.find('=') + 1);
-    const bool replaced =
-        std::any_of(environment.begin(), environment.end(),
-                    [&](const std::string &own) { return own.rfind(name, 0) == 0; });
+    const bool replaced = std::any_of(
+        environment.begin(), environment.end(),
+        [&](const std::string &own) { return own.rfind(name, 0) == 0; });
     if (!replaced)
       envText.push_back(entry);
   }

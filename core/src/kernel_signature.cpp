@@ -15,7 +15,8 @@ namespace {
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
     s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
     s.remove_suffix(1);
   return s;
 }
@@ -30,7 +31,8 @@ std::vector<std::string> words(std::string_view s) {
 
 int64_t toInt(std::string_view text, std::string_view line) {
   int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  auto [end, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size())
     throw Error("kernel template: '" + std::string(text) +
                 "' is not an integer in '" + std::string(line) + "'");
@@ -51,16 +53,19 @@ DTypeParameter parseDTypeLine(std::string_view line, std::string_view body) {
     param.allowed.push_back(*dtype);
   }
   if (param.name.empty() || param.allowed.empty())
-    throw Error("kernel template: empty @dtype line '" + std::string(line) + "'");
+    throw Error("kernel template: empty @dtype line '" + std::string(line) +
+                "'");
   return param;
 }
 
 // NAME = DEFAULT [in MIN..MAX]
-ConstexprParameter parseConstexprLine(std::string_view line, std::string_view body) {
+ConstexprParameter parseConstexprLine(std::string_view line,
+                                      std::string_view body) {
   std::vector<std::string> w = words(body);
   if (!(w.size() == 3 || w.size() == 5) || w[1] != "=" ||
       (w.size() == 5 && w[3] != "in"))
-    throw Error("kernel template: expected '@constexpr NAME = DEFAULT [in MIN..MAX]' in '" +
+    throw Error("kernel template: expected '@constexpr NAME = DEFAULT [in "
+                "MIN..MAX]' in '" +
                 std::string(line) + "'");
   ConstexprParameter param;
   param.name = w[0];
@@ -68,12 +73,14 @@ ConstexprParameter parseConstexprLine(std::string_view line, std::string_view bo
   if (w.size() == 5) {
     size_t dots = w[4].find("..");
     if (dots == std::string::npos)
-      throw Error("kernel template: expected MIN..MAX in '" + std::string(line) + "'");
+      throw Error("kernel template: expected MIN..MAX in '" +
+                  std::string(line) + "'");
     param.min = toInt(std::string_view(w[4]).substr(0, dots), line);
     param.max = toInt(std::string_view(w[4]).substr(dots + 2), line);
   }
   if (param.defaultValue < param.min || param.defaultValue > param.max)
-    throw Error("kernel template: default out of range in '" + std::string(line) + "'");
+    throw Error("kernel template: default out of range in '" +
+                std::string(line) + "'");
   return param;
 }
 
@@ -96,7 +103,8 @@ std::string KernelSignature::describe() const {
   for (const ConstexprParameter &param : constexprs) {
     std::string item = param.name + "=" + std::to_string(param.defaultValue);
     if (param.min != INT64_MIN || param.max != INT64_MAX)
-      item += "[" + std::to_string(param.min) + ".." + std::to_string(param.max) + "]";
+      item += "[" + std::to_string(param.min) + ".." +
+              std::to_string(param.max) + "]";
     add(item);
   }
   return out;
@@ -130,13 +138,16 @@ const KernelSignature &kernelSignature(std::string_view kernel) {
   std::lock_guard lock(mutex);
   auto it = parsed.find(std::string(kernel));
   if (it == parsed.end())
-    it = parsed.emplace(std::string(kernel), parseKernelSignature(tmpl.text)).first;
+    it = parsed.emplace(std::string(kernel), parseKernelSignature(tmpl.text))
+             .first;
   return it->second;
 }
 
-KernelSpec makeKernelSpec(std::string_view kernel, const std::vector<DType> &dtypes,
+KernelSpec makeKernelSpec(std::string_view kernel,
+                          const std::vector<DType> &dtypes,
                           const std::map<std::string, int64_t> &overrides,
-                          std::string_view arch, std::optional<int> driverVersion) {
+                          std::string_view arch,
+                          std::optional<int> driverVersion) {
   const KernelSignature &signature = kernelSignature(kernel);
   std::string name(kernel);
   if (dtypes.size() != signature.dtypes.size())
@@ -167,7 +178,8 @@ KernelSpec makeKernelSpec(std::string_view kernel, const std::vector<DType> &dty
     if (value < param->min || value > param->max)
       throw Error("constexpr " + key + "=" + std::to_string(value) +
                   " of kernel '" + name + "' is out of range " +
-                  std::to_string(param->min) + ".." + std::to_string(param->max));
+                  std::to_string(param->min) + ".." +
+                  std::to_string(param->max));
     constexprs[key] = value;
   }
   int ptx = choosePtxVersion(arch, driverVersion);

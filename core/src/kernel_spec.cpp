@@ -40,7 +40,8 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 
 int64_t parseInt(std::string_view text, std::string_view what) {
   int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  auto [end, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size())
     throw Error("malformed KernelSpec: " + std::string(what) + " '" +
                 std::string(text) + "' is not an integer");
@@ -81,7 +82,8 @@ KernelSpec KernelSpec::make(std::string_view kernel, std::vector<DType> dtypes,
 }
 
 std::string KernelSpec::canonical() const {
-  std::string out = "kernel=" + kernel + ";template=" + templateHash + ";dtypes=";
+  std::string out =
+      "kernel=" + kernel + ";template=" + templateHash + ";dtypes=";
   for (size_t i = 0; i < dtypes.size(); ++i)
     out += (i ? "," : "") + std::string(dtypeName(dtypes[i]));
   out += ";constexprs=";
@@ -117,7 +119,8 @@ KernelSpec KernelSpec::parse(std::string_view text) {
   for (std::string_view name : split(values[2], ',')) {
     std::optional<DType> dtype = parseDType(name);
     if (!dtype)
-      throw Error("malformed KernelSpec: unknown dtype '" + std::string(name) + "'");
+      throw Error("malformed KernelSpec: unknown dtype '" + std::string(name) +
+                  "'");
     spec.dtypes.push_back(*dtype);
   }
   for (std::string_view item : split(values[3], ',')) {
@@ -138,8 +141,9 @@ std::string KernelSpec::fileStem() const { return kernel + "-" + hash().hex(); }
 
 std::string_view compilerVersion() {
   static const std::string version = "packjit-" + std::string(kPackjitVersion) +
-                                     "+mlir-" + std::to_string(kLLVMMajorVersion) +
-                                     ".r" + std::to_string(kCodegenRevision);
+                                     "+mlir-" +
+                                     std::to_string(kLLVMMajorVersion) + ".r" +
+                                     std::to_string(kCodegenRevision);
   return version;
 }
 

@@ -21,7 +21,8 @@ const KernelTemplate &kernelTemplate(std::string_view name) {
   std::string known;
   for (const KernelTemplate &kernel : kernelTemplates())
     known += (known.empty() ? "" : ", ") + std::string(kernel.name);
-  throw Error("unknown kernel '" + std::string(name) + "' (known: " + known + ")");
+  throw Error("unknown kernel '" + std::string(name) + "' (known: " + known +
+              ")");
 }
 
 std::string templateHash(const KernelTemplate &kernel) {

@@ -12,16 +12,17 @@ namespace {
 
 template <typename Signature>
 c10::TypedOperatorHandle<Signature> findOp(const char *name) {
-  return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<Signature>();
+  return c10::Dispatcher::singleton()
+      .findSchemaOrThrow(name, "")
+      .typed<Signature>();
 }
 
 } // namespace
 
 std::tuple<at::Tensor, at::Tensor, int64_t>
 get_unpad_data(const at::Tensor &attention_mask, bool strict) {
-  static auto op =
-      findOp<std::tuple<at::Tensor, at::Tensor, int64_t>(const at::Tensor &, bool)>(
-          "packjit::get_unpad_data");
+  static auto op = findOp<std::tuple<at::Tensor, at::Tensor, int64_t>(
+      const at::Tensor &, bool)>("packjit::get_unpad_data");
   return op.call(attention_mask, strict);
 }
 
@@ -61,8 +62,9 @@ bool is_indexed_packed_mask(const c10::optional<at::Tensor> &attention_mask) {
 
 std::tuple<at::Tensor, int64_t>
 cu_seqlens_from_position_ids(const at::Tensor &position_ids, bool strict) {
-  static auto op = findOp<std::tuple<at::Tensor, int64_t>(const at::Tensor &, bool)>(
-      "packjit::cu_seqlens_from_position_ids");
+  static auto op =
+      findOp<std::tuple<at::Tensor, int64_t>(const at::Tensor &, bool)>(
+          "packjit::cu_seqlens_from_position_ids");
   return op.call(position_ids, strict);
 }
 
@@ -88,11 +90,11 @@ std::vector<at::Tensor> unpad_inputs(at::TensorList hidden,
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, int64_t, at::Tensor>
-unpad_input_from_mask(const at::Tensor &hidden, const at::Tensor &attention_mask,
-                      bool strict) {
-  static auto op = findOp<std::tuple<at::Tensor, at::Tensor, at::Tensor, int64_t,
-                                     at::Tensor>(const at::Tensor &,
-                                                 const at::Tensor &, bool)>(
+unpad_input_from_mask(const at::Tensor &hidden,
+                      const at::Tensor &attention_mask, bool strict) {
+  static auto op = findOp<
+      std::tuple<at::Tensor, at::Tensor, at::Tensor, int64_t, at::Tensor>(
+          const at::Tensor &, const at::Tensor &, bool)>(
       "packjit::unpad_input_from_mask");
   return op.call(hidden, attention_mask, strict);
 }

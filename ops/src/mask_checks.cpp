@@ -8,7 +8,8 @@ namespace packjit::ops {
 
 void checkAttentionMask(const at::Tensor &mask, const char *op) {
   TORCH_CHECK(mask.defined(), op, ": attention_mask is undefined");
-  TORCH_CHECK(mask.dim() == 2, op, ": attention_mask should be a 2-D [B, S] tensor, got ",
+  TORCH_CHECK(mask.dim() == 2, op,
+              ": attention_mask should be a 2-D [B, S] tensor, got ",
               mask.dim(), "-D with shape ", mask.sizes());
   TORCH_CHECK(!at::isFloatingType(mask.scalar_type()) &&
                   !at::isComplexType(mask.scalar_type()),
@@ -23,7 +24,8 @@ void checkAttentionMask(const at::Tensor &mask, const char *op) {
   case at::kBool:
     break;
   default:
-    TORCH_CHECK(false, op, ": unsupported attention_mask dtype ", mask.scalar_type(),
+    TORCH_CHECK(false, op, ": unsupported attention_mask dtype ",
+                mask.scalar_type(),
                 " (supported: int64, int32, int16, int8, uint8, bool)");
   }
   TORCH_CHECK(mask.numel() <= std::numeric_limits<int32_t>::max(), op,
@@ -39,11 +41,12 @@ void throwStrictViolation(const char *op, const StrictViolation &v) {
                 std::to_string(v.previousValue) + " at position " +
                 std::to_string(v.previousPosition);
   if (v.kind == StrictViolation::Negative)
-    TORCH_CHECK(false, op, ": attention_mask[", v.row, ", ", v.position, "] = ",
-                v.value, " is negative (", before,
+    TORCH_CHECK(false, op, ": attention_mask[", v.row, ", ", v.position,
+                "] = ", v.value, " is negative (", before,
                 "); ids must be 0 (padding) or positive document ids");
-  TORCH_CHECK(false, op, ": strict mode: attention_mask[", v.row, ", ", v.position,
-              "] = ", v.value, " is smaller than the value before it (", before,
+  TORCH_CHECK(false, op, ": strict mode: attention_mask[", v.row, ", ",
+              v.position, "] = ", v.value,
+              " is smaller than the value before it (", before,
               "); document ids must be non-decreasing within a row. Pass "
               "strict=False to count each run of equal ids as one document");
 }

@@ -8,7 +8,8 @@
 
 namespace packjit::ops {
 
-// Checks dtype and rank and returns a [B, S] view ([N] and [1, N] become [1, N]).
+// Checks dtype and rank and returns a [B, S] view ([N] and [1, N] become [1,
+// N]).
 at::Tensor asRowsOfPositions(const at::Tensor &positionIds);
 
 [[noreturn]] void throwPositionIdsViolation(int64_t row, int64_t position,

@@ -22,7 +22,8 @@ std::tuple<at::Tensor, at::Tensor, int64_t>
 get_unpad_data(const at::Tensor &attention_mask) {
   at::Tensor lengths = get_seqlens_in_batch(attention_mask);
   at::Tensor indices = at::nonzero(attention_mask.flatten()).flatten();
-  at::Tensor cu = at::constant_pad_nd(at::cumsum(lengths, 0, at::kInt), {1, 0}, 0);
+  at::Tensor cu =
+      at::constant_pad_nd(at::cumsum(lengths, 0, at::kInt), {1, 0}, 0);
   return {indices, cu, lengths.max().item<int64_t>()};
 }
 

@@ -16,7 +16,8 @@ bool isIndexedPackedMask(const c10::optional<at::Tensor> &mask) {
   TORCH_CHECK(!at::isFloatingType(mask->scalar_type()) &&
                   !at::isComplexType(mask->scalar_type()),
               "packjit.is_indexed_packed_mask: attention_mask should be an "
-              "integer or bool tensor, got ", mask->scalar_type());
+              "integer or bool tensor, got ",
+              mask->scalar_type());
   return mask->numel() != 0 && (*mask > 1).any().item<bool>();
 }
 
@@ -25,14 +26,18 @@ bool isIndexedPackedMask(const c10::optional<at::Tensor> &mask) {
 TORCH_LIBRARY(packjit, m) {
   m.def("get_unpad_data(Tensor attention_mask, bool strict=True) -> "
         "(Tensor indices, Tensor cu_seqlens, int max_seqlen_in_batch)");
-  m.def("get_seqlens_in_batch(Tensor attention_mask, bool strict=True) -> Tensor");
+  m.def("get_seqlens_in_batch(Tensor attention_mask, bool strict=True) -> "
+        "Tensor");
   // Sync-free, fixed shapes (docs/gpu_unpad.md): indices [B*S] (-1 after nnz),
   // cu_seqlens [max_documents+1] (nnz after D), summary int64 [4] = (nnz, D,
-  // max_seqlen, first violation's flat position or -1), all on the mask's device.
+  // max_seqlen, first violation's flat position or -1), all on the mask's
+  // device.
   m.def("get_unpad_data_padded(Tensor attention_mask, bool strict=True, "
-        "int max_documents=-1) -> (Tensor indices, Tensor cu_seqlens, Tensor summary)");
-  m.def("cu_seqlens_from_position_ids(Tensor position_ids, bool strict=True) -> "
-        "(Tensor cu_seqlens, int max_seqlen)");
+        "int max_documents=-1) -> (Tensor indices, Tensor cu_seqlens, Tensor "
+        "summary)");
+  m.def(
+      "cu_seqlens_from_position_ids(Tensor position_ids, bool strict=True) -> "
+      "(Tensor cu_seqlens, int max_seqlen)");
   m.def("is_indexed_packed_mask(Tensor? attention_mask) -> bool",
         &isIndexedPackedMask);
   // Gather / scatter of rows (docs/padding.md); autograd in autograd/.

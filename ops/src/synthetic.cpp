@@ -12,8 +12,9 @@ at::Tensor makePackedMask(const PackedMaskOptions &options) {
   at::Tensor mask = at::zeros({batch, seqLen}, at::kLong);
   int64_t *data = mask.data_ptr<int64_t>();
   std::mt19937_64 rng(options.seed);
-  const int64_t used = seqLen - static_cast<int64_t>(options.paddingFraction *
-                                                     static_cast<double>(seqLen));
+  const int64_t used =
+      seqLen - static_cast<int64_t>(options.paddingFraction *
+                                    static_cast<double>(seqLen));
   const int64_t meanLength =
       std::max<int64_t>(1, used / std::max<int64_t>(1, options.docsPerRow));
   // Lengths uniform in [1, 2*mean): about docsPerRow documents per row.

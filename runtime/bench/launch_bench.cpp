@@ -27,7 +27,6 @@
 namespace packjit::runtime {
 namespace {
 
-
 KernelCacheOptions handwrittenOptions(const std::string &cacheDir) {
   KernelCacheOptions options;
   options.settings.directory = cacheDir;
@@ -58,7 +57,8 @@ LaunchResult measureLaunches(int rounds, int batch) {
   CUmodule rawModule = nullptr;
   CUfunction rawFunction = nullptr;
   PACKJIT_CUDA_CHECK(driver.cuModuleLoadData(&rawModule, kAddOnePtx));
-  PACKJIT_CUDA_CHECK(driver.cuModuleGetFunction(&rawFunction, rawModule, kAddOneEntry));
+  PACKJIT_CUDA_CHECK(
+      driver.cuModuleGetFunction(&rawFunction, rawModule, kAddOneEntry));
 
   std::string cacheDir = std::filesystem::temp_directory_path() /
                          ("packjit-bench-" + std::to_string(getpid()));
@@ -107,7 +107,8 @@ LaunchResult measureLaunches(int rounds, int batch) {
 // The child's work: one kernel to a result on the host. Prints
 // {"microseconds": ..., "path": ..., "origin": ...} on stdout.
 int firstResultChild(const std::string &path) {
-  auto start = BenchClock::now(); // main() entry: process start-up is timed by the parent
+  auto start = BenchClock::now(); // main() entry: process start-up is timed by
+                                  // the parent
   const CudaDriver &driver = cudaDriver();
   const Device &dev = device(0);
   PACKJIT_CUDA_CHECK(driver.cuCtxSetCurrent(dev.context));
@@ -123,7 +124,8 @@ int firstResultChild(const std::string &path) {
   const Kernel *kernel = nullptr;
   if (path == "compiler") {
     // The ABI of kernels_src/gather_rows.mlir: one tensor, one lane per row.
-    KernelFamily gather("gather_rows", {"BLOCK", "ROW", "LANES", "WIDE"}, "", &cache);
+    KernelFamily gather("gather_rows", {"BLOCK", "ROW", "LANES", "WIDE"}, "",
+                        &cache);
     const DType dtypes[] = {DType::Float32};
     const int64_t constexprs[] = {256, 1, 1, 0};
     kernel = &gather.get(0, dtypes, constexprs);
@@ -134,10 +136,11 @@ int firstResultChild(const std::string &path) {
     PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&dst, sizeof hostDst));
     PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&indices, sizeof hostIndices));
     PACKJIT_CUDA_CHECK(driver.cuMemcpyHtoD(src, hostSrc, sizeof hostSrc));
-    PACKJIT_CUDA_CHECK(driver.cuMemcpyHtoD(indices, hostIndices, sizeof hostIndices));
+    PACKJIT_CUDA_CHECK(
+        driver.cuMemcpyHtoD(indices, hostIndices, sizeof hostIndices));
     CUdeviceptr unused = 0;
-    void *args[] = {&src,    &dst,     &unused, &unused, &unused, &unused,
-                    &indices, &nnz,    &rows,   &stride, &stride, &stride};
+    void *args[] = {&src,     &dst, &unused, &unused, &unused, &unused,
+                    &indices, &nnz, &rows,   &stride, &stride, &stride};
     launch(*kernel, {1}, {256}, nullptr, args);
     PACKJIT_CUDA_CHECK(driver.cuMemcpyDtoH(hostDst, dst, sizeof hostDst));
     ok = hostDst[0] == 4 && hostDst[1] == 2;
@@ -185,12 +188,14 @@ FirstRun runChild(const std::string &path, const std::string &cacheDir) {
   std::getline(in, line);
   std::filesystem::remove(outFile);
   if (!child.succeeded() || line.empty())
-    throw Error("the first-result child failed (" + path + "); output: " + line);
+    throw Error("the first-result child failed (" + path +
+                "); output: " + line);
   FirstRun run;
   run.wall = child.wallMicroseconds / 1000;
   run.report = nlohmann::json::parse(line);
   run.inProcess = run.report["microseconds"].get<double>() / 1000;
-  run.cudaStartup = run.report["cuda_startup_microseconds"].get<double>() / 1000;
+  run.cudaStartup =
+      run.report["cuda_startup_microseconds"].get<double>() / 1000;
   return run;
 }
 
@@ -203,7 +208,9 @@ struct FirstCase {
     inProcess.push_back(run.inProcess);
     cudaStartup.push_back(run.cudaStartup);
   }
-  double packjitShare() const { return median(inProcess) - median(cudaStartup); }
+  double packjitShare() const {
+    return median(inProcess) - median(cudaStartup);
+  }
   nlohmann::json json() const {
     return {{"wall_ms", median(wall)},
             {"in_process_ms", median(inProcess)},
@@ -226,7 +233,7 @@ FirstResult measureFirstResult(const std::string &path, int repeats) {
                       ("packjit-first-" + std::to_string(getpid()) + "-" +
                        path + "-" + std::to_string(i));
     std::filesystem::remove_all(dir);
-    result.cold.add(runChild(path, dir)); // empty cache
+    result.cold.add(runChild(path, dir));      // empty cache
     const FirstRun warm = runChild(path, dir); // the entry cold left behind
     result.warm.add(warm);
     result.warmOrigin = warm.report["origin"].get<std::string>();
@@ -241,7 +248,8 @@ void printFirstCase(const std::string &title, const FirstCase &c,
   std::printf("%-52s %9.2f ms %10s\n", title.c_str(), median(c.wall), "");
   std::printf("%-52s %9.2f ms %10s\n", "  of which inside main()",
               median(c.inProcess), "");
-  std::printf("%-52s %9.2f ms %10s\n", "    CUDA start-up (driver, primary context)",
+  std::printf("%-52s %9.2f ms %10s\n",
+              "    CUDA start-up (driver, primary context)",
               median(c.cudaStartup), "");
   std::printf("%-52s %9.2f ms %10s\n", packjitWork, c.packjitShare(), target);
 }
@@ -264,21 +272,26 @@ int benchMain(int rounds, int batch, int repeats, const std::string &jsonPath) {
   std::printf("device: %s (%s), driver %d\n", dev.name.c_str(),
               dev.target.arch.c_str(), dev.target.driverVersion);
   std::printf("%-52s %12s %10s\n", "what", "measured", "target");
-  std::printf("%-52s %9.2f us %10s\n", "raw cuLaunchKernel, host time per launch",
+  std::printf("%-52s %9.2f us %10s\n",
+              "raw cuLaunchKernel, host time per launch",
               launches.rawMicroseconds, "-");
   std::printf("%-52s %9.2f us %10s\n", "packjit KernelFamily::get + launch",
               launches.packjitMicroseconds, "");
   std::printf("%-52s %9.2f us %10s\n", "  overhead above raw",
-              launches.packjitMicroseconds - launches.rawMicroseconds, "<= 2 us");
-  std::printf("%-52s %9.2f us %10s\n", "packjit KernelCache::get(spec) + launch",
+              launches.packjitMicroseconds - launches.rawMicroseconds,
+              "<= 2 us");
+  std::printf("%-52s %9.2f us %10s\n",
+              "packjit KernelCache::get(spec) + launch",
               launches.bySpecMicroseconds, "-");
   for (const FirstResult &first : firsts) {
-    printFirstCase("first result, fresh process, empty cache [" + first.path + "]",
+    printFirstCase("first result, fresh process, empty cache [" + first.path +
+                       "]",
                    first.cold, "    packjit: compile, load, launch, copy back",
                    "<= 150 ms");
-    printFirstCase("first result, fresh process, warm disk [" + first.path + "]",
-                   first.warm, "    packjit: disk cache, load, launch, copy back",
-                   "<= 5 ms");
+    printFirstCase(
+        "first result, fresh process, warm disk [" + first.path + "]",
+        first.warm, "    packjit: disk cache, load, launch, copy back",
+        "<= 5 ms");
   }
   if (!jsonPath.empty()) {
     nlohmann::json out = {
@@ -294,12 +307,13 @@ int benchMain(int rounds, int batch, int repeats, const std::string &jsonPath) {
         {"packjit_launch_by_spec_us", launches.bySpecMicroseconds},
         {"first_result", nlohmann::json::array()}};
     for (const FirstResult &first : firsts)
-      out["first_result"].push_back({{"kernel_path", first.path},
-                                     {"repeats", repeats},
-                                     {"cold", first.cold.json()},
-                                     {"warm", first.warm.json()},
-                                     {"warm_origin", first.warmOrigin},
-                                     {"warm_cubin_reused", first.warmCubinReused}});
+      out["first_result"].push_back(
+          {{"kernel_path", first.path},
+           {"repeats", repeats},
+           {"cold", first.cold.json()},
+           {"warm", first.warm.json()},
+           {"warm_origin", first.warmOrigin},
+           {"warm_cubin_reused", first.warmCubinReused}});
     std::ofstream(jsonPath) << out.dump(2) << "\n";
   }
   return 0;
@@ -323,7 +337,8 @@ int main(int argc, char **argv) {
   std::string jsonPath;
   app.add_option("--rounds", rounds, "Timed rounds of launches (median taken)");
   app.add_option("--batch", batch, "Launches per round");
-  app.add_option("--repeats", repeats, "Fresh-process runs per case (median taken)");
+  app.add_option("--repeats", repeats,
+                 "Fresh-process runs per case (median taken)");
   app.add_option("--json", jsonPath, "Write the results here as JSON");
   CLI11_PARSE(app, argc, argv);
   std::string why;

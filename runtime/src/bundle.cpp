@@ -22,8 +22,8 @@ std::string takeBlob(const std::string &payload, const nlohmann::json &range) {
   size_t offset = range.at(0).get<size_t>();
   size_t size = range.at(1).get<size_t>();
   if (offset > payload.size() || size > payload.size() - offset)
-    throw Error("blob [" + std::to_string(offset) + ", +" + std::to_string(size) +
-                ") lies outside the payload");
+    throw Error("blob [" + std::to_string(offset) + ", +" +
+                std::to_string(size) + ") lies outside the payload");
   return payload.substr(offset, size);
 }
 
@@ -44,21 +44,25 @@ std::string encodeBundle(const std::vector<CacheEntry> &entries) {
   return encodeFrame(kMagic, kBundleFormatVersion, index.dump(), payload);
 }
 
-void writeBundle(const std::string &path, const std::vector<CacheEntry> &entries) {
+void writeBundle(const std::string &path,
+                 const std::vector<CacheEntry> &entries) {
   if (int error = writeFileAtomically(path, encodeBundle(entries)))
-    throw Error("cannot write AOT bundle '" + path + "': " + std::strerror(error));
+    throw Error("cannot write AOT bundle '" + path +
+                "': " + std::strerror(error));
 }
 
 Bundle Bundle::load(const std::string &path) {
   std::optional<std::string> bytes = readWholeFile(path);
   if (!bytes)
-    throw Error("cannot read AOT bundle '" + path + "': " + std::strerror(errno));
+    throw Error("cannot read AOT bundle '" + path +
+                "': " + std::strerror(errno));
   return decode(*bytes, path);
 }
 
 Bundle Bundle::decode(std::string_view bytes, const std::string &path) {
   std::string why;
-  std::optional<Frame> frame = decodeFrame(bytes, kMagic, kBundleFormatVersion, &why);
+  std::optional<Frame> frame =
+      decodeFrame(bytes, kMagic, kBundleFormatVersion, &why);
   if (!frame)
     throw Error("'" + path + "' is not a usable packjit AOT bundle: " + why);
   Bundle bundle;
@@ -76,10 +80,11 @@ Bundle Bundle::decode(std::string_view bytes, const std::string &path) {
       bundle.entries_.push_back(std::move(entry));
     }
   } catch (const nlohmann::json::exception &e) {
-    throw Error("'" + path + "' is not a usable packjit AOT bundle: bad index: " +
-                e.what());
+    throw Error("'" + path +
+                "' is not a usable packjit AOT bundle: bad index: " + e.what());
   } catch (const Error &e) {
-    throw Error("'" + path + "' is not a usable packjit AOT bundle: " + e.what());
+    throw Error("'" + path +
+                "' is not a usable packjit AOT bundle: " + e.what());
   }
   return bundle;
 }

@@ -47,7 +47,8 @@ bool bind(void *library, CompilerEntryPoints &entry) {
 CompilerEntryPoints loadCompiler() {
   CompilerEntryPoints entry;
   std::vector<std::string> candidates;
-  if (const char *path = std::getenv("PACKJIT_COMPILER_LIBRARY"); path && *path) {
+  if (const char *path = std::getenv("PACKJIT_COMPILER_LIBRARY");
+      path && *path) {
     candidates.push_back(path); // explicit: the only place looked at
   } else {
     if (std::string dir = directoryOfThisLibrary(); !dir.empty())
@@ -63,7 +64,8 @@ CompilerEntryPoints loadCompiler() {
       continue;
     }
     if (!bind(library, entry)) {
-      tried += "\n  " + candidate + ": lacks the packjit_compiler_* entry points";
+      tried +=
+          "\n  " + candidate + ": lacks the packjit_compiler_* entry points";
       continue;
     }
     if (entry.abiVersion() != PACKJIT_COMPILER_ABI_VERSION) {
@@ -119,7 +121,8 @@ KernelImage compileWithCompilerLibrary(const KernelSpec &spec) {
       templateText = ownTemplate.c_str();
     }
   }
-  int rc = entry.compile(spec.canonical().c_str(), templateText, nullptr, &output);
+  int rc =
+      entry.compile(spec.canonical().c_str(), templateText, nullptr, &output);
   if (rc != 0 || !output.ptx) {
     std::string message = output.error ? output.error : "unknown error";
     entry.freeOutput(&output);

@@ -20,19 +20,20 @@ std::unique_ptr<Device> openDevice(int ordinal) {
   PACKJIT_CUDA_CHECK(driver.cuDeviceGetName(name, sizeof name, dev->handle));
   dev->name = name;
   PACKJIT_CUDA_CHECK(driver.cuDeviceGetAttribute(
-      &dev->computeCapabilityMajor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
-      dev->handle));
+      &dev->computeCapabilityMajor,
+      CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev->handle));
   PACKJIT_CUDA_CHECK(driver.cuDeviceGetAttribute(
-      &dev->computeCapabilityMinor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
-      dev->handle));
+      &dev->computeCapabilityMinor,
+      CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev->handle));
   PACKJIT_CUDA_CHECK(driver.cuDriverGetVersion(&dev->target.driverVersion));
   dev->target.arch = archForComputeCapability(dev->computeCapabilityMajor,
                                               dev->computeCapabilityMinor);
   dev->target.ptxVersion =
       choosePtxVersion(dev->target.arch, dev->target.driverVersion);
-  PACKJIT_CUDA_CHECK(driver.cuDevicePrimaryCtxRetain(&dev->context, dev->handle));
-  PACKJIT_LOG(Info, "device " + std::to_string(ordinal) + ": " + dev->name + ", " +
-                        dev->target.arch + ", driver " +
+  PACKJIT_CUDA_CHECK(
+      driver.cuDevicePrimaryCtxRetain(&dev->context, dev->handle));
+  PACKJIT_LOG(Info, "device " + std::to_string(ordinal) + ": " + dev->name +
+                        ", " + dev->target.arch + ", driver " +
                         std::to_string(dev->target.driverVersion) + ", PTX " +
                         ptxVersionString(dev->target.ptxVersion));
   return dev;

@@ -69,7 +69,8 @@ private:
 DiskCache::DiskCache(CacheSettings settings) : settings_(std::move(settings)) {}
 
 std::string DiskCache::entryPath(const KernelSpec &spec) const {
-  return settings_.directory + "/" + spec.fileStem() + std::string(kEntrySuffix);
+  return settings_.directory + "/" + spec.fileStem() +
+         std::string(kEntrySuffix);
 }
 
 void DiskCache::degrade(const std::string &what, int error) {
@@ -127,9 +128,10 @@ void DiskCache::store(const KernelSpec &spec, const KernelImage &image) {
   evictToFit(path);
 }
 
-KernelImage DiskCache::loadOrProduce(const KernelSpec &spec,
-                                     const std::function<KernelImage()> &produce,
-                                     bool *produced) {
+KernelImage
+DiskCache::loadOrProduce(const KernelSpec &spec,
+                         const std::function<KernelImage()> &produce,
+                         bool *produced) {
   *produced = false;
   if (std::optional<KernelImage> image = load(spec))
     return std::move(*image);
@@ -173,9 +175,10 @@ std::vector<DiskCache::FileInfo> DiskCache::list() const {
     files.push_back(std::move(info));
   }
   ::closedir(dir);
-  std::sort(files.begin(), files.end(), [](const FileInfo &a, const FileInfo &b) {
-    return olderThan(a.modified, b.modified);
-  });
+  std::sort(files.begin(), files.end(),
+            [](const FileInfo &a, const FileInfo &b) {
+              return olderThan(a.modified, b.modified);
+            });
   return files;
 }
 

@@ -23,8 +23,9 @@ DriverState loadDriver() {
   void *library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
   if (!library) {
     const char *why = dlerror();
-    state.error = std::string("no CUDA driver: dlopen(\"libcuda.so.1\") failed: ") +
-                  (why ? why : "unknown error");
+    state.error =
+        std::string("no CUDA driver: dlopen(\"libcuda.so.1\") failed: ") +
+        (why ? why : "unknown error");
     return state;
   }
   // Kept loaded for the life of the process: modules and contexts outlive
@@ -84,8 +85,9 @@ void throwCudaError(CUresult result, const char *call, const char *file,
     state.driver.cuGetErrorName(result, &name);
     state.driver.cuGetErrorString(result, &text);
   }
-  throw Error(std::string(call) + " failed with " + (name ? name : "CUDA error") +
-              " (" + std::to_string(static_cast<int>(result)) +
+  throw Error(std::string(call) + " failed with " +
+              (name ? name : "CUDA error") + " (" +
+              std::to_string(static_cast<int>(result)) +
               "): " + (text ? text : "unknown error") + " [" + file + ":" +
               std::to_string(line) + "]");
 }

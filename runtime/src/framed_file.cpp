@@ -20,8 +20,9 @@ void appendLittleEndian(std::string &out, uint64_t value, int bytes) {
 uint64_t readLittleEndian(std::string_view bytes, size_t offset, int size) {
   uint64_t value = 0;
   for (int i = 0; i < size; ++i)
-    value |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[offset + i]))
-             << (8 * i);
+    value |=
+        static_cast<uint64_t>(static_cast<unsigned char>(bytes[offset + i]))
+        << (8 * i);
   return value;
 }
 
@@ -65,8 +66,8 @@ std::optional<Frame> decodeFrame(std::string_view bytes, std::string_view magic,
     return fail("not a " + std::string(magic) + " file");
   uint64_t fileVersion = readLittleEndian(bytes, 8, 4);
   if (fileVersion != version)
-    return fail("format version " + std::to_string(fileVersion) + ", expected " +
-                std::to_string(version));
+    return fail("format version " + std::to_string(fileVersion) +
+                ", expected " + std::to_string(version));
   uint64_t headerSize = readLittleEndian(bytes, 12, 4);
   uint64_t payloadSize = readLittleEndian(bytes, 16, 8);
   if (payloadSize > bytes.size() ||

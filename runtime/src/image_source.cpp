@@ -59,11 +59,12 @@ KernelImage ImageSource::compile(const KernelSpec &spec) {
     if (!compilerAvailable(&why))
       throw Error("kernel spec '" + spec.canonical() +
                   "' is missing from every AOT bundle and the kernel cache (" +
-                  whereItWasLookedFor() + "), and no compiler is available: " +
-                  why);
+                  whereItWasLookedFor() +
+                  "), and no compiler is available: " + why);
   }
   auto start = std::chrono::steady_clock::now();
-  KernelImage image = compile_ ? compile_(spec) : compileWithCompilerLibrary(spec);
+  KernelImage image =
+      compile_ ? compile_(spec) : compileWithCompilerLibrary(spec);
   counters_.compiles++;
   std::chrono::duration<double, std::milli> elapsed =
       std::chrono::steady_clock::now() - start;
@@ -87,22 +88,25 @@ ResolvedImage ImageSource::resolve(const KernelSpec &spec,
     counters_.bundleHits++;
     PACKJIT_LOG(Info, "AOT hit: " + spec.fileStem() + " in " + bundle->path());
     ResolvedImage resolved{*found, ImageOrigin::Bundle};
-    if (resolved.image.cubinTarget != cubinTarget || resolved.image.cubin.empty())
+    if (resolved.image.cubinTarget != cubinTarget ||
+        resolved.image.cubin.empty())
       if (std::optional<KernelImage> cached = disk_.load(spec);
-          cached && !cached->cubin.empty() && cached->cubinTarget == cubinTarget) {
+          cached && !cached->cubin.empty() &&
+          cached->cubinTarget == cubinTarget) {
         resolved.image.cubin = std::move(cached->cubin);
         resolved.image.cubinTarget = cubinTarget;
       }
     return resolved;
   }
   bool produced = false;
-  KernelImage image =
-      disk_.loadOrProduce(spec, [&] { return compile(spec); }, &produced);
+  KernelImage image = disk_.loadOrProduce(
+      spec, [&] { return compile(spec); }, &produced);
   if (!produced) {
     counters_.diskHits++;
     PACKJIT_LOG(Info, "disk cache hit: " + spec.fileStem());
   }
-  return {std::move(image), produced ? ImageOrigin::Compiled : ImageOrigin::Disk};
+  return {std::move(image),
+          produced ? ImageOrigin::Compiled : ImageOrigin::Disk};
 }
 
 } // namespace packjit::runtime

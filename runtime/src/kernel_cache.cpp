@@ -20,9 +20,9 @@ struct KernelCache::Slot {
 
 KernelCache::KernelCache(KernelCacheOptions options)
     : images_(std::move(options.settings), std::move(options.compile)),
-      loader_(options.loader ? std::move(options.loader)
-                             : std::shared_ptr<ModuleLoader>(
-                                   makeDriverModuleLoader())) {
+      loader_(options.loader
+                  ? std::move(options.loader)
+                  : std::shared_ptr<ModuleLoader>(makeDriverModuleLoader())) {
   for (const std::string &path : options.bundlePaths)
     images_.addBundle(path);
 }
@@ -57,7 +57,8 @@ const Kernel &KernelCache::get(const KernelSpec &spec, const Hash128 &specHash,
   return load(*slot, spec, device);
 }
 
-const Kernel &KernelCache::load(Slot &slot, const KernelSpec &spec, int device) {
+const Kernel &KernelCache::load(Slot &slot, const KernelSpec &spec,
+                                int device) {
   std::lock_guard lock(slot.loadMutex);
   if (const Kernel *kernel = slot.ready.load(std::memory_order_acquire))
     return *kernel; // another thread loaded it while we waited
@@ -91,7 +92,7 @@ const Kernel &KernelCache::load(Slot &slot, const KernelSpec &spec, int device) 
 
 KernelCache::Stats KernelCache::stats() const {
   const ImageSource::Counters &counters = images_.counters();
-  return {memoryMisses_.load(),    counters.bundleHits.load(),
+  return {memoryMisses_.load(),     counters.bundleHits.load(),
           counters.diskHits.load(), counters.compiles.load(),
           cubinsReused_.load(),     cubinsMade_.load()};
 }
@@ -115,10 +116,11 @@ size_t KernelFamily::KeyHash::operator()(const Key &key) const {
   return XXH3_64bits(key.words.data(), sizeof key.words);
 }
 
-KernelFamily::Key KernelFamily::makeKey(
-    int device, std::span<const DType> dtypes,
-    std::span<const int64_t> constexprValues) const {
-  if (dtypes.size() > kMaxDTypes || constexprValues.size() != constexprNames_.size())
+KernelFamily::Key
+KernelFamily::makeKey(int device, std::span<const DType> dtypes,
+                      std::span<const int64_t> constexprValues) const {
+  if (dtypes.size() > kMaxDTypes ||
+      constexprValues.size() != constexprNames_.size())
     throw Error("kernel '" + kernel_ + "' takes " +
                 std::to_string(constexprNames_.size()) +
                 " constexpr values and at most " + std::to_string(kMaxDTypes) +

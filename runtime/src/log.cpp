@@ -43,8 +43,8 @@ LogLevel logLevel() {
 
 void logMessage(LogLevel level, std::string_view message) {
   // One fprintf per line keeps lines from several threads whole.
-  std::string line = "packjit[" + std::string(levelName(level)) + "]: " +
-                     std::string(message) + "\n";
+  std::string line = "packjit[" + std::string(levelName(level)) +
+                     "]: " + std::string(message) + "\n";
   std::fputs(line.c_str(), stderr);
 }
 

@@ -20,10 +20,9 @@ std::string linkPtx(const CudaDriver &driver, const KernelSpec &spec,
                     const std::string &ptx) {
   char errorLog[8192] = {};
   char infoLog[4096] = {};
-  CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER,
-                            CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
-                            CU_JIT_INFO_LOG_BUFFER,
-                            CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES};
+  CUjit_option options[] = {
+      CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
+      CU_JIT_INFO_LOG_BUFFER, CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES};
   void *values[] = {errorLog, reinterpret_cast<void *>(sizeof errorLog),
                     infoLog, reinterpret_cast<void *>(sizeof infoLog)};
   CUlinkState link = nullptr;
@@ -62,7 +61,8 @@ public:
     const CudaDriver &driver = cudaDriver();
     const Device &dev = device(ordinal);
     ScopedContext scope(dev.context);
-    std::string target = cubinTargetFor(dev.target.arch, dev.target.driverVersion);
+    std::string target =
+        cubinTargetFor(dev.target.arch, dev.target.driverVersion);
     LoadedModule loaded;
     loaded.context = dev.context;
     *madeCubin = false;
@@ -79,15 +79,16 @@ public:
       image.cubin = linkPtx(driver, spec, image.ptx);
       image.cubinTarget = target;
       *madeCubin = true;
-      PACKJIT_CUDA_CHECK(driver.cuModuleLoadData(&loaded.module, image.cubin.data()));
+      PACKJIT_CUDA_CHECK(
+          driver.cuModuleLoadData(&loaded.module, image.cubin.data()));
     }
-    CUresult result = driver.cuModuleGetFunction(&loaded.function, loaded.module,
-                                                 image.entryName.c_str());
+    CUresult result = driver.cuModuleGetFunction(
+        &loaded.function, loaded.module, image.entryName.c_str());
     if (result != CUDA_SUCCESS) {
       driver.cuModuleUnload(loaded.module);
-      throwCudaError(result,
-                     ("cuModuleGetFunction(\"" + image.entryName + "\")").c_str(),
-                     __FILE__, __LINE__);
+      throwCudaError(
+          result, ("cuModuleGetFunction(\"" + image.entryName + "\")").c_str(),
+          __FILE__, __LINE__);
     }
     PACKJIT_LOG(Info, std::string(reused ? "loaded cached cubin of "
                                          : "JIT-compiled PTX and loaded ") +

@@ -56,10 +56,13 @@ KernelSpec tinySpec(DType dtype, int64_t n) {
 
 } // namespace
 
-TEST_CASE("every embedded kernel compiles to PTX for its first dtype", "[compiler]") {
+TEST_CASE("every embedded kernel compiles to PTX for its first dtype",
+          "[compiler]") {
   for (const packjit::KernelTemplate &tmpl : packjit::kernelTemplates()) {
-    const packjit::KernelSignature &signature = packjit::kernelSignature(tmpl.name);
-    KernelSpec spec = makeKernelSpec(tmpl.name, {signature.dtypes[0].allowed[0]}, {}, "sm_90");
+    const packjit::KernelSignature &signature =
+        packjit::kernelSignature(tmpl.name);
+    KernelSpec spec = makeKernelSpec(
+        tmpl.name, {signature.dtypes[0].allowed[0]}, {}, "sm_90");
     CompileResult result = Compiler::shared().compile(spec);
     INFO(tmpl.name);
     CHECK(result.entryName == tmpl.name);
@@ -70,19 +73,22 @@ TEST_CASE("every embedded kernel compiles to PTX for its first dtype", "[compile
   }
 }
 
-TEST_CASE("every optimization level compiles every embedded kernel", "[compiler][opt]") {
+TEST_CASE("every optimization level compiles every embedded kernel",
+          "[compiler][opt]") {
   using packjit::compiler::OptLevel;
-  for (OptLevel level : {OptLevel::O3, OptLevel::O2, OptLevel::O1, OptLevel::Kernel}) {
+  for (OptLevel level :
+       {OptLevel::O3, OptLevel::O2, OptLevel::O1, OptLevel::Kernel}) {
     packjit::compiler::CompileOptions options;
     options.optLevel = level;
     for (const packjit::KernelTemplate &tmpl : packjit::kernelTemplates()) {
-      const packjit::KernelSignature &signature = packjit::kernelSignature(tmpl.name);
-      KernelSpec spec =
-          makeKernelSpec(tmpl.name, {signature.dtypes[0].allowed[0]}, {}, "sm_90");
+      const packjit::KernelSignature &signature =
+          packjit::kernelSignature(tmpl.name);
+      KernelSpec spec = makeKernelSpec(
+          tmpl.name, {signature.dtypes[0].allowed[0]}, {}, "sm_90");
       CompileResult result = Compiler::shared().compile(spec, options);
       INFO(tmpl.name << " level " << static_cast<int>(level));
-      CHECK(result.ptx.find(".visible .entry " + std::string(tmpl.name) + "(") !=
-            std::string::npos);
+      CHECK(result.ptx.find(".visible .entry " + std::string(tmpl.name) +
+                            "(") != std::string::npos);
       CHECK(result.passes.empty()); // only with timePasses
     }
   }
@@ -92,8 +98,8 @@ TEST_CASE("timePasses reports the MLIR and LLVM IR passes of the compile",
           "[compiler][opt]") {
   packjit::compiler::CompileOptions options;
   options.timePasses = true;
-  CompileResult result =
-      Compiler::shared().compileText(kTinyTemplate, tinySpec(DType::Int32, 5), options);
+  CompileResult result = Compiler::shared().compileText(
+      kTinyTemplate, tinySpec(DType::Int32, 5), options);
   auto has = [&](const std::string &name) {
     for (const packjit::compiler::PhaseTime &pass : result.passes)
       if (pass.name == name)
@@ -117,17 +123,20 @@ TEST_CASE("compileText binds constexprs and dtypes of a template given as text",
           "[compiler]") {
   packjit::compiler::CompileOptions keep;
   keep.keepStages = true;
-  CompileResult f32 = Compiler::shared().compileText(kTinyTemplate, tinySpec(DType::Float32, 12), keep);
+  CompileResult f32 = Compiler::shared().compileText(
+      kTinyTemplate, tinySpec(DType::Float32, 12), keep);
   CHECK(f32.stage(Stage::Template) == kTinyTemplate);
   // N=12 became a constant and folded into the address computation.
-  CHECK(f32.stage(Stage::Specialized).find("llvm.getelementptr %arg0[12]") != std::string::npos);
+  CHECK(f32.stage(Stage::Specialized).find("llvm.getelementptr %arg0[12]") !=
+        std::string::npos);
   CHECK(f32.stage(Stage::Specialized).find("-> f32") != std::string::npos);
   CHECK(f32.stage(Stage::Specialized).find("!packjit.T") == std::string::npos);
   CHECK(f32.stage(Stage::LLVM).find("load float") != std::string::npos);
   // 12 floats past p: the store goes to byte offset 48.
   CHECK(f32.ptx.find("st.global.b32 \t[%rd1+48]") != std::string::npos);
 
-  CompileResult i32 = Compiler::shared().compileText(kTinyTemplate, tinySpec(DType::Int32, 3), keep);
+  CompileResult i32 = Compiler::shared().compileText(
+      kTinyTemplate, tinySpec(DType::Int32, 3), keep);
   CHECK(i32.stage(Stage::LLVM).find("load i32") != std::string::npos);
   CHECK(i32.ptx.find("[%rd1+12]") != std::string::npos);
 }
@@ -195,17 +204,26 @@ TEST_CASE("helpers are inlined before lowering, multi-block ones after the "
 }
 
 TEST_CASE("errors name what is wrong", "[compiler][errors]") {
-  CHECK_THAT(errorOf([] { makeKernelSpec("no_such_kernel", {DType::Int64}, {}, "sm_90"); }),
+  CHECK_THAT(errorOf([] {
+               makeKernelSpec("no_such_kernel", {DType::Int64}, {}, "sm_90");
+             }),
              Catch::Contains("unknown kernel 'no_such_kernel'"));
-  CHECK_THAT(errorOf([] { makeKernelSpec("mask_scan", {DType::Float32}, {}, "sm_90"); }),
+  CHECK_THAT(errorOf([] {
+               makeKernelSpec("mask_scan", {DType::Float32}, {}, "sm_90");
+             }),
              Catch::Contains("does not support dtype 'f32'"));
-  CHECK_THAT(errorOf([] { makeKernelSpec("mask_scan", {DType::Int64}, {}, "sm_70"); }),
-             Catch::Contains("unsupported GPU architecture 'sm_70'"));
-  CHECK_THAT(errorOf([] { makeKernelSpec("mask_scan", {DType::Int64}, {{"NOPE", 1}}, "sm_90"); }),
-             Catch::Contains("has no constexpr 'NOPE'"));
+  CHECK_THAT(
+      errorOf([] { makeKernelSpec("mask_scan", {DType::Int64}, {}, "sm_70"); }),
+      Catch::Contains("unsupported GPU architecture 'sm_70'"));
+  CHECK_THAT(
+      errorOf([] {
+        makeKernelSpec("mask_scan", {DType::Int64}, {{"NOPE", 1}}, "sm_90");
+      }),
+      Catch::Contains("has no constexpr 'NOPE'"));
 
   SECTION("a spec that bypasses makeKernelSpec is checked again") {
-    KernelSpec spec = makeKernelSpec("gather_rows", {DType::Float32}, {}, "sm_90");
+    KernelSpec spec =
+        makeKernelSpec("gather_rows", {DType::Float32}, {}, "sm_90");
     KernelSpec wrongDtype = spec;
     wrongDtype.dtypes = {DType::Int8};
     CHECK_THAT(errorOf([&] { Compiler::shared().compile(wrongDtype); }),
@@ -226,7 +244,8 @@ TEST_CASE("errors name what is wrong", "[compiler][errors]") {
 
   SECTION("bad template text carries MLIR's diagnostics") {
     std::string syntax = errorOf([] {
-      Compiler::shared().compileText("// @dtype T: f32\n// @constexpr N = 4\nmodule { gpu.module @m { oops } }",
+      Compiler::shared().compileText("// @dtype T: f32\n// @constexpr N = "
+                                     "4\nmodule { gpu.module @m { oops } }",
                                      tinySpec(DType::Float32, 1));
     });
     CHECK_THAT(syntax, Catch::Contains("parsing the template failed"));
@@ -238,7 +257,8 @@ TEST_CASE("errors name what is wrong", "[compiler][errors]") {
       text.replace(text.find("\"N\"}"), 4, "\"M\"}");
       Compiler::shared().compileText(text, spec);
     });
-    CHECK_THAT(noValue, Catch::Contains("constexpr 'M' (argument 1) has no value"));
+    CHECK_THAT(noValue,
+               Catch::Contains("constexpr 'M' (argument 1) has no value"));
 
     std::string unbound = errorOf([] {
       std::string text = kTinyTemplate;
@@ -246,23 +266,28 @@ TEST_CASE("errors name what is wrong", "[compiler][errors]") {
         text.replace(at, 10, "!packjit.U");
       Compiler::shared().compileText(text, tinySpec(DType::Float32, 1));
     });
-    CHECK_THAT(unbound, Catch::Contains("dtype placeholder !packjit.U has no binding"));
+    CHECK_THAT(unbound,
+               Catch::Contains("dtype placeholder !packjit.U has no binding"));
   }
   // The compiler still works after all those failures.
-  CHECK_NOTHROW(Compiler::shared().compileText(kTinyTemplate, tinySpec(DType::Int32, 2)));
+  CHECK_NOTHROW(
+      Compiler::shared().compileText(kTinyTemplate, tinySpec(DType::Int32, 2)));
 }
 
 TEST_CASE("PACKJIT_DUMP-style dumps write every stage", "[compiler][dump]") {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                              ("packjit-dump-test-" + std::to_string(::getpid()));
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      ("packjit-dump-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
-  KernelSpec spec = makeKernelSpec("scatter_rows", {DType::Float16}, {{"ROW", 8}}, "sm_80");
+  KernelSpec spec =
+      makeKernelSpec("scatter_rows", {DType::Float16}, {{"ROW", 8}}, "sm_80");
   packjit::compiler::CompileOptions options;
   options.dumpDir = dir.string();
   CompileResult result = Compiler::shared().compile(spec, options);
   for (Stage stage : packjit::compiler::kAllStages) {
     std::filesystem::path file =
-        dir / (spec.fileStem() + "." + std::string(packjit::compiler::stageName(stage)));
+        dir / (spec.fileStem() + "." +
+               std::string(packjit::compiler::stageName(stage)));
     INFO(file.string());
     REQUIRE(std::filesystem::exists(file));
     CHECK(std::filesystem::file_size(file) > 100);
@@ -277,7 +302,8 @@ TEST_CASE("PACKJIT_DUMP-style dumps write every stage", "[compiler][dump]") {
 // Each CTest case is a fresh process, so these are the first compiles of a
 // fresh context: they once raced on its dialect registry (a double free in
 // one run out of a few).
-TEST_CASE("parallel compiles from several threads agree", "[compiler][threads]") {
+TEST_CASE("parallel compiles from several threads agree",
+          "[compiler][threads]") {
   const KernelSpec specs[] = {
       makeKernelSpec("gather_rows", {DType::Float32}, {{"ROW", 16}}, "sm_90"),
       makeKernelSpec("gather_rows", {DType::Float32}, {{"ROW", 17}}, "sm_90"),
@@ -286,8 +312,9 @@ TEST_CASE("parallel compiles from several threads agree", "[compiler][threads]")
   std::vector<std::string> ptx(kThreads);
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i)
-    threads.emplace_back(
-        [&ptx, &specs, i] { ptx[i] = Compiler::shared().compile(specs[i % 3]).ptx; });
+    threads.emplace_back([&ptx, &specs, i] {
+      ptx[i] = Compiler::shared().compile(specs[i % 3]).ptx;
+    });
   for (std::thread &t : threads)
     t.join();
   for (int i = 3; i < kThreads; ++i)

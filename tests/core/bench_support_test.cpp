@@ -11,7 +11,8 @@
 
 using packjit::median;
 
-TEST_CASE("median takes the middle value, 0 for none", "[core][bench][median]") {
+TEST_CASE("median takes the middle value, 0 for none",
+          "[core][bench][median]") {
   CHECK(median({}) == 0);
   CHECK(median({5}) == 5);
   CHECK(median({9, 1, 5}) == 5);
@@ -22,8 +23,7 @@ TEST_CASE("runSelf runs this program again with its output redirected",
           "[core][bench]") {
   const std::string out =
       "/tmp/packjit-core-run-self-" + std::to_string(getpid());
-  const packjit::ChildRun passed =
-      packjit::runSelf({"[median]"}, 1, out);
+  const packjit::ChildRun passed = packjit::runSelf({"[median]"}, 1, out);
   CHECK(passed.succeeded());
   CHECK(passed.wallMicroseconds > 0);
   std::stringstream text;

@@ -26,11 +26,13 @@ KernelSpec sample() {
 
 } // namespace
 
-TEST_CASE("the hash is XXH3-128 of the canonical text, stable across runs", "[core][spec]") {
+TEST_CASE("the hash is XXH3-128 of the canonical text, stable across runs",
+          "[core][spec]") {
   KernelSpec spec = sample();
   CHECK(spec.canonical() ==
         "kernel=mask_scan;template=0123456789abcdef0123456789abcdef;dtypes=i64;"
-        "constexprs=BLOCK:256,STRICT:1;arch=sm_90;ptx=78;compiler=packjit-0.1.0+mlir-22");
+        "constexprs=BLOCK:256,STRICT:1;arch=sm_90;ptx=78;compiler=packjit-0.1."
+        "0+mlir-22");
   // Computed once; a change here breaks every disk cache and AOT bundle.
   CHECK(packjit::hash128("").hex() == "99aa06d3014798d86001c324468d497f");
   CHECK(spec.hash() == packjit::hash128(spec.canonical()));
@@ -64,31 +66,42 @@ TEST_CASE("parse(canonical()) round-trips", "[core][spec]") {
 
 TEST_CASE("malformed canonical text is an error", "[core][spec]") {
   CHECK_THROWS_AS(KernelSpec::parse("kernel=x"), packjit::Error);
-  CHECK_THROWS_WITH(KernelSpec::parse("kernel=x;template=;dtypes=q8;constexprs=;arch=sm_90;"
-                                      "ptx=78;compiler=c"),
-                    Catch::Contains("unknown dtype 'q8'"));
-  CHECK_THROWS_WITH(KernelSpec::parse("kernel=x;template=;dtypes=i8;constexprs=B:z;arch=sm_90;"
-                                      "ptx=78;compiler=c"),
-                    Catch::Contains("not an integer"));
-  CHECK_THROWS_WITH(KernelSpec::parse("kernel=x;template=;dtypes=i8;constexprs=;arch=sm_90;"
-                                      "ptx=7.8;compiler=c"),
-                    Catch::Contains("not an integer"));
+  CHECK_THROWS_WITH(
+      KernelSpec::parse("kernel=x;template=;dtypes=q8;constexprs=;arch=sm_90;"
+                        "ptx=78;compiler=c"),
+      Catch::Contains("unknown dtype 'q8'"));
+  CHECK_THROWS_WITH(
+      KernelSpec::parse(
+          "kernel=x;template=;dtypes=i8;constexprs=B:z;arch=sm_90;"
+          "ptx=78;compiler=c"),
+      Catch::Contains("not an integer"));
+  CHECK_THROWS_WITH(
+      KernelSpec::parse("kernel=x;template=;dtypes=i8;constexprs=;arch=sm_90;"
+                        "ptx=7.8;compiler=c"),
+      Catch::Contains("not an integer"));
 }
 
-TEST_CASE("kernel signatures come from the template header", "[core][signature]") {
+TEST_CASE("kernel signatures come from the template header",
+          "[core][signature]") {
   packjit::KernelSignature signature = packjit::parseKernelSignature(
-      "// what it does\n// @dtype T: i64 u8\n// @constexpr BLOCK = 256 in 32..1024\n"
+      "// what it does\n// @dtype T: i64 u8\n// @constexpr BLOCK = 256 in "
+      "32..1024\n"
       "// @constexpr ROW = 1\nmodule {}\n// @constexpr IGNORED = 1\n");
   REQUIRE(signature.dtypes.size() == 1);
-  CHECK(signature.dtypes[0].allowed == std::vector<DType>{DType::Int64, DType::UInt8});
+  CHECK(signature.dtypes[0].allowed ==
+        std::vector<DType>{DType::Int64, DType::UInt8});
   REQUIRE(signature.constexprs.size() == 2);
   CHECK(signature.constexprs[0].max == 1024);
   CHECK(signature.describe() == "T:i64|u8 BLOCK=256[32..1024] ROW=1");
   CHECK_THROWS_WITH(packjit::parseKernelSignature("// @constexpr B = x\n"),
                     Catch::Contains("not an integer"));
 
-  KernelSpec spec = packjit::makeKernelSpec("mask_scan", {DType::Bool}, {{"STRICT", 0}}, "sm_80");
-  CHECK(spec.constexprs == std::map<std::string, int64_t>{
-                               {"BLOCK", 256}, {"CHUNK", 32}, {"PADDED", 0}, {"SEQ", 0}, {"STRICT", 0}});
+  KernelSpec spec = packjit::makeKernelSpec("mask_scan", {DType::Bool},
+                                            {{"STRICT", 0}}, "sm_80");
+  CHECK(spec.constexprs == std::map<std::string, int64_t>{{"BLOCK", 256},
+                                                          {"CHUNK", 32},
+                                                          {"PADDED", 0},
+                                                          {"SEQ", 0},
+                                                          {"STRICT", 0}});
   CHECK(spec.ptxVersion == 70);
 }

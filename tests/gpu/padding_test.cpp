@@ -33,14 +33,17 @@ void checkRoundTrip(const at::Tensor &hidden, const at::Tensor &indices) {
   CHECK(at::equal(got.cpu(), expected));
   CHECK(at::equal(got.cpu(), packjit::unpad_input(hidden, indices)));
   at::Tensor padded = packjit::pad_input(got, cuda(indices), batch, seqlen);
-  CHECK(at::equal(padded.cpu(), packjit::pad_input(expected, indices, batch, seqlen)));
+  CHECK(at::equal(padded.cpu(),
+                  packjit::pad_input(expected, indices, batch, seqlen)));
 }
 
 } // namespace
 
-TEST_CASE("CUDA matches the CPU for every dtype and row width", "[padding][gpu]") {
+TEST_CASE("CUDA matches the CPU for every dtype and row width",
+          "[padding][gpu]") {
   at::manual_seed(60);
-  int roundTrips = 0; // the loops really ran: Catch counts assertions, not cases
+  int roundTrips =
+      0; // the loops really ran: Catch counts assertions, not cases
   const std::vector<std::vector<int64_t>> rowShapes = {
       {}, {1}, {3}, {7, 5}, {2, 3, 4}, {8, 128}, {32, 128}, {1, 1025}};
   for (at::ScalarType dtype : kDataDTypes) {
@@ -48,7 +51,8 @@ TEST_CASE("CUDA matches the CPU for every dtype and row width", "[padding][gpu]"
       CAPTURE(dtype, rowShape);
       std::vector<int64_t> shape = {3, 37};
       shape.insert(shape.end(), rowShape.begin(), rowShape.end());
-      checkRoundTrip(randomData(shape, dtype), at::randperm(3 * 37, at::kLong).slice(0, 0, 70));
+      checkRoundTrip(randomData(shape, dtype),
+                     at::randperm(3 * 37, at::kLong).slice(0, 0, 70));
       ++roundTrips;
     }
   }
@@ -86,7 +90,8 @@ TEST_CASE("CUDA pad_input: small outputs (zero fill + scatter) and large ones "
   for (int64_t seqlen : {16, 2048}) { // 64 KiB and 16 MiB of bf16 output
     CAPTURE(seqlen);
     at::Tensor x = randomData({2 * seqlen / 3, 8, 128}, at::kBFloat16);
-    at::Tensor indices = at::randperm(4 * seqlen, at::kLong).slice(0, 0, x.size(0));
+    at::Tensor indices =
+        at::randperm(4 * seqlen, at::kLong).slice(0, 0, x.size(0));
     at::Tensor padded = packjit::pad_input(cuda(x), cuda(indices), 4, seqlen);
     CHECK(at::equal(padded.cpu(), packjit::pad_input(x, indices, 4, seqlen)));
   }
@@ -101,7 +106,9 @@ TEST_CASE("CUDA unpad_inputs gathers each tensor", "[padding][gpu]") {
   // Then a narrower tensor, a misaligned one and a fifth: other launches.
   std::vector<at::Tensor> cpuParts = qkv.unbind(2);
   cpuParts.push_back(randomData({2, 50, 3}, at::kBFloat16));
-  cpuParts.push_back(randomData({2 * 50 * 64 + 1}, at::kBFloat16).slice(0, 1).view({2, 50, 64}));
+  cpuParts.push_back(randomData({2 * 50 * 64 + 1}, at::kBFloat16)
+                         .slice(0, 1)
+                         .view({2, 50, 64}));
   cpuParts.push_back(randomData({2, 50, 4, 16}, at::kBFloat16));
   for (size_t i = 3; i < cpuParts.size(); ++i)
     parts.push_back(cuda(cpuParts[i]));
@@ -109,22 +116,27 @@ TEST_CASE("CUDA unpad_inputs gathers each tensor", "[padding][gpu]") {
   REQUIRE(got.size() == cpuParts.size());
   for (size_t i = 0; i < cpuParts.size(); ++i) {
     CAPTURE(i);
-    CHECK(at::equal(got[i].cpu(), cpuParts[i].flatten(0, 1).index_select(0, indices)));
+    CHECK(at::equal(got[i].cpu(),
+                    cpuParts[i].flatten(0, 1).index_select(0, indices)));
   }
 }
 
-TEST_CASE("CUDA: out-of-range indices read zeros and write nothing out of bounds",
-          "[padding][gpu]") {
+TEST_CASE(
+    "CUDA: out-of-range indices read zeros and write nothing out of bounds",
+    "[padding][gpu]") {
   at::Tensor hidden = cuda(at::arange(1, 13, at::kFloat).view({2, 3, 2}));
-  at::Tensor indices = cuda(at::tensor(std::vector<int64_t>{1, 6, -1, 5, 1000000}));
+  at::Tensor indices =
+      cuda(at::tensor(std::vector<int64_t>{1, 6, -1, 5, 1000000}));
   at::Tensor got = packjit::unpad_input(hidden, indices).cpu();
-  CHECK(at::equal(got, at::tensor(std::vector<float>{3, 4, 0, 0, 0, 0, 11, 12, 0, 0})
-                           .view({5, 2})));
+  CHECK(at::equal(got,
+                  at::tensor(std::vector<float>{3, 4, 0, 0, 0, 0, 11, 12, 0, 0})
+                      .view({5, 2})));
   for (int64_t seqlen : {3, 40000}) { // both pad_input strategies
     CAPTURE(seqlen);
     at::Tensor x = cuda(at::ones({5, 64}, at::kFloat));
     at::Tensor padded = packjit::pad_input(x, indices, 2, seqlen).cpu();
-    const int64_t inRange = seqlen == 3 ? 2 : 3; // 1 and 5; and 6 when 6 < 2*seqlen
+    const int64_t inRange =
+        seqlen == 3 ? 2 : 3; // 1 and 5; and 6 when 6 < 2*seqlen
     CHECK(padded.sum().item<float>() == inRange * 64);
   }
 }
@@ -136,8 +148,10 @@ TEST_CASE("CUDA backward matches the CPU", "[padding][gpu][autograd]") {
   at::Tensor weight = randomData({100, 4, 32}, at::kBFloat16);
   std::vector<at::Tensor> grads;
   for (at::Device device : {at::Device(at::kCPU), at::Device(at::kCUDA)}) {
-    at::Tensor h = hidden.to(device).detach().requires_grad_(); // a leaf on each device
-    at::Tensor out = packjit::unpad_input(h, indices.to(device)) * weight.to(device);
+    at::Tensor h =
+        hidden.to(device).detach().requires_grad_(); // a leaf on each device
+    at::Tensor out =
+        packjit::unpad_input(h, indices.to(device)) * weight.to(device);
     packjit::pad_input(out, indices.to(device), 2, 64).sum().backward();
     grads.push_back(h.grad().cpu());
   }
@@ -146,14 +160,18 @@ TEST_CASE("CUDA backward matches the CPU", "[padding][gpu][autograd]") {
 
 TEST_CASE("CUDA errors: devices and dtypes", "[padding][gpu][errors]") {
   at::Tensor hidden = cuda(at::randn({2, 3, 4}));
-  CHECK_THROWS_WITH(packjit::unpad_input(hidden, at::tensor(std::vector<int64_t>{0})),
-                    Contains("packjit.unpad_input: hidden is on cuda:0 but indices is on "
-                             "cpu; both should be on the same device"));
-  CHECK_THROWS_WITH(packjit::pad_input(at::randn({1, 4}), cuda(at::zeros({1}, at::kLong)), 2, 3),
+  CHECK_THROWS_WITH(
+      packjit::unpad_input(hidden, at::tensor(std::vector<int64_t>{0})),
+      Contains("packjit.unpad_input: hidden is on cuda:0 but indices is on "
+               "cpu; both should be on the same device"));
+  CHECK_THROWS_WITH(packjit::pad_input(at::randn({1, 4}),
+                                       cuda(at::zeros({1}, at::kLong)), 2, 3),
                     Contains("both should be on the same device"));
-  CHECK_THROWS_WITH(packjit::unpad_input(hidden, cuda(at::zeros({1}, at::kInt))),
-                    Contains("indices should be an int64 tensor"));
-  CHECK_THROWS_WITH(packjit::unpad_input(hidden.to(at::kByte), cuda(at::zeros({1}, at::kLong))),
+  CHECK_THROWS_WITH(
+      packjit::unpad_input(hidden, cuda(at::zeros({1}, at::kInt))),
+      Contains("indices should be an int64 tensor"));
+  CHECK_THROWS_WITH(packjit::unpad_input(hidden.to(at::kByte),
+                                         cuda(at::zeros({1}, at::kLong))),
                     Contains("hidden should be float32"));
 }
 

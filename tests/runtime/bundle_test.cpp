@@ -51,8 +51,8 @@ TEST_CASE("a damaged bundle is refused with its path", "[runtime][aot]") {
     bytes = encodeCacheEntry(sampleEntries()[0]);
   }
   writeFile(path, bytes);
-  CHECK_THROWS_WITH(Bundle::load(path), Catch::Contains(path) &&
-                                            Catch::Contains("not a usable"));
+  CHECK_THROWS_WITH(Bundle::load(path),
+                    Catch::Contains(path) && Catch::Contains("not a usable"));
   CHECK_THROWS_WITH(Bundle::load(dir.path() + "/absent.pjb"),
                     Catch::Contains("absent.pjb"));
 }
@@ -64,10 +64,11 @@ TEST_CASE("bundles are looked at before the disk cache and the compiler",
   std::vector<CacheEntry> entries = sampleEntries();
   writeBundle(path, entries);
   int compiles = 0;
-  ImageSource source(settingsFor(dir.path() + "/cache"), [&](const KernelSpec &spec) {
-    ++compiles;
-    return fakeImage(spec, 10);
-  });
+  ImageSource source(settingsFor(dir.path() + "/cache"),
+                     [&](const KernelSpec &spec) {
+                       ++compiles;
+                       return fakeImage(spec, 10);
+                     });
   source.addBundle(path);
   KernelSpec inBundle = KernelSpec::parse(entries[3].key);
   ResolvedImage resolved = source.resolve(inBundle, "sm_90/driver=13000");
@@ -81,7 +82,8 @@ TEST_CASE("bundles are looked at before the disk cache and the compiler",
   withCubin.cubinTarget = "sm_90/driver=13000";
   source.disk().store(inBundle, withCubin);
   CHECK(source.resolve(inBundle, "sm_90/driver=13000").image == withCubin);
-  CHECK(source.resolve(inBundle, "sm_90/driver=12080").image == entries[3].image);
+  CHECK(source.resolve(inBundle, "sm_90/driver=12080").image ==
+        entries[3].image);
 
   KernelSpec missing = testSpec("test_kernel", 5);
   CHECK(source.resolve(missing, "").origin == ImageOrigin::Compiled);

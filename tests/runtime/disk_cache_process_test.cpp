@@ -64,7 +64,8 @@ int countLines(const std::string &path) {
 
 } // namespace
 
-TEST_CASE("processes missing one key compile it once", "[runtime][disk][process]") {
+TEST_CASE("processes missing one key compile it once",
+          "[runtime][disk][process]") {
   TempDir dir;
   std::string cacheDir = dir.path() + "/cache";
   std::string compileLog = dir.path() + "/compiles.txt";

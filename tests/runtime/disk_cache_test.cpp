@@ -66,7 +66,9 @@ TEST_CASE("a stored entry loads back identical", "[runtime][disk]") {
   DiskCache cache(settingsFor(dir.path() + "/cache"));
   KernelSpec spec = testSpec();
   KernelImage image = fakeImage(spec);
-  image.cubin = std::string("\x7f" "ELF\0binary", 10);
+  image.cubin = std::string("\x7f"
+                            "ELF\0binary",
+                            10);
   image.cubinTarget = cubinTargetFor("sm_90", 13000);
 
   CHECK_FALSE(cache.load(spec).has_value());
@@ -74,13 +76,15 @@ TEST_CASE("a stored entry loads back identical", "[runtime][disk]") {
   std::optional<KernelImage> loaded = cache.load(spec);
   REQUIRE(loaded.has_value());
   CHECK(*loaded == image);
-  CHECK(cache.entryPath(spec) == dir.path() + "/cache/" + spec.fileStem() + ".pjk");
+  CHECK(cache.entryPath(spec) ==
+        dir.path() + "/cache/" + spec.fileStem() + ".pjk");
 
   struct stat info;
   REQUIRE(stat((dir.path() + "/cache").c_str(), &info) == 0);
   CHECK((info.st_mode & 0777) == 0700);
   // Self-describing: the canonical key is readable in the file.
-  CHECK(readFile(cache.entryPath(spec)).find(spec.canonical()) != std::string::npos);
+  CHECK(readFile(cache.entryPath(spec)).find(spec.canonical()) !=
+        std::string::npos);
 }
 
 TEST_CASE("damaged entries are ignored and replaced", "[runtime][disk]") {
@@ -98,7 +102,9 @@ TEST_CASE("damaged entries are ignored and replaced", "[runtime][disk]") {
   SECTION("empty") { damaged.clear(); }
   SECTION("one payload byte flipped") { damaged[damaged.size() - 3] ^= 0x20; }
   SECTION("one header byte flipped") { damaged[45] ^= 0x01; }
-  SECTION("other format version") { damaged[8] = static_cast<char>(kCacheFormatVersion + 1); }
+  SECTION("other format version") {
+    damaged[8] = static_cast<char>(kCacheFormatVersion + 1);
+  }
   SECTION("bytes appended") { damaged += "garbage"; }
   SECTION("another key's entry") {
     KernelSpec other = testSpec("test_kernel", 8192);
@@ -110,7 +116,12 @@ TEST_CASE("damaged entries are ignored and replaced", "[runtime][disk]") {
   int compiles = 0;
   bool produced = false;
   KernelImage result = cache.loadOrProduce(
-      spec, [&] { ++compiles; return image; }, &produced);
+      spec,
+      [&] {
+        ++compiles;
+        return image;
+      },
+      &produced);
   CHECK(produced);
   CHECK(compiles == 1);
   CHECK(result == image);
@@ -118,7 +129,8 @@ TEST_CASE("damaged entries are ignored and replaced", "[runtime][disk]") {
   REQUIRE(cache.load(spec).has_value());
 }
 
-TEST_CASE("stores are atomic: readers see a whole entry or none", "[runtime][disk]") {
+TEST_CASE("stores are atomic: readers see a whole entry or none",
+          "[runtime][disk]") {
   TempDir dir;
   DiskCache cache(settingsFor(dir.path()));
   KernelSpec spec = testSpec();
@@ -148,18 +160,21 @@ TEST_CASE("stores are atomic: readers see a whole entry or none", "[runtime][dis
   // No temporary file is left behind.
   int files = 0;
   for (const auto &entry : std::filesystem::directory_iterator(dir.path()))
-    files += entry.path().filename().string().find(".tmp.") == std::string::npos ? 1 : 100;
+    files += entry.path().filename().string().find(".tmp.") == std::string::npos
+                 ? 1
+                 : 100;
   CHECK(files == 1);
 }
 
-TEST_CASE("an unusable cache directory degrades to memory-only with one warning",
-          "[runtime][disk]") {
+TEST_CASE(
+    "an unusable cache directory degrades to memory-only with one warning",
+    "[runtime][disk]") {
   TempDir dir;
   writeFile(dir.path() + "/a-file", "x");
   // Tests run as root, for whom chmod changes nothing: use paths that no one
   // can create.
-  std::string unusable = GENERATE(as<std::string>{}, "/a-file/cache",
-                                  "/proc/packjit-cache");
+  std::string unusable =
+      GENERATE(as<std::string>{}, "/a-file/cache", "/proc/packjit-cache");
   std::string cacheDir =
       unusable.rfind("/proc", 0) == 0 ? unusable : dir.path() + unusable;
   DiskCache cache(settingsFor(cacheDir));
@@ -171,7 +186,12 @@ TEST_CASE("an unusable cache directory degrades to memory-only with one warning"
       KernelSpec spec = testSpec("test_kernel", 100 + i);
       bool produced = false;
       KernelImage image = cache.loadOrProduce(
-          spec, [&] { ++compiles; return fakeImage(spec); }, &produced);
+          spec,
+          [&] {
+            ++compiles;
+            return fakeImage(spec);
+          },
+          &produced);
       CHECK(produced);
       CHECK(image == fakeImage(spec));
       cache.store(spec, image);
@@ -202,7 +222,8 @@ TEST_CASE("PACKJIT_CACHE=off and the directory variables", "[runtime][disk]") {
   CHECK(settings.maxBytes == kDefaultCacheMaxMegabytes << 20);
   unsetenv("XDG_CACHE_HOME");
   setenv("HOME", "/home/someone", 1);
-  CHECK(cacheSettingsFromEnvironment().directory == "/home/someone/.cache/packjit");
+  CHECK(cacheSettingsFromEnvironment().directory ==
+        "/home/someone/.cache/packjit");
 
   TempDir dir;
   CacheSettings off = settingsFor(dir.path());
@@ -214,10 +235,12 @@ TEST_CASE("PACKJIT_CACHE=off and the directory variables", "[runtime][disk]") {
   CHECK_FALSE(cache.load(spec).has_value());
 }
 
-TEST_CASE("the size cap evicts the least recently used entries", "[runtime][disk]") {
+TEST_CASE("the size cap evicts the least recently used entries",
+          "[runtime][disk]") {
   TempDir dir;
   KernelSpec probe = testSpec("test_kernel", 0);
-  uint64_t entrySize = encodeCacheEntry({probe.canonical(), fakeImage(probe, 4000)}).size();
+  uint64_t entrySize =
+      encodeCacheEntry({probe.canonical(), fakeImage(probe, 4000)}).size();
   // Room for three entries (the specs' texts differ by a few digits at most).
   DiskCache cache(settingsFor(dir.path(), entrySize * 3 + entrySize / 2));
   std::vector<KernelSpec> specs;
@@ -227,7 +250,8 @@ TEST_CASE("the size cap evicts the least recently used entries", "[runtime][disk
     cache.store(specs[i], fakeImage(specs[i], 4000));
     // Distinct, known ages: entry 0 oldest.
     timespec times[2] = {{1000 + i, 0}, {1000 + i, 0}};
-    REQUIRE(utimensat(AT_FDCWD, cache.entryPath(specs[i]).c_str(), times, 0) == 0);
+    REQUIRE(utimensat(AT_FDCWD, cache.entryPath(specs[i]).c_str(), times, 0) ==
+            0);
   }
   REQUIRE(cache.load(specs[0]).has_value()); // entry 0 becomes the most recent
   cache.store(specs[3], fakeImage(specs[3], 4000));

@@ -50,7 +50,8 @@ KernelSpec addOneSpec(int ordinal) {
 // Device buffer of int32 with RAII.
 class DeviceInts {
 public:
-  explicit DeviceInts(const std::vector<int32_t> &values) : size_(values.size()) {
+  explicit DeviceInts(const std::vector<int32_t> &values)
+      : size_(values.size()) {
     const CudaDriver &driver = cudaDriver();
     PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&ptr_, size_ * 4));
     PACKJIT_CUDA_CHECK(driver.cuMemcpyHtoD(ptr_, values.data(), size_ * 4));
@@ -58,7 +59,8 @@ public:
   ~DeviceInts() { cudaDriver().cuMemFree(ptr_); }
   std::vector<int32_t> read() const {
     std::vector<int32_t> values(size_);
-    PACKJIT_CUDA_CHECK(cudaDriver().cuMemcpyDtoH(values.data(), ptr_, size_ * 4));
+    PACKJIT_CUDA_CHECK(
+        cudaDriver().cuMemcpyDtoH(values.data(), ptr_, size_ * 4));
     return values;
   }
   CUdeviceptr &ptr() { return ptr_; }
@@ -87,7 +89,8 @@ int runChild(const std::string &cacheDir) {
   std::vector<char *> argv{self.data(), const_cast<char *>(kChildFlag),
                            const_cast<char *>(cacheDir.c_str()), nullptr};
   pid_t pid = 0;
-  REQUIRE(posix_spawn(&pid, self.c_str(), nullptr, nullptr, argv.data(), environ) == 0);
+  REQUIRE(posix_spawn(&pid, self.c_str(), nullptr, nullptr, argv.data(),
+                      environ) == 0);
   int status = 0;
   REQUIRE(waitpid(pid, &status, 0) == pid);
   REQUIRE(WIFEXITED(status));
@@ -112,7 +115,8 @@ TEST_CASE("a cached kernel launches on the caller's stream and computes",
   DeviceInts data(values);
   unsigned n = static_cast<unsigned>(values.size());
   void *args[] = {&data.ptr(), &n};
-  KernelFamily family("add_one", {"BLOCK", "S"}, hash128("add_one").hex(), &cache);
+  KernelFamily family("add_one", {"BLOCK", "S"}, hash128("add_one").hex(),
+                      &cache);
   const DType dtypes[] = {DType::Int64};
   const int64_t constexprs[] = {256, 0};
   for (int i = 0; i < 2; ++i) {
@@ -147,10 +151,12 @@ TEST_CASE("a bad launch names the kernel", "[gpu][runtime][api-error]") {
   unsigned n = 0;
   void *args[] = {&none, &n};
   CHECK_THROWS_WITH(launch(kernel, {1}, {4096}, nullptr, args),
-                    Catch::Contains("cuLaunchKernel") && Catch::Contains("add_one"));
+                    Catch::Contains("cuLaunchKernel") &&
+                        Catch::Contains("add_one"));
 }
 
-TEST_CASE("the compiler library's gather_rows loads and runs", "[gpu][compiler]") {
+TEST_CASE("the compiler library's gather_rows loads and runs",
+          "[gpu][compiler]") {
   std::string why;
   if (!compilerAvailable(&why)) {
 #if PACKJIT_EXPECT_COMPILER
@@ -169,7 +175,8 @@ TEST_CASE("the compiler library's gather_rows loads and runs", "[gpu][compiler]"
   constexpr int64_t kRow = 4;
   // The ABI of kernels_src/gather_rows.mlir: one tensor (gridDim.y = 1),
   // LANES threads per row, plain words.
-  KernelFamily gather("gather_rows", {"BLOCK", "ROW", "LANES", "WIDE"}, "", &cache);
+  KernelFamily gather("gather_rows", {"BLOCK", "ROW", "LANES", "WIDE"}, "",
+                      &cache);
   const DType dtypes[] = {DType::Int32};
   const int64_t constexprs[] = {256, kRow, 4, 0};
   const Kernel &kernel = gather.get(0, dtypes, constexprs);
@@ -184,11 +191,12 @@ TEST_CASE("the compiler library's gather_rows loads and runs", "[gpu][compiler]"
   std::vector<int32_t> indexWords(indices.size() * 2);
   std::memcpy(indexWords.data(), indices.data(), indices.size() * 8);
   DeviceInts indexBuf(indexWords);
-  int64_t nnz = static_cast<int64_t>(indices.size()), srcRows = 10, stride = kRow;
+  int64_t nnz = static_cast<int64_t>(indices.size()), srcRows = 10,
+          stride = kRow;
   CUdeviceptr unused = 0;
-  void *args[] = {&srcBuf.ptr(), &dstBuf.ptr(), &unused, &unused, &unused,
-                  &unused,       &indexBuf.ptr(), &nnz, &srcRows, &stride,
-                  &stride,       &stride};
+  void *args[] = {&srcBuf.ptr(), &dstBuf.ptr(), &unused,         &unused,
+                  &unused,       &unused,       &indexBuf.ptr(), &nnz,
+                  &srcRows,      &stride,       &stride,         &stride};
   launch(kernel, {1}, {256}, nullptr, args);
   PACKJIT_CUDA_CHECK(cudaDriver().cuCtxSynchronize());
   std::vector<int32_t> dst = dstBuf.read();

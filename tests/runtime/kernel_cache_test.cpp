@@ -33,7 +33,8 @@ public:
       image.cubinTarget = wanted;
     }
     LoadedModule module;
-    module.function = reinterpret_cast<CUfunction>(static_cast<uintptr_t>(0x1000 + loads));
+    module.function =
+        reinterpret_cast<CUfunction>(static_cast<uintptr_t>(0x1000 + loads));
     return module;
   }
   std::atomic<int> loads{0}, jits{0};
@@ -97,7 +98,8 @@ TEST_CASE("the next process loads the cached cubin and skips the PTX JIT",
     CHECK(kernel.origin == ImageOrigin::Compiled);
     CHECK_FALSE(kernel.cubinReused);
   }
-  std::optional<KernelImage> stored = DiskCache(settingsFor(fixture.dir.path())).load(spec);
+  std::optional<KernelImage> stored =
+      DiskCache(settingsFor(fixture.dir.path())).load(spec);
   REQUIRE(stored.has_value());
   CHECK(stored->cubin == "CUBIN:" + fakeImage(spec).ptx);
   CHECK(stored->cubinTarget == "sm_90/driver=13000");
@@ -131,7 +133,8 @@ TEST_CASE("a failed compile is reported and retried on the next call",
   CHECK(attempts == 2);
 }
 
-TEST_CASE("a kernel family hit is well under a microsecond", "[runtime][memory]") {
+TEST_CASE("a kernel family hit is well under a microsecond",
+          "[runtime][memory]") {
   Fixture fixture;
   KernelCache cache(fixture.options());
   std::string templateHash = hash128("family").hex();
@@ -145,7 +148,8 @@ TEST_CASE("a kernel family hit is well under a microsecond", "[runtime][memory]"
   CHECK(expected.kernel == "test_kernel");
   CHECK(expected.templateHash == templateHash);
   CHECK(expected.dtypes == std::vector<DType>{DType::Int32});
-  CHECK(expected.constexprs == std::map<std::string, int64_t>{{"BLOCK", 256}, {"S", 4096}});
+  CHECK(expected.constexprs ==
+        std::map<std::string, int64_t>{{"BLOCK", 256}, {"S", 4096}});
   CHECK(expected.arch == "sm_90");
   CHECK(&cache.get(expected, 0) == &kernel);
 
@@ -153,7 +157,8 @@ TEST_CASE("a kernel family hit is well under a microsecond", "[runtime][memory]"
   CHECK(&family.get(0, dtypes, otherValues) != &kernel);
   CHECK(&family.get(1, dtypes, values) != &kernel);
   CHECK(family.get(1, dtypes, values).spec.arch == "sm_80");
-  CHECK_THROWS_AS(family.get(0, dtypes, std::span<const int64_t>(values, 1)), Error);
+  CHECK_THROWS_AS(family.get(0, dtypes, std::span<const int64_t>(values, 1)),
+                  Error);
 
   constexpr int kLookups = 200000;
   const Kernel *last = nullptr;

@@ -15,7 +15,8 @@ TEST_CASE("GPU calls without a CUDA driver fail with a clear error",
           "[runtime][nodriver]") {
   std::string why;
   if (cudaDriverAvailable(&why)) {
-    WARN("a CUDA driver is present: the no-driver behaviour is not tested here");
+    WARN(
+        "a CUDA driver is present: the no-driver behaviour is not tested here");
     return;
   }
   CHECK_THAT(why, Catch::Contains("no CUDA driver") &&
@@ -36,7 +37,8 @@ TEST_CASE("GPU calls without a CUDA driver fail with a clear error",
     return fakeImage(spec);
   };
   KernelCache cache(options);
-  CHECK_THROWS_WITH(cache.get(testSpec(), 0), Catch::Contains("no CUDA driver"));
+  CHECK_THROWS_WITH(cache.get(testSpec(), 0),
+                    Catch::Contains("no CUDA driver"));
   CHECK(compiles == 0);
 }
 

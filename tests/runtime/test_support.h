@@ -21,8 +21,8 @@ private:
 };
 
 // A spec for a made-up kernel (tests need no embedded template).
-KernelSpec testSpec(const std::string &kernel = "test_kernel", int64_t size = 4096,
-                    const std::string &arch = "sm_90");
+KernelSpec testSpec(const std::string &kernel = "test_kernel",
+                    int64_t size = 4096, const std::string &arch = "sm_90");
 // A deterministic image standing for what the compiler makes of `spec`.
 KernelImage fakeImage(const KernelSpec &spec, size_t ptxBytes = 256);
 CacheSettings settingsFor(const std::string &dir, uint64_t maxBytes = 1 << 30);

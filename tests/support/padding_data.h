@@ -6,8 +6,8 @@
 namespace packjit::test {
 
 // The data dtypes unpad_input / pad_input support.
-inline const at::ScalarType kDataDTypes[] = {at::kFloat, at::kHalf,  at::kBFloat16,
-                                             at::kDouble, at::kLong, at::kInt};
+inline const at::ScalarType kDataDTypes[] = {
+    at::kFloat, at::kHalf, at::kBFloat16, at::kDouble, at::kLong, at::kInt};
 
 // Normal floats, or integers in [-1000, 1000), of `dtype` on the CPU.
 inline at::Tensor randomData(at::IntArrayRef shape, at::ScalarType dtype) {

@@ -84,8 +84,8 @@ void drawProgress(size_t done, size_t total, const std::string &label) {
   constexpr int kWidth = 30;
   int filled = total ? static_cast<int>(kWidth * done / total) : kWidth;
   std::fprintf(stderr, "\r[%.*s%*s] %zu/%zu %-40.40s", filled,
-               "##############################", kWidth - filled, "", done, total,
-               label.c_str());
+               "##############################", kWidth - filled, "", done,
+               total, label.c_str());
   if (done == total)
     std::fputc('\n', stderr);
   std::fflush(stderr);
@@ -110,9 +110,9 @@ void runAot(const AotOptions &options) {
   if (tty)
     drawProgress(specs.size(), specs.size(), "done");
   runtime::writeBundle(options.output, entries);
-  double seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   std::cout << "wrote " << entries.size() << " kernels to " << options.output
             << " in " << seconds << " s\n";
 }
@@ -125,18 +125,21 @@ void addAotCommand(CLI::App &app) {
       "aot", "Compile kernels x dtypes x archs x shapes into one AOT bundle");
   cmd->add_option("--kernels", options->kernels, "Kernel template names")
       ->required();
-  cmd->add_option("--dtypes", options->dtypes,
-                  "Dtypes, one per specialization ('i64'; 'i64+f32' for several)")
+  cmd->add_option(
+         "--dtypes", options->dtypes,
+         "Dtypes, one per specialization ('i64'; 'i64+f32' for several)")
       ->required();
   cmd->add_option("--archs", options->archs, "Targets, e.g. sm_80 sm_90")
       ->required();
   cmd->add_option("--shapes", options->shapes,
                   "Constexpr sets, one per specialization: S=4096,BLOCK=256");
-  cmd->add_option("--set", options->sets, "Constexprs for every specialization: NAME=V");
+  cmd->add_option("--set", options->sets,
+                  "Constexprs for every specialization: NAME=V");
   cmd->add_option("-o,--output", options->output, "The bundle file to write")
       ->required();
-  cmd->add_option("--compiler", options->compilerLibrary,
-                  "libpackjit_compiler.so to use (else as the runtime finds it)");
+  cmd->add_option(
+      "--compiler", options->compilerLibrary,
+      "libpackjit_compiler.so to use (else as the runtime finds it)");
   cmd->callback([options] { runAot(*options); });
 }
 

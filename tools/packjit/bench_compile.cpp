@@ -36,15 +36,16 @@ struct FreshCompile {
 };
 
 // `packjit compile --kernel K --dtype D --arch sm_90 -o /dev/null --time`.
-FreshCompile freshProcessCompile(const std::string &kernel, const std::string &dtype) {
+FreshCompile freshProcessCompile(const std::string &kernel,
+                                 const std::string &dtype) {
   char report[] = "/tmp/packjit-bench-compile-XXXXXX";
   int fd = mkstemp(report);
   if (fd < 0)
     throw Error("bench: cannot create a temporary file");
   close(fd);
   const ChildRun child =
-      runSelf({"compile", "--kernel", kernel, "--dtype", dtype, "--arch", "sm_90",
-               "-o", "/dev/null", "--time"},
+      runSelf({"compile", "--kernel", kernel, "--dtype", dtype, "--arch",
+               "sm_90", "-o", "/dev/null", "--time"},
               2, report);
   FreshCompile fresh{0, child.wallMicroseconds / 1000};
   std::ifstream in(report);
@@ -84,7 +85,8 @@ int runCompileBench(const BenchOptions &options) {
   int repeats = options.repeats > 0 ? options.repeats : 20;
   nlohmann::json results = nlohmann::json::array();
   std::printf("%-18s %-6s %16s %15s %15s %8s\n", "kernel", "dtype",
-              "first compile ms", "fresh proc. ms", "warm median ms", "samples");
+              "first compile ms", "fresh proc. ms", "warm median ms",
+              "samples");
   compiler::Compiler &compiler = compiler::Compiler::shared();
   for (const KernelTemplate &tmpl : kernelTemplates()) {
     const KernelSignature &signature = kernelSignature(tmpl.name);
@@ -99,7 +101,8 @@ int runCompileBench(const BenchOptions &options) {
     std::vector<std::string> phaseOrder;
     std::map<std::string, std::vector<double>> phaseSamples;
     for (int i = 0; i < repeats; ++i) {
-      KernelSpec spec = makeKernelSpec(tmpl.name, {dtype}, {{varied, variedValue(variedParam, i)}}, "sm_90");
+      KernelSpec spec = makeKernelSpec(
+          tmpl.name, {dtype}, {{varied, variedValue(variedParam, i)}}, "sm_90");
       BenchClock::time_point start = BenchClock::now();
       compiler::CompileResult result = compiler.compile(spec);
       samples.push_back(millisSince(start));
@@ -110,8 +113,9 @@ int runCompileBench(const BenchOptions &options) {
       }
     }
     double warm = median(samples);
-    std::printf("%-18s %-6s %16.2f %15.2f %15.2f %8d\n", std::string(tmpl.name).c_str(),
-                dtypeText.c_str(), fresh.inProcessMs, fresh.wallMs, warm, repeats);
+    std::printf("%-18s %-6s %16.2f %15.2f %15.2f %8d\n",
+                std::string(tmpl.name).c_str(), dtypeText.c_str(),
+                fresh.inProcessMs, fresh.wallMs, warm, repeats);
     std::string phaseLine = "    phases (median ms):";
     nlohmann::json phases = nlohmann::json::object();
     for (const std::string &name : phaseOrder) {
@@ -128,9 +132,11 @@ int runCompileBench(const BenchOptions &options) {
     timed.timePasses = true;
     std::vector<compiler::PhaseTime> passes =
         compiler
-            .compile(makeKernelSpec(tmpl.name, {dtype},
-                                    {{varied, variedValue(variedParam, repeats)}}, "sm_90"),
-                     timed)
+            .compile(
+                makeKernelSpec(tmpl.name, {dtype},
+                               {{varied, variedValue(variedParam, repeats)}},
+                               "sm_90"),
+                timed)
             .passes;
     std::sort(passes.begin(), passes.end(),
               [](const auto &a, const auto &b) { return a.millis > b.millis; });
@@ -140,7 +146,8 @@ int runCompileBench(const BenchOptions &options) {
       passMillis[passes[i].name] = passes[i].millis;
       if (i < 6) {
         char cell[160];
-        std::snprintf(cell, sizeof cell, " %s %.2f", passes[i].name.c_str(), passes[i].millis);
+        std::snprintf(cell, sizeof cell, " %s %.2f", passes[i].name.c_str(),
+                      passes[i].millis);
         passLine += cell;
       }
     }
@@ -158,7 +165,9 @@ int runCompileBench(const BenchOptions &options) {
   }
   if (!options.jsonPath.empty()) {
     std::ofstream out(options.jsonPath);
-    out << nlohmann::json{{"benchmark", "compile"}, {"results", results}}.dump(2) << "\n";
+    out << nlohmann::json{{"benchmark", "compile"}, {"results", results}}.dump(
+               2)
+        << "\n";
     if (!out)
       throw Error("cannot write " + options.jsonPath);
   }

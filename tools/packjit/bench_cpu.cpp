@@ -21,14 +21,15 @@ int runCpuBench(const BenchOptions &options) {
   struct Shape {
     int64_t batch, seqLen;
   };
-  const Shape shapes[] = {{1, 4096},  {8, 4096},    {16, 8192},
+  const Shape shapes[] = {{1, 4096},  {8, 4096},   {16, 8192},
                           {4, 32768}, {1, 131072}, {64, 65536}};
   const at::ScalarType dtypes[] = {at::kLong, at::kInt};
   const int maxRepeats = options.repeats > 0 ? options.repeats : 200;
 
   nlohmann::json results = nlohmann::json::array();
-  std::printf("get_unpad_data on the CPU, %d thread(s); median wall time per call\n",
-              options.threads);
+  std::printf(
+      "get_unpad_data on the CPU, %d thread(s); median wall time per call\n",
+      options.threads);
   std::printf("%-10s %-6s %6s %11s %9s %13s %9s\n", "B x S", "dtype", "docs",
               "packjit us", "GB/s", "reference us", "speedup");
   for (const Shape &shape : shapes) {
@@ -36,18 +37,21 @@ int runCpuBench(const BenchOptions &options) {
       PackedMaskOptions maskOptions;
       maskOptions.batch = shape.batch;
       maskOptions.seqLen = shape.seqLen;
-      // Documents of about 512 tokens (258 in a 128k row, as measured in DESIGN.md).
+      // Documents of about 512 tokens (258 in a 128k row, as measured in
+      // DESIGN.md).
       maskOptions.docsPerRow = std::max<int64_t>(1, shape.seqLen / 512);
       maskOptions.dtype = dtype;
       at::Tensor mask = makePackedMask(maskOptions);
-      const double bytes = static_cast<double>(mask.numel() * mask.element_size());
+      const double bytes =
+          static_cast<double>(mask.numel() * mask.element_size());
 
       auto [indices, cu, maxLen] = get_unpad_data(mask);
       auto [refIndices, refCu, refMax] = reference::get_unpad_data(mask);
       if (!indices.equal(refIndices) || !cu.equal(refCu) || maxLen != refMax) {
         std::fprintf(stderr, "MISMATCH against the reference at %lldx%lld %s\n",
                      static_cast<long long>(shape.batch),
-                     static_cast<long long>(shape.seqLen), c10::toString(dtype));
+                     static_cast<long long>(shape.seqLen),
+                     c10::toString(dtype));
         return 1;
       }
       Timing ours = timeCalls([&] { get_unpad_data(mask); }, maxRepeats);

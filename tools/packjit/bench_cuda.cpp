@@ -26,7 +26,7 @@ int runCudaBench(const BenchOptions &options) {
   struct Shape {
     int64_t batch, seqLen;
   };
-  const Shape shapes[] = {{1, 4096},  {8, 4096},    {16, 8192},
+  const Shape shapes[] = {{1, 4096},  {8, 4096},   {16, 8192},
                           {4, 32768}, {1, 131072}, {64, 65536}};
   const int maxRepeats = options.repeats > 0 ? options.repeats : 2000;
   const at::TensorOptions cuda = at::TensorOptions().device(at::kCUDA);
@@ -79,8 +79,8 @@ int runCudaBench(const BenchOptions &options) {
     }
   }
   if (!options.jsonPath.empty())
-    std::ofstream(options.jsonPath) << nlohmann::json{{"cuda_cpp", results}}.dump(1)
-                                    << "\n";
+    std::ofstream(options.jsonPath)
+        << nlohmann::json{{"cuda_cpp", results}}.dump(1) << "\n";
   return 0;
 }
 

@@ -16,7 +16,8 @@ using runtime::DiskCache;
 
 std::string megabytes(uint64_t bytes) {
   char text[32];
-  std::snprintf(text, sizeof text, "%.2f MB", static_cast<double>(bytes) / (1 << 20));
+  std::snprintf(text, sizeof text, "%.2f MB",
+                static_cast<double>(bytes) / (1 << 20));
   return text;
 }
 
@@ -44,9 +45,10 @@ void list(DiskCache &cache) {
     std::cout << basename(file.path) << "  " << megabytes(file.size) << "  "
               << timestamp(file.modified);
     if (file.entry)
-      std::cout << "  cubin=" << (file.entry->image.cubin.empty()
-                                      ? std::string("none")
-                                      : file.entry->image.cubinTarget)
+      std::cout << "  cubin="
+                << (file.entry->image.cubin.empty()
+                        ? std::string("none")
+                        : file.entry->image.cubinTarget)
                 << "\n    " << file.entry->key << "\n";
     else
       std::cout << "  DAMAGED: " << file.problem << "\n";
@@ -62,12 +64,14 @@ void stats(DiskCache &cache) {
     damaged += !file.entry;
   }
   std::cout << "directory:   " << cache.directory() << "\n"
-            << "disk cache:  " << (cache.settings().diskEnabled ? "on" : "off (PACKJIT_CACHE)")
+            << "disk cache:  "
+            << (cache.settings().diskEnabled ? "on" : "off (PACKJIT_CACHE)")
             << "\n"
             << "entries:     " << files.size() << " (" << withCubin
             << " with a driver cubin, " << damaged << " damaged)\n"
             << "size:        " << megabytes(total) << " of "
-            << megabytes(cache.settings().maxBytes) << " (PACKJIT_CACHE_MAX_MB)\n";
+            << megabytes(cache.settings().maxBytes)
+            << " (PACKJIT_CACHE_MAX_MB)\n";
 }
 
 // Returns the number of damaged entries (removed when `remove`).
@@ -103,7 +107,8 @@ int verify(DiskCache &cache, bool remove) {
 void addCacheCommand(CLI::App &app) {
   auto directory = std::make_shared<std::string>();
   auto remove = std::make_shared<bool>(false);
-  CLI::App *cmd = app.add_subcommand("cache", "Inspect the on-disk kernel cache");
+  CLI::App *cmd =
+      app.add_subcommand("cache", "Inspect the on-disk kernel cache");
   cmd->add_option("--dir", *directory,
                   "Cache directory (default: PACKJIT_CACHE_DIR, "
                   "$XDG_CACHE_HOME/packjit, ~/.cache/packjit)");
@@ -113,17 +118,19 @@ void addCacheCommand(CLI::App &app) {
         DiskCache cache = openCache(*directory);
         list(cache);
       });
-  cmd->add_subcommand("stats", "Entry count, size and cap")->callback([directory] {
-    DiskCache cache = openCache(*directory);
-    stats(cache);
-  });
+  cmd->add_subcommand("stats", "Entry count, size and cap")
+      ->callback([directory] {
+        DiskCache cache = openCache(*directory);
+        stats(cache);
+      });
   cmd->add_subcommand("clear", "Delete every entry")->callback([directory] {
     DiskCache cache = openCache(*directory);
     std::cout << "removed " << cache.clear() << " entries from "
               << cache.directory() << "\n";
   });
   CLI::App *verifyCmd = cmd->add_subcommand(
-      "verify", "Check every entry's checksum and key; exit 1 if any is damaged");
+      "verify",
+      "Check every entry's checksum and key; exit 1 if any is damaged");
   verifyCmd->add_flag("--remove", *remove, "Delete the damaged entries");
   verifyCmd->callback([directory, remove] {
     DiskCache cache = openCache(*directory);

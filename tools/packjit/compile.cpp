@@ -33,7 +33,8 @@ struct CompileArgs {
 
 void listKernels() {
   for (const KernelTemplate &kernel : kernelTemplates())
-    std::cout << kernel.name << " " << kernelSignature(kernel.name).describe() << "\n";
+    std::cout << kernel.name << " " << kernelSignature(kernel.name).describe()
+              << "\n";
 }
 
 std::map<std::string, int64_t> parseSets(const std::vector<std::string> &sets) {
@@ -64,7 +65,8 @@ std::string readFile(const std::string &path) {
 }
 
 // --emit all: every stage, each under a "// ===== <stage> =====" banner.
-std::string emitted(const compiler::CompileResult &result, const std::string &emit) {
+std::string emitted(const compiler::CompileResult &result,
+                    const std::string &emit) {
   using compiler::Stage;
   if (emit == "ptx")
     return result.ptx;
@@ -103,7 +105,8 @@ void runCompile(const CompileArgs &args) {
   options.dumpDir = args.dumpDir;
   compiler::CompileResult result;
   if (args.templateFile.empty()) {
-    KernelSpec spec = makeKernelSpec(args.kernel, dtypes, parseSets(args.sets), args.arch);
+    KernelSpec spec =
+        makeKernelSpec(args.kernel, dtypes, parseSets(args.sets), args.arch);
     if (args.ptxVersion)
       spec.ptxVersion = args.ptxVersion;
     result = compiler::Compiler::shared().compile(spec, options);
@@ -119,7 +122,8 @@ void runCompile(const CompileArgs &args) {
     for (const auto &[name, value] : parseSets(args.sets))
       spec.constexprs[name] = value;
     spec.arch = args.arch;
-    spec.ptxVersion = args.ptxVersion ? args.ptxVersion : choosePtxVersion(args.arch);
+    spec.ptxVersion =
+        args.ptxVersion ? args.ptxVersion : choosePtxVersion(args.arch);
     spec.templateHash = hash128(text).hex();
     result = compiler::Compiler::shared().compileText(text, spec, options);
   }
@@ -144,21 +148,28 @@ void runCompile(const CompileArgs &args) {
 
 void addCompileCommand(CLI::App &app) {
   auto args = std::make_shared<CompileArgs>();
-  CLI::App *cmd = app.add_subcommand("compile", "Compile a kernel specialization to PTX");
+  CLI::App *cmd =
+      app.add_subcommand("compile", "Compile a kernel specialization to PTX");
   cmd->add_flag("--list", args->list, "List the kernels and their parameters");
   cmd->add_option("--kernel", args->kernel, "Kernel name (see --list)");
-  cmd->add_option("--dtype", args->dtypes, "Dtype of each placeholder, in order");
-  cmd->add_option("--arch", args->arch, "Target: sm_80 sm_86 sm_89 sm_90 sm_90a sm_100 sm_120")
+  cmd->add_option("--dtype", args->dtypes,
+                  "Dtype of each placeholder, in order");
+  cmd->add_option("--arch", args->arch,
+                  "Target: sm_80 sm_86 sm_89 sm_90 sm_90a sm_100 sm_120")
       ->capture_default_str();
-  cmd->add_option("--ptx", args->ptxVersion, "PTX ISA version, e.g. 80 (default: the arch's)");
-  cmd->add_option("--set", args->sets, "Constexpr value NAME=VALUE (repeatable)");
+  cmd->add_option("--ptx", args->ptxVersion,
+                  "PTX ISA version, e.g. 80 (default: the arch's)");
+  cmd->add_option("--set", args->sets,
+                  "Constexpr value NAME=VALUE (repeatable)");
   cmd->add_option("--emit", args->emit, "What to print: ptx, mlir, llvm or all")
-      ->check(CLI::IsMember({"ptx", "mlir", "llvm", "all", "template", "specialized", "nvvm"}))
+      ->check(CLI::IsMember(
+          {"ptx", "mlir", "llvm", "all", "template", "specialized", "nvvm"}))
       ->capture_default_str();
   cmd->add_option("-o,--output", args->output, "Write here instead of stdout");
   cmd->add_option("--template", args->templateFile,
                   "Compile this template file instead of the embedded one");
-  cmd->add_option("--dump", args->dumpDir, "Write every stage here (as PACKJIT_DUMP)");
+  cmd->add_option("--dump", args->dumpDir,
+                  "Write every stage here (as PACKJIT_DUMP)");
   cmd->add_flag("--time", args->time,
                 "Print 'compile_ms N' on stderr: the compile, the compiler's "
                 "initialization included");

@@ -84,13 +84,14 @@ void run(const std::string &requestedDevice, int64_t batch, int64_t seqLen) {
     std::tie(indices, cuSeqlens, maxSeqlen) = get_unpad_data(packed);
     micros.push_back(microsecondsSince(start));
   }
-  std::cout << "packed batch [" << batch << ", " << seqLen << "] int64: "
-            << indices.numel() << " tokens in " << cuSeqlens.numel() - 1
+  std::cout << "packed batch [" << batch << ", " << seqLen
+            << "] int64: " << indices.numel() << " tokens in "
+            << cuSeqlens.numel() - 1
             << " documents, max_seqlen_in_batch = " << maxSeqlen << "\n"
             << "cu_seqlens          = " << formatList(cuSeqlens, 12) << "\n"
-            << (device.is_cuda()
-                    ? "kernel              = " + get_unpad_data_kernel_spec(packed) + "\n"
-                    : std::string())
+            << (device.is_cuda() ? "kernel              = " +
+                                       get_unpad_data_kernel_spec(packed) + "\n"
+                                 : std::string())
             << "get_unpad_data: first call " << micros.front()
             << " us, median of the next " << micros.size() - 1 << ": "
             << median({micros.begin() + 1, micros.end()}) << " us\n";
@@ -103,10 +104,13 @@ void addDemoCommand(CLI::App &app) {
   auto batch = std::make_shared<int64_t>(8);
   auto seqLen = std::make_shared<int64_t>(4096);
   CLI::App *cmd = app.add_subcommand(
-      "demo", "Run get_unpad_data on the example mask and a generated packed batch");
-  cmd->add_option("--device", *device, "auto (GPU when there is one), cpu or cuda")
+      "demo",
+      "Run get_unpad_data on the example mask and a generated packed batch");
+  cmd->add_option("--device", *device,
+                  "auto (GPU when there is one), cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-  cmd->add_option("--batch", *batch, "Rows of the generated batch")->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", *batch, "Rows of the generated batch")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--seq-len", *seqLen, "Tokens per row of the generated batch")
       ->check(CLI::PositiveNumber);
   cmd->callback([=] { run(*device, *batch, *seqLen); });

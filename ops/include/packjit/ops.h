@@ -59,7 +59,8 @@ bool is_indexed_packed_mask(const c10::optional<at::Tensor> &attention_mask);
 // Returns (cu_seqlens int32, max_seqlen). strict: positions inside a sequence
 // must increase by exactly 1.
 std::tuple<at::Tensor, int64_t>
-cu_seqlens_from_position_ids(const at::Tensor &position_ids, bool strict = true);
+cu_seqlens_from_position_ids(const at::Tensor &position_ids,
+                             bool strict = true);
 
 // unpad_input / pad_input: flash-attention's bert_padding gather and
 // scatter (docs/padding.md), autograd-aware (each is the other's backward).
@@ -83,7 +84,7 @@ std::vector<at::Tensor> unpad_inputs(at::TensorList hidden,
 // get_unpad_data: (hidden_unpad, indices, cu_seqlens, max_seqlen_in_batch,
 // used_seqlens), used_seqlens being the tokens of each row (int32 [B]).
 std::tuple<at::Tensor, at::Tensor, at::Tensor, int64_t, at::Tensor>
-unpad_input_from_mask(const at::Tensor &hidden, const at::Tensor &attention_mask,
-                      bool strict = true);
+unpad_input_from_mask(const at::Tensor &hidden,
+                      const at::Tensor &attention_mask, bool strict = true);
 
 } // namespace packjit

@@ -18,14 +18,16 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-class UnpadInputFunction : public torch::autograd::Function<UnpadInputFunction> {
+class UnpadInputFunction
+    : public torch::autograd::Function<UnpadInputFunction> {
 public:
   static at::Tensor forward(AutogradContext *ctx, const at::Tensor &hidden,
                             const at::Tensor &indices) {
     at::Tensor out;
     {
       at::AutoDispatchBelowADInplaceOrView guard;
-      out = packjit::unpad_input(hidden, indices); // checks hidden is [B, S, ...]
+      out =
+          packjit::unpad_input(hidden, indices); // checks hidden is [B, S, ...]
     }
     ctx->saved_data["batch"] = hidden.size(0);
     ctx->saved_data["seqlen"] = hidden.size(1);
@@ -35,7 +37,8 @@ public:
 
   static variable_list backward(AutogradContext *ctx, variable_list grads) {
     const at::Tensor indices = ctx->get_saved_variables()[0];
-    return {packjit::pad_input(grads[0], indices, ctx->saved_data["batch"].toInt(),
+    return {packjit::pad_input(grads[0], indices,
+                               ctx->saved_data["batch"].toInt(),
                                ctx->saved_data["seqlen"].toInt()),
             at::Tensor()};
   }
@@ -44,7 +47,8 @@ public:
 class PadInputFunction : public torch::autograd::Function<PadInputFunction> {
 public:
   static at::Tensor forward(AutogradContext *ctx, const at::Tensor &x,
-                            const at::Tensor &indices, int64_t batch, int64_t seqlen) {
+                            const at::Tensor &indices, int64_t batch,
+                            int64_t seqlen) {
     ctx->save_for_backward({indices});
     at::AutoDispatchBelowADInplaceOrView guard;
     return packjit::pad_input(x, indices, batch, seqlen);
@@ -58,14 +62,16 @@ public:
 };
 
 // Backward: one pad_input per input (the gradients may differ in shape).
-class UnpadInputsFunction : public torch::autograd::Function<UnpadInputsFunction> {
+class UnpadInputsFunction
+    : public torch::autograd::Function<UnpadInputsFunction> {
 public:
   static variable_list forward(AutogradContext *ctx, at::TensorList hidden,
                                const at::Tensor &indices) {
     variable_list out;
     {
       at::AutoDispatchBelowADInplaceOrView guard;
-      out = packjit::unpad_inputs(hidden, indices); // checks each is [B, S, ...]
+      out =
+          packjit::unpad_inputs(hidden, indices); // checks each is [B, S, ...]
     }
     std::vector<int64_t> batch, seqlen;
     for (const at::Tensor &h : hidden) {
@@ -84,7 +90,8 @@ public:
     const std::vector<int64_t> seqlen = ctx->saved_data["seqlen"].toIntVector();
     variable_list result;
     for (size_t i = 0; i < grads.size(); ++i)
-      result.push_back(packjit::pad_input(grads[i], indices, batch[i], seqlen[i]));
+      result.push_back(
+          packjit::pad_input(grads[i], indices, batch[i], seqlen[i]));
     result.emplace_back(); // indices
     return result;
   }
@@ -99,16 +106,18 @@ at::Tensor unpadInput(const at::Tensor &hidden, const at::Tensor &indices) {
   return UnpadInputFunction::apply(hidden, indices);
 }
 
-at::Tensor padInput(const at::Tensor &x, const at::Tensor &indices, int64_t batch,
-                    int64_t seqlen) {
+at::Tensor padInput(const at::Tensor &x, const at::Tensor &indices,
+                    int64_t batch, int64_t seqlen) {
   constexpr const char *op = "packjit.pad_input";
   checkPadInput(x, indices, batch, seqlen, op);
   if (indices.is_cpu())
-    checkIndicesInRange(indices, batch * seqlen, op, "the output has batch*seqlen rows");
+    checkIndicesInRange(indices, batch * seqlen, op,
+                        "the output has batch*seqlen rows");
   return PadInputFunction::apply(x, indices, batch, seqlen);
 }
 
-std::vector<at::Tensor> unpadInputs(at::TensorList hidden, const at::Tensor &indices) {
+std::vector<at::Tensor> unpadInputs(at::TensorList hidden,
+                                    const at::Tensor &indices) {
   constexpr const char *op = "packjit.unpad_inputs";
   for (const at::Tensor &h : hidden) {
     checkUnpadInput(h, indices, op);

@@ -19,9 +19,9 @@ unpadInputFromMask(const at::Tensor &hidden, const at::Tensor &attentionMask,
   TORCH_CHECK(attentionMask.dim() == 2 &&
                   attentionMask.size(0) == hidden.size(0) &&
                   attentionMask.size(1) == hidden.size(1),
-              op, ": attention_mask should be [batch, seqlen] = [", hidden.size(0),
-              ", ", hidden.size(1), "] like hidden's first two dims, got ",
-              attentionMask.sizes());
+              op, ": attention_mask should be [batch, seqlen] = [",
+              hidden.size(0), ", ", hidden.size(1),
+              "] like hidden's first two dims, got ", attentionMask.sizes());
   auto [indices, cuSeqlens, maxSeqlen] =
       packjit::get_unpad_data(attentionMask, strict);
   // Tokens per row, as flash-attention's used_seqlens_in_batch (int32).

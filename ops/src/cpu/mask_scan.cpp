@@ -18,8 +18,7 @@ namespace {
 // the last-level cache of one core's share.
 constexpr int64_t kStreamingBytes = int64_t(8) << 20;
 
-template <typename T>
-int64_t valueAt(const T *row, int64_t s, int64_t stride) {
+template <typename T> int64_t valueAt(const T *row, int64_t s, int64_t stride) {
   return static_cast<int64_t>(row[s * stride]);
 }
 
@@ -30,7 +29,8 @@ template <typename T>
   v.row = b;
   v.position = s;
   v.value = valueAt(row, s, stride);
-  v.kind = v.value < 0 ? StrictViolation::Negative : StrictViolation::Decreasing;
+  v.kind =
+      v.value < 0 ? StrictViolation::Negative : StrictViolation::Decreasing;
   for (int64_t p = s - 1; p >= 0; --p) {
     if (valueAt(row, p, stride) != 0) {
       v.previousPosition = p;
@@ -115,7 +115,8 @@ void scanRows(const T *data, int64_t rows, int64_t cols, int64_t rowStride,
         previous = value;
         run = 0;
       }
-      const int64_t end = runEnd<T, UnitColStride>(row, s + 1, cols, colStride, raw);
+      const int64_t end =
+          runEnd<T, UnitColStride>(row, s + 1, cols, colStride, raw);
       if constexpr (WriteIndices)
         writeIndexRun<Streaming>(indices + nnz, flatBase + s, end - s);
       nnz += end - s;
@@ -190,7 +191,8 @@ MaskScan scanMask(const at::Tensor &mask, bool strict, bool wantIndices,
     scanTyped<bool>(mask, strict, wantIndices, out, op);
     break;
   default:
-    TORCH_CHECK(false, op, ": unsupported attention_mask dtype ", mask.scalar_type());
+    TORCH_CHECK(false, op, ": unsupported attention_mask dtype ",
+                mask.scalar_type());
   }
   return out;
 }

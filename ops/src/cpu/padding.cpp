@@ -13,31 +13,37 @@ namespace {
 
 // Rows per parallel task: enough bytes that a task outweighs its start.
 int64_t grainRows(int64_t rowBytes) {
-  return std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(rowBytes, 1));
+  return std::max<int64_t>(1,
+                           (int64_t{1} << 16) / std::max<int64_t>(rowBytes, 1));
 }
 
 // dst row i = src row indices[i]; `src` and `dst` are 2-D with contiguous rows.
-void gatherRows(const at::Tensor &src, at::Tensor &dst, const int64_t *indices) {
+void gatherRows(const at::Tensor &src, at::Tensor &dst,
+                const int64_t *indices) {
   const int64_t rowBytes = src.size(1) * src.element_size();
   const int64_t srcStride = src.stride(0) * src.element_size();
   const int64_t dstStride = dst.stride(0) * dst.element_size();
   const auto *srcBase = static_cast<const char *>(src.data_ptr());
   auto *dstBase = static_cast<char *>(dst.data_ptr());
-  at::parallel_for(0, dst.size(0), grainRows(rowBytes), [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i)
-      std::memcpy(dstBase + i * dstStride, srcBase + indices[i] * srcStride, rowBytes);
-  });
+  at::parallel_for(0, dst.size(0), grainRows(rowBytes),
+                   [&](int64_t begin, int64_t end) {
+                     for (int64_t i = begin; i < end; ++i)
+                       std::memcpy(dstBase + i * dstStride,
+                                   srcBase + indices[i] * srcStride, rowBytes);
+                   });
 }
 
 // dst row indices[i] = src row i, in order (the last of equal indices wins).
-void scatterRows(const at::Tensor &src, at::Tensor &dst, const int64_t *indices) {
+void scatterRows(const at::Tensor &src, at::Tensor &dst,
+                 const int64_t *indices) {
   const int64_t rowBytes = src.size(1) * src.element_size();
   const int64_t srcStride = src.stride(0) * src.element_size();
   const int64_t dstStride = dst.stride(0) * dst.element_size();
   const auto *srcBase = static_cast<const char *>(src.data_ptr());
   auto *dstBase = static_cast<char *>(dst.data_ptr());
   for (int64_t i = 0; i < src.size(0); ++i)
-    std::memcpy(dstBase + indices[i] * dstStride, srcBase + i * srcStride, rowBytes);
+    std::memcpy(dstBase + indices[i] * dstStride, srcBase + i * srcStride,
+                rowBytes);
 }
 
 at::Tensor unpadInputImpl(const at::Tensor &hidden, const at::Tensor &indices,
@@ -61,11 +67,12 @@ at::Tensor unpadInput(const at::Tensor &hidden, const at::Tensor &indices) {
   return unpadInputImpl(hidden, indices, "packjit.unpad_input");
 }
 
-at::Tensor padInput(const at::Tensor &x, const at::Tensor &indices, int64_t batch,
-                    int64_t seqlen) {
+at::Tensor padInput(const at::Tensor &x, const at::Tensor &indices,
+                    int64_t batch, int64_t seqlen) {
   constexpr const char *op = "packjit.pad_input";
   checkPadInput(x, indices, batch, seqlen, op);
-  checkIndicesInRange(indices, batch * seqlen, op, "the output has batch*seqlen rows");
+  checkIndicesInRange(indices, batch * seqlen, op,
+                      "the output has batch*seqlen rows");
   std::vector<int64_t> shape = trailingSizes(x, 1);
   shape.insert(shape.begin(), {batch, seqlen});
   at::Tensor out = at::zeros(shape, x.options());
@@ -78,7 +85,8 @@ at::Tensor padInput(const at::Tensor &x, const at::Tensor &indices, int64_t batc
   return out;
 }
 
-std::vector<at::Tensor> unpadInputs(at::TensorList hidden, const at::Tensor &indices) {
+std::vector<at::Tensor> unpadInputs(at::TensorList hidden,
+                                    const at::Tensor &indices) {
   std::vector<at::Tensor> out;
   out.reserve(hidden.size());
   for (const at::Tensor &h : hidden)

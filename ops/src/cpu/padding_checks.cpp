@@ -31,9 +31,10 @@ void checkIndices(const at::Tensor &indices, const at::Tensor &data,
   TORCH_CHECK(indices.dim() == 1, op, ": indices should be a 1-D tensor, got ",
               indices.dim(), "-D");
   TORCH_CHECK(indices.scalar_type() == at::kLong, op,
-              ": indices should be an int64 tensor, got ", indices.scalar_type());
-  TORCH_CHECK(indices.device() == data.device(), op, ": ", dataName,
-              " is on ", data.device(), " but indices is on ", indices.device(),
+              ": indices should be an int64 tensor, got ",
+              indices.scalar_type());
+  TORCH_CHECK(indices.device() == data.device(), op, ": ", dataName, " is on ",
+              data.device(), " but indices is on ", indices.device(),
               "; both should be on the same device");
 }
 
@@ -50,11 +51,13 @@ void checkUnpadInput(const at::Tensor &hidden, const at::Tensor &indices,
 
 void checkPadInput(const at::Tensor &x, const at::Tensor &indices,
                    int64_t batch, int64_t seqlen, const char *op) {
-  TORCH_CHECK(x.dim() >= 1, op, ": x should be [nnz, ...] (at least 1-D), got 0-D");
+  TORCH_CHECK(x.dim() >= 1, op,
+              ": x should be [nnz, ...] (at least 1-D), got 0-D");
   checkData(x, "x", op);
   checkIndices(indices, x, "x", op);
-  TORCH_CHECK(indices.size(0) == x.size(0), op, ": indices has ", indices.size(0),
-              " entries but x has ", x.size(0), " rows; they should match");
+  TORCH_CHECK(indices.size(0) == x.size(0), op, ": indices has ",
+              indices.size(0), " entries but x has ", x.size(0),
+              " rows; they should match");
   TORCH_CHECK(batch >= 0 && seqlen >= 0, op,
               ": batch and seqlen should not be negative, got batch=", batch,
               ", seqlen=", seqlen);
@@ -66,8 +69,8 @@ void checkIndicesInRange(const at::Tensor &indices, int64_t rows,
   const int64_t *values = contiguous.data_ptr<int64_t>();
   for (int64_t i = 0; i < contiguous.numel(); ++i) {
     TORCH_CHECK(values[i] >= 0 && values[i] < rows, op, ": indices[", i,
-                "] = ", values[i], " is out of range [0, ", rows, ") (", rowsWhat,
-                ")");
+                "] = ", values[i], " is out of range [0, ", rows, ") (",
+                rowsWhat, ")");
   }
 }
 

@@ -14,7 +14,8 @@ namespace {
 template <typename T>
 std::tuple<at::Tensor, int64_t> scan(const at::Tensor &positions, bool strict) {
   const int64_t rows = positions.size(0), cols = positions.size(1);
-  const int64_t rowStride = positions.stride(0), colStride = positions.stride(1);
+  const int64_t rowStride = positions.stride(0),
+                colStride = positions.stride(1);
   const T *data = positions.data_ptr<T>();
   T start = std::numeric_limits<T>::max();
   for (int64_t b = 0; b < rows; ++b)
@@ -30,7 +31,8 @@ std::tuple<at::Tensor, int64_t> scan(const at::Tensor &positions, bool strict) {
       const T value = row[s * colStride];
       if (s != 0 && value != start) {
         const T previous = row[(s - 1) * colStride];
-        if (strict && static_cast<int64_t>(value) != static_cast<int64_t>(previous) + 1)
+        if (strict &&
+            static_cast<int64_t>(value) != static_cast<int64_t>(previous) + 1)
           throwPositionIdsViolation(b, s, value, previous, start);
       } else if (run != 0) {
         total += run;
@@ -54,8 +56,8 @@ std::tuple<at::Tensor, int64_t> scan(const at::Tensor &positions, bool strict) {
 
 } // namespace
 
-std::tuple<at::Tensor, int64_t> cuSeqlensFromPositionIds(const at::Tensor &positionIds,
-                                                         bool strict) {
+std::tuple<at::Tensor, int64_t>
+cuSeqlensFromPositionIds(const at::Tensor &positionIds, bool strict) {
   at::Tensor positions = asRowsOfPositions(positionIds);
   if (positions.numel() == 0)
     return {at::zeros({1}, positions.options().dtype(at::kInt)), 0};

@@ -8,7 +8,7 @@
 
 namespace packjit::ops::cpu {
 
-std::tuple<at::Tensor, int64_t> cuSeqlensFromPositionIds(const at::Tensor &positionIds,
-                                                         bool strict);
+std::tuple<at::Tensor, int64_t>
+cuSeqlensFromPositionIds(const at::Tensor &positionIds, bool strict);
 
 } // namespace packjit::ops::cpu

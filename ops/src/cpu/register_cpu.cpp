@@ -25,8 +25,8 @@ at::Tensor cumulativeLengths(const std::vector<int64_t> &lengths,
   return cu;
 }
 
-std::tuple<at::Tensor, at::Tensor, int64_t>
-getUnpadData(const at::Tensor &mask, bool strict) {
+std::tuple<at::Tensor, at::Tensor, int64_t> getUnpadData(const at::Tensor &mask,
+                                                         bool strict) {
   constexpr const char *op = "packjit.get_unpad_data";
   checkAttentionMask(mask, op);
   MaskScan scan = scanMask(mask, strict, /*wantIndices=*/true, op);
@@ -40,7 +40,8 @@ at::Tensor getSeqlensInBatch(const at::Tensor &mask, bool strict) {
   MaskScan scan = scanMask(mask, strict, /*wantIndices=*/false, op);
   at::Tensor lengths = at::empty({static_cast<int64_t>(scan.lengths.size())},
                                  mask.options().dtype(at::kLong));
-  std::copy(scan.lengths.begin(), scan.lengths.end(), lengths.data_ptr<int64_t>());
+  std::copy(scan.lengths.begin(), scan.lengths.end(),
+            lengths.data_ptr<int64_t>());
   return lengths.to(seqlensDType(mask.scalar_type()));
 }
 

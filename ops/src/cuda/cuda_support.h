@@ -21,7 +21,8 @@ inline CUstream currentStream(const at::Tensor &tensor) {
 
 // Runs fn(), turning a packjit::Error (a missing compiler, a driver failure)
 // into a c10::Error that names `op`.
-template <typename Fn> decltype(auto) withRuntimeErrors(const char *op, Fn &&fn) {
+template <typename Fn>
+decltype(auto) withRuntimeErrors(const char *op, Fn &&fn) {
   try {
     return fn();
   } catch (const packjit::Error &error) {

@@ -13,8 +13,8 @@
 // scatter of row numbers, then gathers every output row, and the gather
 // writes zeros where the map says -1.
 #include "../cpu/padding_checks.h"
-#include "packjit/core/error.h" // before cuda_support.h, which uses it
 #include "cuda_support.h"
+#include "packjit/core/error.h" // before cuda_support.h, which uses it
 
 #include "packjit/runtime/launch.h"
 
@@ -33,7 +33,7 @@ using runtime::Dim3;
 using runtime::KernelFamily;
 
 constexpr int64_t kBlock = 256;
-constexpr int64_t kMaxRowWords = 1048576; // the templates' ROW range
+constexpr int64_t kMaxRowWords = 1048576;   // the templates' ROW range
 constexpr int64_t kMaxTensorsPerLaunch = 3; // gather_rows' (src, dst) pairs
 
 // How the kernels move a row: 16-byte words (WIDE), else the widest T word
@@ -111,15 +111,16 @@ void launchRows(KernelFamily &family, const char *op, const at::Tensor &like,
               kMaxRowWords);
   const int64_t lanes = lanesFor(rowWords);
   const int64_t rowsPerBlock = kBlock / lanes;
-  const int64_t blocks = std::min<int64_t>((rows + rowsPerBlock - 1) / rowsPerBlock,
-                                           int64_t{1} << 30);
+  const int64_t blocks = std::min<int64_t>(
+      (rows + rowsPerBlock - 1) / rowsPerBlock, int64_t{1} << 30);
   withRuntimeErrors(op, [&] {
     const DType dtypes[] = {word.dtype};
     const int64_t constexprs[] = {kBlock, rowWords, lanes, word.wide ? 1 : 0};
     const runtime::Kernel &kernel =
         family.get(like.device().index(), dtypes, constexprs);
     runtime::launch(kernel, Dim3{static_cast<unsigned>(blocks), tensors},
-                    Dim3{static_cast<unsigned>(kBlock)}, currentStream(like), args);
+                    Dim3{static_cast<unsigned>(kBlock)}, currentStream(like),
+                    args);
   });
 }
 
@@ -132,22 +133,25 @@ void gatherRows(const char *op, const at::Tensor &like,
   CUdeviceptr src[kMaxTensorsPerLaunch], dst[kMaxTensorsPerLaunch];
   int64_t stride[kMaxTensorsPerLaunch];
   for (size_t t = 0; t < kMaxTensorsPerLaunch; ++t) {
-    const RowCopy &copy = copies[std::min(t, copies.size() - 1)]; // unused ones repeat
+    const RowCopy &copy =
+        copies[std::min(t, copies.size() - 1)]; // unused ones repeat
     src[t] = address(copy.src);
     dst[t] = address(copy.dst);
     stride[t] = copy.src.stride(0) * copy.src.element_size() / word.bytes;
   }
   CUdeviceptr index = address(indices);
-  void *args[] = {&src[0], &dst[0], &src[1], &dst[1], &src[2],  &dst[2],
-                  &index,  &count,  &srcRows, &stride[0], &stride[1], &stride[2]};
-  launchRows(gatherFamily(), op, like, word, rowBytesOf(copies[0].src) / word.bytes,
-             count, static_cast<unsigned>(copies.size()), args);
+  void *args[] = {&src[0],  &dst[0],    &src[1],    &dst[1],
+                  &src[2],  &dst[2],    &index,     &count,
+                  &srcRows, &stride[0], &stride[1], &stride[2]};
+  launchRows(gatherFamily(), op, like, word,
+             rowBytesOf(copies[0].src) / word.bytes, count,
+             static_cast<unsigned>(copies.size()), args);
 }
 
 void gatherRows(const char *op, const at::Tensor &like, const RowCopy &copy,
                 const at::Tensor &indices, int64_t count, int64_t srcRows) {
-  gatherRows(op, like, std::span<const RowCopy>(&copy, 1), wordOf(copy), indices,
-             count, srcRows);
+  gatherRows(op, like, std::span<const RowCopy>(&copy, 1), wordOf(copy),
+             indices, count, srcRows);
 }
 
 // dst row indices[i] = src row i for i < count; an index outside
@@ -208,8 +212,8 @@ PadStrategy padStrategy() {
   return PadStrategy::Auto;
 }
 
-at::Tensor padInput(const at::Tensor &x, const at::Tensor &indices, int64_t batch,
-                    int64_t seqlen) {
+at::Tensor padInput(const at::Tensor &x, const at::Tensor &indices,
+                    int64_t batch, int64_t seqlen) {
   constexpr const char *op = "packjit.pad_input";
   checkPadInput(x, indices, batch, seqlen, op);
   c10::cuda::CUDAGuard guard(x.device());
@@ -220,7 +224,8 @@ at::Tensor padInput(const at::Tensor &x, const at::Tensor &indices, int64_t batc
   const int64_t outBytes = rows * rowElements(x, 1) * x.element_size();
   PadStrategy strategy = padStrategy();
   if (strategy == PadStrategy::Auto)
-    strategy = outBytes < kGatherPadBytes ? PadStrategy::Scatter : PadStrategy::Gather;
+    strategy =
+        outBytes < kGatherPadBytes ? PadStrategy::Scatter : PadStrategy::Gather;
   at::Tensor index = indices.contiguous();
   if (nnz == 0 || outBytes == 0 || strategy == PadStrategy::Scatter) {
     at::Tensor out = at::zeros(shape, x.options());
@@ -242,7 +247,8 @@ at::Tensor padInput(const at::Tensor &x, const at::Tensor &indices, int64_t batc
 
 // One gather_rows launch for each run of up to three tensors that share a
 // word and a row width (q, k and v of one attention layer: one launch).
-std::vector<at::Tensor> unpadInputs(at::TensorList hidden, const at::Tensor &indices) {
+std::vector<at::Tensor> unpadInputs(at::TensorList hidden,
+                                    const at::Tensor &indices) {
   constexpr const char *op = "packjit.unpad_inputs";
   for (const at::Tensor &h : hidden)
     checkUnpadInput(h, indices, op);

@@ -36,9 +36,9 @@ HostMailbox::HostMailbox(int device) {
   runtime::ScopedContext context(runtime::device(device).context);
   void *host = nullptr;
   // PORTABLE: any context (device) may post here; DEVICEMAP: kernels can.
-  PACKJIT_CUDA_CHECK(driver.cuMemHostAlloc(
-      &host, kWords * sizeof(int64_t),
-      CU_MEMHOSTALLOC_PORTABLE | CU_MEMHOSTALLOC_DEVICEMAP));
+  PACKJIT_CUDA_CHECK(driver.cuMemHostAlloc(&host, kWords * sizeof(int64_t),
+                                           CU_MEMHOSTALLOC_PORTABLE |
+                                               CU_MEMHOSTALLOC_DEVICEMAP));
   words_ = static_cast<volatile int64_t *>(host);
   for (int i = 0; i < kWords; ++i)
     words_[i] = 0;

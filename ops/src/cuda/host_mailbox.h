@@ -14,7 +14,8 @@ namespace packjit::ops::cuda {
 
 class HostMailbox {
 public:
-  // Mailbox layout, in int64 words (the kernel's side: kernels_src/mask_scan.mlir).
+  // Mailbox layout, in int64 words (the kernel's side:
+  // kernels_src/mask_scan.mlir).
   static constexpr int kPayloadWords = 4;
   static constexpr int kSequenceWord = 4;
   static constexpr int kWords = 8;

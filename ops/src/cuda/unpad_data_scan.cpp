@@ -221,8 +221,8 @@ ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
     int64_t seqLen = mask.size(1);
     int64_t docs = maxDocs;
     int64_t tokens = n;
-    void *args[] = {&maskPtr,    &tokens,      &seqLen,       &indicesPtr,
-                    &cuPtr,      &docs,        &summaryPtr,   &workspacePtr,
+    void *args[] = {&maskPtr,    &tokens,  &seqLen,     &indicesPtr,
+                    &cuPtr,      &docs,    &summaryPtr, &workspacePtr,
                     &mailboxPtr, &sequence};
     runtime::launch(kernel, Dim3{static_cast<unsigned>(tiles)},
                     Dim3{static_cast<unsigned>(kBlock)}, stream, args);

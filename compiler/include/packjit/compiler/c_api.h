@@ -16,15 +16,16 @@ extern "C" {
 #define PACKJIT_COMPILER_ABI_VERSION 2
 
 typedef struct PackjitCompileOutput {
-  char *ptx;           /* NUL-terminated PTX text */
-  size_t ptx_size;     /* strlen(ptx) */
-  char *entry_name;    /* the kernel's function name in the PTX */
-  char *error;         /* set (and the rest NULL) when compilation failed */
+  char *ptx;        /* NUL-terminated PTX text */
+  size_t ptx_size;  /* strlen(ptx) */
+  char *entry_name; /* the kernel's function name in the PTX */
+  char *error;      /* set (and the rest NULL) when compilation failed */
 } PackjitCompileOutput;
 
 /* Returns PACKJIT_COMPILER_ABI_VERSION of the library. */
 int packjit_compiler_abi_version(void);
-/* packjit::compilerVersion() of the library, e.g. "packjit-0.1.0+mlir-22.r2". */
+/* packjit::compilerVersion() of the library, e.g. "packjit-0.1.0+mlir-22.r2".
+ */
 const char *packjit_compiler_version(void);
 /* Compiles the KernelSpec given in its canonical text form. Thread-safe.
  * template_text is the kernel template the caller keyed the spec with (its

@@ -13,7 +13,8 @@
 
 namespace packjit::compiler {
 
-// The pipeline's stages, in order; each can be dumped as <kernel>-<hash>.<stage>.
+// The pipeline's stages, in order; each can be dumped as
+// <kernel>-<hash>.<stage>.
 enum class Stage { Template, Specialized, NVVM, LLVM, PTX };
 inline constexpr std::array<Stage, 5> kAllStages{
     Stage::Template, Stage::Specialized, Stage::NVVM, Stage::LLVM, Stage::PTX};
@@ -43,7 +44,8 @@ enum class OptLevel {
 };
 
 struct CompileOptions {
-  // Write every stage here (PACKJIT_DUMP's job); empty: use PACKJIT_DUMP when set.
+  // Write every stage here (PACKJIT_DUMP's job); empty: use PACKJIT_DUMP when
+  // set.
   std::string dumpDir;
   // Keep every stage's text in CompileResult::stages (the CLI's --emit).
   bool keepStages = false;
@@ -65,7 +67,9 @@ struct CompileResult {
   std::string entryName; // the kernel's function name in the PTX
   // Indexed by Stage; filled when CompileOptions::keepStages is set.
   std::array<std::string, kAllStages.size()> stages;
-  const std::string &stage(Stage s) const { return stages[static_cast<int>(s)]; }
+  const std::string &stage(Stage s) const {
+    return stages[static_cast<int>(s)];
+  }
   std::vector<PhaseTime> phases; // in pipeline order
   // With CompileOptions::timePasses: exclusive wall time per pass, summed
   // over its runs, named "<phase>/<pass>" (e.g. "optimize/InstCombinePass",
@@ -89,10 +93,12 @@ public:
 
   // Compiles one of the embedded templates (spec.kernel). Checks that
   // spec.templateHash and spec.compilerVersion match this library's.
-  CompileResult compile(const KernelSpec &spec, const CompileOptions &options = {});
+  CompileResult compile(const KernelSpec &spec,
+                        const CompileOptions &options = {});
   // Compiles `templateText` as if it were the template of spec.kernel (tests,
   // template development); spec.templateHash is not checked.
-  CompileResult compileText(std::string_view templateText, const KernelSpec &spec,
+  CompileResult compileText(std::string_view templateText,
+                            const KernelSpec &spec,
                             const CompileOptions &options = {});
 
 private:

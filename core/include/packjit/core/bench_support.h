@@ -17,9 +17,9 @@ double microsecondsSince(BenchClock::time_point start);
 double median(std::vector<double> values);
 
 struct ChildRun {
-  int status = 0;               // as waitpid reports it
-  double wallMicroseconds = 0;  // spawn to exit
-  bool succeeded() const;       // exited with 0
+  int status = 0;              // as waitpid reports it
+  double wallMicroseconds = 0; // spawn to exit
+  bool succeeded() const;      // exited with 0
 };
 
 // Runs /proc/self/exe with `args` (argv[1] on), its file descriptor

@@ -46,7 +46,8 @@ const KernelSignature &kernelSignature(std::string_view kernel);
 // range) against the kernel's signature, fills the other constexprs with
 // their defaults and picks the PTX version for `arch` (see choosePtxVersion).
 // Throws packjit::Error naming what is wrong.
-KernelSpec makeKernelSpec(std::string_view kernel, const std::vector<DType> &dtypes,
+KernelSpec makeKernelSpec(std::string_view kernel,
+                          const std::vector<DType> &dtypes,
                           const std::map<std::string, int64_t> &overrides,
                           std::string_view arch,
                           std::optional<int> driverVersion = std::nullopt);

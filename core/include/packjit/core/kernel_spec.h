@@ -1,5 +1,6 @@
 // KernelSpec: the whole specialization key of a compiled kernel. The same key
-// names the in-memory cache entry, the disk-cache file and the AOT bundle entry.
+// names the in-memory cache entry, the disk-cache file and the AOT bundle
+// entry.
 #pragma once
 
 #include "packjit/core/dtype.h"
@@ -24,12 +25,12 @@ struct Hash128 {
 Hash128 hash128(std::string_view bytes);
 
 struct KernelSpec {
-  std::string kernel;         // template name, e.g. "mask_scan"
-  std::string templateHash;   // hex XXH3-128 of the template's text
-  std::vector<DType> dtypes;  // bound to the template's dtype placeholders
+  std::string kernel;        // template name, e.g. "mask_scan"
+  std::string templateHash;  // hex XXH3-128 of the template's text
+  std::vector<DType> dtypes; // bound to the template's dtype placeholders
   std::map<std::string, int64_t> constexprs; // sorted by name
-  std::string arch;           // "sm_90", "sm_90a", ...
-  int ptxVersion = 0;         // 78 = PTX ISA 7.8
+  std::string arch;                          // "sm_90", "sm_90a", ...
+  int ptxVersion = 0;                        // 78 = PTX ISA 7.8
   std::string compilerVersion;
 
   // A spec for one of the embedded templates: fills templateHash and

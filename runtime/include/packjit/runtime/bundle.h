@@ -18,7 +18,8 @@ inline constexpr uint32_t kBundleFormatVersion = 1;
 
 std::string encodeBundle(const std::vector<CacheEntry> &entries);
 // Throws packjit::Error when the file is not an intact bundle of this version.
-void writeBundle(const std::string &path, const std::vector<CacheEntry> &entries);
+void writeBundle(const std::string &path,
+                 const std::vector<CacheEntry> &entries);
 
 class Bundle {
 public:

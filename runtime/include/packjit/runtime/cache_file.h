@@ -2,8 +2,8 @@
 // "PJKENTRY", a JSON header and the PTX and cubin as payload.
 //
 // Header: {"key": <KernelSpec canonical text>, "entry": <function name>,
-//          "ptx_size": N, "cubin_size": M, "cubin_target": "sm_90/driver=13000",
-//          "written_by": "packjit-0.1.0+mlir-22.r2"}
+//          "ptx_size": N, "cubin_size": M, "cubin_target":
+//          "sm_90/driver=13000", "written_by": "packjit-0.1.0+mlir-22.r2"}
 // Payload: the PTX bytes, then the cubin bytes.
 #pragma once
 

@@ -21,7 +21,8 @@ namespace packjit::runtime {
 using CompileFunction = std::function<KernelImage(const KernelSpec &)>;
 
 enum class ImageOrigin { Bundle, Disk, Compiled };
-std::string_view imageOriginName(ImageOrigin origin); // "aot", "disk", "compiled"
+std::string_view
+imageOriginName(ImageOrigin origin); // "aot", "disk", "compiled"
 
 struct ResolvedImage {
   KernelImage image;

@@ -33,7 +33,7 @@ struct Kernel {
 struct KernelCacheOptions {
   CacheSettings settings = cacheSettingsFromEnvironment();
   std::vector<std::string> bundlePaths = aotBundlePathsFromEnvironment();
-  CompileFunction compile;             // empty: the compiler library
+  CompileFunction compile;              // empty: the compiler library
   std::shared_ptr<ModuleLoader> loader; // null: the CUDA driver
 };
 
@@ -47,7 +47,8 @@ public:
   // paths should use KernelFamily, which does not.
   const Kernel &get(const KernelSpec &spec, int device);
   // The same with the spec's hash computed by the caller (spec.hash()).
-  const Kernel &get(const KernelSpec &spec, const Hash128 &specHash, int device);
+  const Kernel &get(const KernelSpec &spec, const Hash128 &specHash,
+                    int device);
 
   void addBundle(const std::string &path) { images_.addBundle(path); }
   ImageSource &images() { return images_; }
@@ -68,7 +69,8 @@ private:
   };
   struct SlotKeyHash {
     size_t operator()(const SlotKey &key) const {
-      return key.hash.low ^ (key.hash.high * 31) ^ static_cast<size_t>(key.device);
+      return key.hash.low ^ (key.hash.high * 31) ^
+             static_cast<size_t>(key.device);
     }
   };
   const Kernel &load(Slot &slot, const KernelSpec &spec, int device);

@@ -8,9 +8,10 @@
 namespace packjit::runtime {
 
 struct CacheSettings {
-  bool diskEnabled = true;     // PACKJIT_CACHE=off disables the disk cache
-  std::string directory;       // PACKJIT_CACHE_DIR, $XDG_CACHE_HOME/packjit, ~/.cache/packjit
-  uint64_t maxBytes = 0;       // PACKJIT_CACHE_MAX_MB (default 1024 MB)
+  bool diskEnabled = true; // PACKJIT_CACHE=off disables the disk cache
+  std::string
+      directory; // PACKJIT_CACHE_DIR, $XDG_CACHE_HOME/packjit, ~/.cache/packjit
+  uint64_t maxBytes = 0; // PACKJIT_CACHE_MAX_MB (default 1024 MB)
 };
 
 inline constexpr uint64_t kDefaultCacheMaxMegabytes = 1024;
