@@ -12,7 +12,8 @@
 # with PACKJIT_GPU_TESTS=quick (their small representative set).
 #
 # Usage: scripts/gpu-host.sh [OUT_DIR] [STEPS]   STEPS: comma list of
-#   build,test,sanitize,bench,bench-cpu (default: all). PACKJIT_GPU_TESTS=quick
+#   build,test,sanitize,bench,bench-cpu (default: all), and profile (opt-in:
+#   Nsight Compute on the mask scan). PACKJIT_GPU_TESTS=quick
 #   in the environment makes the test step run the GPU tests' small set too.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -100,6 +101,18 @@ if wants bench; then
   if "$build/bin/packjit" compile --list >/dev/null 2>&1; then
     step "bench compile" bench.log "$build/bin/packjit" bench --compile --json "$out/json/compile.json"
   fi
+fi
+
+# Opt-in (not in the default steps): Nsight Compute on one mask_scan launch
+# per shape (after the warm-up calls), for the latency analysis of
+# docs/gpu_unpad.md.
+if wants profile; then
+  for shape in 64x65536 8x4096; do
+    step "profile mask_scan $shape" profile.log env PYTHONPATH="$repo/python" \
+      PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" ncu --kernel-name regex:mask_scan \
+      --launch-skip 3 --launch-count 1 --set full --print-details all \
+      "$python" "$repo/benchmarks/profile_mask_scan.py" --shape "$shape"
+  done
 fi
 
 tar -C "$out" -czf "$out/json.tar.gz" json && rm -rf "$out/json"
