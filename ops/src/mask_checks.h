@@ -27,6 +27,27 @@ struct StrictViolation {
 [[noreturn]] void throwStrictViolation(const char *op,
                                        const StrictViolation &violation);
 
+// Throws the error for the offending token at (row, position), naming its
+// value and the previous non-zero value of its row; valueAt(s) is the
+// row's value at column s, as int64.
+template <typename ValueAt>
+[[noreturn]] void throwStrictViolationAt(const char *op, int64_t row,
+                                         int64_t position, ValueAt valueAt) {
+  StrictViolation v;
+  v.row = row;
+  v.position = position;
+  v.value = valueAt(position);
+  v.kind =
+      v.value < 0 ? StrictViolation::Negative : StrictViolation::Decreasing;
+  for (int64_t s = position - 1; s >= 0; --s)
+    if (valueAt(s) != 0) {
+      v.previousPosition = s;
+      v.previousValue = valueAt(s);
+      break;
+    }
+  throwStrictViolation(op, v);
+}
+
 // get_unpad_data_padded: max_documents is -1 (room for B*S documents) or >= 0.
 void checkMaxDocuments(int64_t maxDocuments, const char *op);
 

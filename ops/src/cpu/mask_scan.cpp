@@ -22,25 +22,6 @@ template <typename T> int64_t valueAt(const T *row, int64_t s, int64_t stride) {
   return static_cast<int64_t>(row[s * stride]);
 }
 
-template <typename T>
-[[noreturn]] void reportViolation(const T *row, int64_t b, int64_t s,
-                                  int64_t stride, const char *op) {
-  StrictViolation v;
-  v.row = b;
-  v.position = s;
-  v.value = valueAt(row, s, stride);
-  v.kind =
-      v.value < 0 ? StrictViolation::Negative : StrictViolation::Decreasing;
-  for (int64_t p = s - 1; p >= 0; --p) {
-    if (valueAt(row, p, stride) != 0) {
-      v.previousPosition = p;
-      v.previousValue = valueAt(row, p, stride);
-      break;
-    }
-  }
-  throwStrictViolation(op, v);
-}
-
 // The first position at or after `s` whose value is not `value`. Contiguous
 // rows are compared a cache line at a time, which the compiler vectorizes.
 template <typename T, bool UnitColStride>
@@ -107,7 +88,9 @@ void scanRows(const T *data, int64_t rows, int64_t cols, int64_t rowStride,
       const int64_t value = static_cast<int64_t>(raw);
       if (value != previous) {
         if (value < 0 || (strict && value < previous))
-          reportViolation(row, b, s, colStride, op);
+          throwStrictViolationAt(op, b, s, [&](int64_t p) {
+            return valueAt(row, p, colStride);
+          });
         if (run != 0) {
           out.lengths.push_back(run);
           out.maxLength = std::max(out.maxLength, run);

@@ -1,4 +1,4 @@
-// Results a kernel posts straight into host memory: one page of pinned host
+// Results a kernel posts straight into host memory: 64 bytes of pinned host
 // memory mapped for the device per host thread, and a sequence number per
 // call. The op then waits for one word to change instead of enqueuing a
 // device-to-host copy and synchronizing the stream (two driver calls and a

@@ -1,6 +1,6 @@
 // get_unpad_data, get_seqlens_in_batch and get_unpad_data_padded on CUDA:
-// one mask_scan launch each (unpad_data_scan.h). get_unpad_data then copies
-// waits for the 32-byte summary (nnz, D, longest, violation), which the
+// one mask_scan launch each (unpad_data_scan.h). get_unpad_data then waits
+// for the 32-byte summary (nnz, D, longest, violation), which the
 // kernel's last block posts into this thread's mapped pinned mailbox: one
 // launch, one small device-to-host write, one wait. The padded variant waits
 // for nothing.
@@ -23,22 +23,12 @@ namespace {
 // row back to name the values.
 [[noreturn]] void reportViolation(const at::Tensor &mask, int64_t position,
                                   const char *op) {
-  StrictViolation v;
-  v.row = position / mask.size(1);
-  v.position = position % mask.size(1);
-  const at::Tensor row =
-      mask.select(0, v.row).to(at::kCPU, at::kLong).contiguous();
-  const int64_t *values = row.data_ptr<int64_t>();
-  v.value = values[v.position];
-  v.kind =
-      v.value < 0 ? StrictViolation::Negative : StrictViolation::Decreasing;
-  for (int64_t s = v.position - 1; s >= 0; --s)
-    if (values[s] != 0) {
-      v.previousPosition = s;
-      v.previousValue = values[s];
-      break;
-    }
-  throwStrictViolation(op, v);
+  const int64_t row = position / mask.size(1);
+  const at::Tensor values =
+      mask.select(0, row).to(at::kCPU, at::kLong).contiguous();
+  const int64_t *data = values.data_ptr<int64_t>();
+  throwStrictViolationAt(op, row, position % mask.size(1),
+                         [data](int64_t s) { return data[s]; });
 }
 
 struct Scanned {
