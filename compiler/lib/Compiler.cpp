@@ -8,12 +8,11 @@
 #include "packjit/core/error.h"
 #include "packjit/core/kernel_signature.h"
 #include "packjit/core/kernel_templates.h"
+#include "packjit/core/log.h"
 #include "packjit/core/version.h"
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 
 namespace packjit::compiler {
 namespace {
@@ -104,26 +103,9 @@ pipeline::PipelineRequest makeRequest(std::string_view text,
   return request;
 }
 
-} // namespace
-
-std::string_view stageName(Stage stage) {
-  static constexpr std::string_view kNames[] = {"template", "specialized",
-                                                "nvvm", "llvm", "ptx"};
-  return kNames[static_cast<int>(stage)];
-}
-
-// PACKJIT_LOG=debug (as the runtime reads it): one line per compile with the
-// time of each pipeline phase, on stderr.
-bool logPhases() {
-  static const bool enabled = [] {
-    const char *level = std::getenv("PACKJIT_LOG");
-    return level && std::strcmp(level, "debug") == 0;
-  }();
-  return enabled;
-}
-
-void printPhases(const KernelSpec &spec, const CompileResult &result) {
-  std::string line = "packjit compiler: " + spec.fileStem() + " phases (ms):";
+// PACKJIT_LOG=debug: one line per compile with the time of each phase.
+std::string phasesLine(const KernelSpec &spec, const CompileResult &result) {
+  std::string line = "compiled " + spec.fileStem() + ", phases (ms):";
   double total = 0;
   for (const PhaseTime &phase : result.phases) {
     char cell[64];
@@ -133,9 +115,16 @@ void printPhases(const KernelSpec &spec, const CompileResult &result) {
     total += phase.millis;
   }
   char cell[32];
-  std::snprintf(cell, sizeof cell, " total %.2f\n", total);
-  line += cell;
-  std::fputs(line.c_str(), stderr);
+  std::snprintf(cell, sizeof cell, " total %.2f", total);
+  return line + cell;
+}
+
+} // namespace
+
+std::string_view stageName(Stage stage) {
+  static constexpr std::string_view kNames[] = {"template", "specialized",
+                                                "nvvm", "llvm", "ptx"};
+  return kNames[static_cast<int>(stage)];
 }
 
 struct Compiler::Impl {
@@ -148,8 +137,7 @@ struct Compiler::Impl {
                               : options.dumpDir;
     CompileResult result =
         pipeline.run(makeRequest(text, spec, options, !dumpDir.empty()));
-    if (logPhases())
-      printPhases(spec, result);
+    PACKJIT_LOG(Debug, phasesLine(spec, result));
     if (!dumpDir.empty())
       pipeline::writeStageDumps(dumpDir, spec.fileStem(), result);
     return result;

@@ -1,10 +1,10 @@
-#include "packjit/runtime/log.h"
+#include "packjit/core/log.h"
 
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
-namespace packjit::runtime {
+namespace packjit {
 namespace {
 
 LogLevel levelFromEnvironment() {
@@ -48,4 +48,4 @@ void logMessage(LogLevel level, std::string_view message) {
   std::fputs(line.c_str(), stderr);
 }
 
-} // namespace packjit::runtime
+} // namespace packjit

@@ -3,7 +3,7 @@
 #include "packjit/core/arch.h"
 #include "packjit/core/error.h"
 #include "packjit/runtime/driver.h"
-#include "packjit/runtime/log.h"
+#include "packjit/core/log.h"
 
 #include <memory>
 #include <mutex>

@@ -1,7 +1,7 @@
 #include "packjit/runtime/disk_cache.h"
 
 #include "framed_file.h"
-#include "packjit/runtime/log.h"
+#include "packjit/core/log.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -3,7 +3,7 @@
 #include "packjit/core/error.h"
 #include "packjit/core/kernel_templates.h"
 #include "packjit/core/version.h"
-#include "packjit/runtime/log.h"
+#include "packjit/core/log.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>

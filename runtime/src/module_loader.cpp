@@ -2,7 +2,7 @@
 
 #include "packjit/core/error.h"
 #include "packjit/runtime/driver.h"
-#include "packjit/runtime/log.h"
+#include "packjit/core/log.h"
 
 #include <chrono>
 

@@ -1,6 +1,6 @@
 #include "packjit/runtime/settings.h"
 
-#include "packjit/runtime/log.h"
+#include "packjit/core/log.h"
 
 #include "packjit/core/split_list.h"
 

@@ -1,9 +1,10 @@
-// PACKJIT_LOG=warn|info|debug: the runtime's messages on stderr. Default: warn.
+// PACKJIT_LOG=off|warn|info|debug: packjit's messages on stderr (runtime,
+// compiler). Default: warn.
 #pragma once
 
 #include <string_view>
 
-namespace packjit::runtime {
+namespace packjit {
 
 enum class LogLevel { Off = 0, Warn = 1, Info = 2, Debug = 3 };
 
@@ -13,12 +14,12 @@ inline bool logEnabled(LogLevel level) { return level <= logLevel(); }
 // Writes "packjit[<level>]: <message>" as one line to stderr.
 void logMessage(LogLevel level, std::string_view message);
 
-} // namespace packjit::runtime
+} // namespace packjit
 
 // Builds the message only when it will be printed.
 #define PACKJIT_LOG(level, message)                                            \
   do {                                                                         \
-    if (::packjit::runtime::logEnabled(::packjit::runtime::LogLevel::level))   \
-      ::packjit::runtime::logMessage(::packjit::runtime::LogLevel::level,      \
+    if (::packjit::logEnabled(::packjit::LogLevel::level))   \
+      ::packjit::logMessage(::packjit::LogLevel::level,      \
                                      (message));                               \
   } while (false)
