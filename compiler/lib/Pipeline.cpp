@@ -1,7 +1,9 @@
 #include "Pipeline.h"
 
 #include "Diagnostics.h"
+#include "PassTiming.h"
 #include "Passes.h"
+#include "Pool.h"
 
 #include "packjit/core/error.h"
 
@@ -32,7 +34,6 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
-#include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
@@ -54,8 +55,6 @@
 #include "llvm/Target/TargetOptions.h"
 
 #include <algorithm>
-#include <chrono>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -174,167 +173,6 @@ void setNaturalAlignment(mlir::gpu::GPUModuleOp gpuModule) {
     }
   });
 }
-
-// Appends the time since the previous mark to the result's phases.
-class PhaseClock {
-public:
-  explicit PhaseClock(std::vector<compiler::PhaseTime> &phases)
-      : phases_(phases) {}
-  void mark(const char *name) {
-    auto now = std::chrono::steady_clock::now();
-    phases_.push_back(
-        {name, std::chrono::duration<double, std::milli>(now - last_).count()});
-    last_ = now;
-  }
-
-private:
-  std::vector<compiler::PhaseTime> &phases_;
-  std::chrono::steady_clock::time_point last_ =
-      std::chrono::steady_clock::now();
-};
-
-// Exclusive wall time per pass name, as LLVM's -time-passes reports it: a
-// pass's time excludes the nested passes and analyses it runs (pass
-// managers, adaptors), so the numbers add up to the phase. Used from one
-// thread at a time (one compile, one gpu.module).
-class PassTimer {
-public:
-  void start(std::string name) {
-    auto now = std::chrono::steady_clock::now();
-    if (!running_.empty())
-      charge(running_.back(), now);
-    running_.push_back({std::move(name), now});
-  }
-  void stop() {
-    if (running_.empty())
-      return;
-    auto now = std::chrono::steady_clock::now();
-    charge(running_.back(), now);
-    running_.pop_back();
-    if (!running_.empty())
-      running_.back().since = now;
-  }
-  // Appends "<phase>/<pass>" entries, slowest first, and starts afresh.
-  void report(const char *phase, std::vector<compiler::PhaseTime> &out) {
-    std::vector<compiler::PhaseTime> sorted;
-    for (const auto &[name, millis] : totals_)
-      sorted.push_back({std::string(phase) + "/" + name, millis});
-    std::sort(sorted.begin(), sorted.end(),
-              [](const auto &a, const auto &b) { return a.millis > b.millis; });
-    out.insert(out.end(), sorted.begin(), sorted.end());
-    totals_.clear();
-    running_.clear();
-  }
-
-private:
-  struct Running {
-    std::string name;
-    std::chrono::steady_clock::time_point since;
-  };
-  void charge(const Running &pass, std::chrono::steady_clock::time_point now) {
-    totals_[pass.name] +=
-        std::chrono::duration<double, std::milli>(now - pass.since).count();
-  }
-  std::vector<Running> running_;
-  std::map<std::string, double> totals_;
-};
-
-// MLIR passes and analyses -> PassTimer.
-class MlirPassTiming : public mlir::PassInstrumentation {
-public:
-  explicit MlirPassTiming(PassTimer &timer) : timer_(timer) {}
-  void runBeforePass(mlir::Pass *pass, mlir::Operation *) override {
-    timer_.start(pass->getName().str());
-  }
-  void runAfterPass(mlir::Pass *, mlir::Operation *) override { timer_.stop(); }
-  void runAfterPassFailed(mlir::Pass *, mlir::Operation *) override {
-    timer_.stop();
-  }
-  void runBeforeAnalysis(llvm::StringRef name, mlir::TypeID,
-                         mlir::Operation *) override {
-    timer_.start(name.str());
-  }
-  void runAfterAnalysis(llvm::StringRef, mlir::TypeID,
-                        mlir::Operation *) override {
-    timer_.stop();
-  }
-
-private:
-  PassTimer &timer_;
-};
-
-// LLVM IR passes and analyses -> PassTimer, through the pass builder's own
-// callbacks (no global -time-passes option).
-void addLlvmPassTiming(llvm::PassInstrumentationCallbacks &callbacks,
-                       PassTimer &timer) {
-  callbacks.registerBeforeNonSkippedPassCallback(
-      [&timer](llvm::StringRef pass, llvm::Any) { timer.start(pass.str()); });
-  callbacks.registerAfterPassCallback(
-      [&timer](llvm::StringRef, llvm::Any, const llvm::PreservedAnalyses &) {
-        timer.stop();
-      });
-  callbacks.registerAfterPassInvalidatedCallback(
-      [&timer](llvm::StringRef, const llvm::PreservedAnalyses &) {
-        timer.stop();
-      });
-  callbacks.registerBeforeAnalysisCallback(
-      [&timer](llvm::StringRef analysis, llvm::Any) {
-        timer.start(analysis.str());
-      });
-  callbacks.registerAfterAnalysisCallback(
-      [&timer](llvm::StringRef, llvm::Any) { timer.stop(); });
-}
-
-// Reusable objects that are not safe to share between concurrent compiles
-// (pass managers, TargetMachines): each compile takes one, or makes one when
-// all are in use, and gives it back when it is done.
-template <typename T> class Pool {
-public:
-  class Lease {
-  public:
-    Lease(Pool &pool, std::unique_ptr<T> item)
-        : pool_(pool), item_(std::move(item)) {}
-    Lease(const Lease &) = delete;
-    Lease &operator=(const Lease &) = delete;
-    ~Lease() {
-      if (item_)
-        pool_.giveBack(std::move(item_));
-    }
-    T &operator*() const { return *item_; }
-    T *operator->() const { return item_.get(); }
-    // After a failure the object's state is unknown: do not reuse it.
-    void discard() { item_.reset(); }
-
-  private:
-    Pool &pool_;
-    std::unique_ptr<T> item_;
-  };
-
-  explicit Pool(std::function<std::unique_ptr<T>()> make)
-      : make_(std::move(make)) {}
-
-  Lease take() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (!idle_.empty()) {
-        std::unique_ptr<T> item = std::move(idle_.back());
-        idle_.pop_back();
-        return Lease(*this, std::move(item));
-      }
-    }
-    return Lease(*this, make_());
-  }
-
-private:
-  void giveBack(std::unique_ptr<T> item) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    idle_.push_back(std::move(item));
-  }
-
-  std::function<std::unique_ptr<T>()> make_;
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<T>> idle_;
-};
 
 // Parsed templates, so a new specialization of a known template clones a
 // module instead of parsing text. Clones read the cached module and never
@@ -507,11 +345,12 @@ struct Pipeline::State {
   // extensions to the context's registry, unguarded: the first compiles on
   // several threads at once corrupted the heap (convert-gpu-to-nvvm's
   // extensions). Appended here, before any compile, every run only reads it.
+  // Each pool's first pass manager is made here and stays in the pool.
   void registerDependentDialects() {
     mlir::DialectRegistry dependent;
-    for (auto addPasses :
-         {addSimplification, addLoweringOfKernel, addLoweringWithHelpers})
-      makePassManager(addPasses)->getDependentDialects(dependent);
+    for (Pool<mlir::PassManager> *pool :
+         {&simplifiers, &lowerings, &loweringsWithHelpers})
+      pool->take()->getDependentDialects(dependent);
     mlir::PassManager specialize(&context);
     specialize.addPass(createPackjitSpecialize());
     specialize.getDependentDialects(dependent);

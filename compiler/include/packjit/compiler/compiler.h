@@ -34,12 +34,12 @@ enum class OptLevel {
   // LLVM's default O1 pipeline, NVPTX codegen at -O2.
   O1,
   // A short function pipeline for GPU kernels (the default): what ptxas
-  // does not do as well on its own (CSE, LICM, loop rotation, induction
-  // variables, full unrolling of constant-trip loops), each once; NVPTX
-  // codegen at -O0 (ptxas optimizes the PTX). Against the previous Kernel
-  // level: ptxas spills less and uses as many registers (+-1), SASS -14..+8 %
-  // except mask_scan's +19-28 % (phi copies kept as moves), a third of the
-  // compile time (docs/compiler.md).
+  // does not do as well on its own (SROA, CSE, LICM, loop rotation, full
+  // unrolling of constant-trip loops, SCCP, BDCE); NVPTX codegen at -O0
+  // (ptxas optimizes the PTX). Against the previous Kernel level: ptxas
+  // spills less and uses as many registers (+-1), SASS -14..+8 % except
+  // mask_scan's +19-28 % (phi copies kept as moves), a third of the compile
+  // time (docs/compiler.md).
   Kernel,
 };
 
