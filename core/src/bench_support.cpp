@@ -54,8 +54,9 @@ ChildRun runSelf(const std::vector<std::string> &args, int redirectFd,
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, redirectFd, outputPath.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (redirectFd >= 0)
+    posix_spawn_file_actions_addopen(&actions, redirectFd, outputPath.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
   const auto start = BenchClock::now();
   pid_t pid = 0;
   const int spawned = posix_spawn(&pid, self.c_str(), &actions, nullptr,

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "add_one_ptx.h"
+#include "packjit/core/bench_support.h"
 #include "packjit/core/error.h"
 #include "packjit/runtime/compiler_library.h"
 #include "packjit/runtime/device.h"
@@ -13,11 +14,7 @@
 
 #include <cstring>
 #include <iostream>
-#include <spawn.h>
 #include <sys/wait.h>
-#include <unistd.h>
-
-extern char **environ;
 
 using namespace packjit;
 using namespace packjit::runtime;
@@ -85,16 +82,9 @@ int childLoad(const std::string &cacheDir) {
 }
 
 int runChild(const std::string &cacheDir) {
-  std::string self = "/proc/self/exe";
-  std::vector<char *> argv{self.data(), const_cast<char *>(kChildFlag),
-                           const_cast<char *>(cacheDir.c_str()), nullptr};
-  pid_t pid = 0;
-  REQUIRE(posix_spawn(&pid, self.c_str(), nullptr, nullptr, argv.data(),
-                      environ) == 0);
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  REQUIRE(WIFEXITED(status));
-  return WEXITSTATUS(status);
+  const packjit::ChildRun child = packjit::runSelf({kChildFlag, cacheDir});
+  REQUIRE(WIFEXITED(child.status));
+  return WEXITSTATUS(child.status);
 }
 
 } // namespace

@@ -23,11 +23,11 @@ struct ChildRun {
 };
 
 // Runs /proc/self/exe with `args` (argv[1] on), its file descriptor
-// `redirectFd` (1 or 2) written to `outputPath`, in this process's
-// environment with `environment` ("NAME=value" entries) added or replacing
-// the same names. Throws packjit::Error when the spawn fails.
-ChildRun runSelf(const std::vector<std::string> &args, int redirectFd,
-                 const std::string &outputPath,
+// `redirectFd` (1 or 2) written to `outputPath` (-1: inherited), in this
+// process's environment with `environment` ("NAME=value" entries) added or
+// replacing the same names. Throws packjit::Error when the spawn fails.
+ChildRun runSelf(const std::vector<std::string> &args, int redirectFd = -1,
+                 const std::string &outputPath = {},
                  const std::vector<std::string> &environment = {});
 
 } // namespace packjit
