@@ -2,8 +2,8 @@
 
 #include "packjit/core/arch.h"
 #include "packjit/core/error.h"
-#include "packjit/runtime/driver.h"
 #include "packjit/core/log.h"
+#include "packjit/runtime/driver.h"
 
 #include <memory>
 #include <mutex>

@@ -1,8 +1,8 @@
 #include "packjit/runtime/image_source.h"
 
 #include "packjit/core/error.h"
-#include "packjit/runtime/compiler_library.h"
 #include "packjit/core/log.h"
+#include "packjit/runtime/compiler_library.h"
 
 #include <chrono>
 #include <mutex>

@@ -2,8 +2,8 @@
 
 #include "packjit/core/error.h"
 #include "packjit/core/kernel_templates.h"
-#include "packjit/core/version.h"
 #include "packjit/core/log.h"
+#include "packjit/core/version.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>

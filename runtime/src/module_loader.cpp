@@ -1,8 +1,8 @@
 #include "packjit/runtime/module_loader.h"
 
 #include "packjit/core/error.h"
-#include "packjit/runtime/driver.h"
 #include "packjit/core/log.h"
+#include "packjit/runtime/driver.h"
 
 #include <chrono>
 

@@ -88,9 +88,8 @@ void scanRows(const T *data, int64_t rows, int64_t cols, int64_t rowStride,
       const int64_t value = static_cast<int64_t>(raw);
       if (value != previous) {
         if (value < 0 || (strict && value < previous))
-          throwStrictViolationAt(op, b, s, [&](int64_t p) {
-            return valueAt(row, p, colStride);
-          });
+          throwStrictViolationAt(
+              op, b, s, [&](int64_t p) { return valueAt(row, p, colStride); });
         if (run != 0) {
           out.lengths.push_back(run);
           out.maxLength = std::max(out.maxLength, run);

@@ -19,7 +19,6 @@ void logMessage(LogLevel level, std::string_view message);
 // Builds the message only when it will be printed.
 #define PACKJIT_LOG(level, message)                                            \
   do {                                                                         \
-    if (::packjit::logEnabled(::packjit::LogLevel::level))   \
-      ::packjit::logMessage(::packjit::LogLevel::level,      \
-                                     (message));                               \
+    if (::packjit::logEnabled(::packjit::LogLevel::level))                     \
+      ::packjit::logMessage(::packjit::LogLevel::level, (message));            \
   } while (false)
