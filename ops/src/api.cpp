@@ -1,6 +1,8 @@
 // The C++ API of packjit/ops.h: typed calls through the dispatcher.
 #include "packjit/ops.h"
 
+#include "sym_size.h"
+
 #include <ATen/core/dispatch/Dispatcher.h>
 
 #if PACKJIT_WITH_CUDA
@@ -21,9 +23,10 @@ c10::TypedOperatorHandle<Signature> findOp(const char *name) {
 
 std::tuple<at::Tensor, at::Tensor, int64_t>
 get_unpad_data(const at::Tensor &attention_mask, bool strict) {
-  static auto op = findOp<std::tuple<at::Tensor, at::Tensor, int64_t>(
+  static auto op = findOp<std::tuple<at::Tensor, at::Tensor, ops::SymSize>(
       const at::Tensor &, bool)>("packjit::get_unpad_data");
-  return op.call(attention_mask, strict);
+  auto [indices, cuSeqlens, longest] = op.call(attention_mask, strict);
+  return {indices, cuSeqlens, ops::concreteInt(longest)};
 }
 
 at::Tensor get_seqlens_in_batch(const at::Tensor &attention_mask, bool strict) {
@@ -63,9 +66,10 @@ bool is_indexed_packed_mask(const c10::optional<at::Tensor> &attention_mask) {
 std::tuple<at::Tensor, int64_t>
 cu_seqlens_from_position_ids(const at::Tensor &position_ids, bool strict) {
   static auto op =
-      findOp<std::tuple<at::Tensor, int64_t>(const at::Tensor &, bool)>(
+      findOp<std::tuple<at::Tensor, ops::SymSize>(const at::Tensor &, bool)>(
           "packjit::cu_seqlens_from_position_ids");
-  return op.call(position_ids, strict);
+  auto [cuSeqlens, longest] = op.call(position_ids, strict);
+  return {cuSeqlens, ops::concreteInt(longest)};
 }
 
 at::Tensor unpad_input(const at::Tensor &hidden, const at::Tensor &indices) {
@@ -76,8 +80,9 @@ at::Tensor unpad_input(const at::Tensor &hidden, const at::Tensor &indices) {
 
 at::Tensor pad_input(const at::Tensor &x, const at::Tensor &indices,
                      int64_t batch, int64_t seqlen) {
-  static auto op = findOp<at::Tensor(const at::Tensor &, const at::Tensor &,
-                                     int64_t, int64_t)>("packjit::pad_input");
+  static auto op =
+      findOp<at::Tensor(const at::Tensor &, const at::Tensor &, ops::SymSize,
+                        ops::SymSize)>("packjit::pad_input");
   return op.call(x, indices, batch, seqlen);
 }
 
@@ -93,10 +98,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, int64_t, at::Tensor>
 unpad_input_from_mask(const at::Tensor &hidden,
                       const at::Tensor &attention_mask, bool strict) {
   static auto op = findOp<
-      std::tuple<at::Tensor, at::Tensor, at::Tensor, int64_t, at::Tensor>(
+      std::tuple<at::Tensor, at::Tensor, at::Tensor, ops::SymSize, at::Tensor>(
           const at::Tensor &, const at::Tensor &, bool)>(
       "packjit::unpad_input_from_mask");
-  return op.call(hidden, attention_mask, strict);
+  auto [unpadded, indices, cuSeqlens, longest, used] =
+      op.call(hidden, attention_mask, strict);
+  return {unpadded, indices, cuSeqlens, ops::concreteInt(longest), used};
 }
 
 } // namespace packjit

@@ -11,12 +11,15 @@ mask). A document is a maximal run of equal non-zero values in a row.
     ([0, 2, 5, 6, 8, 11], 3)
 
 The op library (``libpackjit_torch.so``) is found through the environment
-variable ``PACKJIT_LIBRARY``, else next to this package (``packjit/lib/``),
-else in the build tree (``build/lib/``). Loading it registers
-``torch.ops.packjit.*``; the functions below call those ops.
+variable ``PACKJIT_LIBRARY``, else next to this package (``packjit/lib/``,
+where ``pip install`` puts it), else in the build tree (``build/lib/``).
+Loading it registers ``torch.ops.packjit.*``; the functions below call those
+ops. On torch >= 2.4 every op also has a fake kernel (``_fake.py``), so
+``torch.compile(fullgraph=True)`` traces through them.
 """
 
-from ._library import library_path, load_library
+from . import _fake
+from ._library import build_info, library_path, load_library
 from ._ops import (
     cu_seqlens_from_position_ids,
     get_seqlens_in_batch,
@@ -27,7 +30,11 @@ from ._ops import (
 from ._padding import pad_input, unpad_input, unpad_input_from_mask, unpad_inputs
 from ._transformers import patch_transformers, unpatch_transformers
 
+load_library()
+_fake.register()
+
 __all__ = [
+    "build_info",
     "cu_seqlens_from_position_ids",
     "get_seqlens_in_batch",
     "get_unpad_data",

@@ -1,11 +1,19 @@
-"""Finds and loads libpackjit_torch.so, which registers torch.ops.packjit."""
+"""Finds and loads libpackjit_torch.so, which registers torch.ops.packjit.
 
+Beside the library, ``packjit_build.json`` (written by the build) names the
+torch it was compiled against: a library built for another torch fails with
+an undefined symbol deep inside ``dlopen``, so that is checked first and
+reported in words.
+"""
+
+import json
 import os
 from pathlib import Path
 
 import torch
 
 _LIBRARY_NAME = "libpackjit_torch.so"
+_BUILD_INFO = "packjit_build.json"
 _loaded_path = None
 
 
@@ -15,7 +23,7 @@ def _candidates():
         yield Path(env)
         return  # an explicit choice is never second-guessed
     here = Path(__file__).resolve().parent
-    yield here / "lib" / _LIBRARY_NAME
+    yield here / "lib" / _LIBRARY_NAME  # pip install, or a copy next to the package
     repo = here.parent.parent
     for build in sorted(repo.glob("build*/lib/" + _LIBRARY_NAME)):
         yield build
@@ -32,14 +40,57 @@ def library_path():
         tried.append(str(candidate))
     raise RuntimeError(
         "packjit: cannot find " + _LIBRARY_NAME + " (tried: " + ", ".join(tried) +
-        "). Build it (see README.md) or set PACKJIT_LIBRARY to its path.")
+        "). Install packjit (pip install --no-build-isolation .), build it "
+        "(README.md), or set PACKJIT_LIBRARY to its path.")
+
+
+def build_info(path=None):
+    """What the op library at ``path`` (default: :func:`library_path`) was
+    built with: a dict with ``torch`` (its version), ``packjit``, ``cuda_ops``
+    and ``compiler``; empty when the build wrote none."""
+    path = Path(path) if path is not None else library_path()
+    info = path.parent / _BUILD_INFO
+    if not info.is_file():
+        return {}
+    with open(info, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _release(version):
+    """``2.11.0+cu130`` -> ``2.11.0``: the local part names the wheel's CUDA,
+    not a different C++ ABI of the same release."""
+    return str(version).split("+")[0]
+
+
+def _rebuild_hint(path):
+    return (" Rebuild packjit against this torch (pip install --no-build-isolation "
+            "--force-reinstall . , or scripts/build.sh), or point PACKJIT_LIBRARY at a "
+            "library built for it. Library: " + str(path))
 
 
 def load_library():
     """Loads the op library once and returns its path."""
     global _loaded_path
-    if _loaded_path is None:
-        path = library_path()
+    if _loaded_path is not None:
+        return _loaded_path
+    path = library_path()
+    built_for = build_info(path).get("torch")
+    if built_for and _release(built_for) != _release(torch.__version__):
+        raise RuntimeError(
+            "packjit: the op library was built against torch " + built_for +
+            ", but this Python has torch " + torch.__version__ + "." + _rebuild_hint(path))
+    try:
         torch.ops.load_library(str(path))
-        _loaded_path = path
+    except OSError as error:
+        raise RuntimeError(
+            "packjit: cannot load the op library (" + str(error) + "); this Python has "
+            "torch " + torch.__version__ +
+            (", the library was built against torch " + built_for if built_for else "") +
+            "." + _rebuild_hint(path)) from error
+    try:
+        torch.ops.packjit.get_unpad_data
+    except (AttributeError, RuntimeError):
+        raise RuntimeError("packjit: " + str(path) + " loaded but registered no packjit "
+                           "ops: it is not packjit's op library.") from None
+    _loaded_path = path
     return _loaded_path

@@ -26,6 +26,9 @@ def get_unpad_data(attention_mask: torch.Tensor, strict: bool = True
     (then the result equals NeMo Automodel's / LlamaFactory's exactly); a
     violation raises an error naming the row, position and values. Negative
     ids always raise.
+
+    On CUDA it waits on the host for the sizes of its results, so it cannot be
+    captured in a CUDA graph (it raises); use ``get_unpad_data_padded`` there.
     """
     indices, cu_seqlens, max_seqlen = _ops.get_unpad_data(attention_mask, strict)
     return indices, cu_seqlens, max_seqlen
@@ -47,6 +50,13 @@ def get_unpad_data_padded(attention_mask: torch.Tensor, strict: bool = True,
 
     On CUDA a violation is only reported in ``summary[3]`` (raising would need
     a sync) and the other results are then unspecified; on the CPU it raises.
+
+    CUDA graphs are captured the PyTorch way, with no packjit-specific step:
+    ``torch.cuda.graph`` after a warm-up on a side stream,
+    ``torch.cuda.make_graphed_callables`` or
+    ``torch.compile(mode="reduce-overhead")``; no larger mask needs to have
+    run first, and graphs may replay concurrently on different streams. A
+    captured call zeroes its own scratch memory inside the graph.
     Details and costs: docs/gpu_unpad.md.
     """
     return _ops.get_unpad_data_padded(attention_mask, strict, max_documents)

@@ -4,7 +4,10 @@
 // 0-50 % padding on the left, right or in the middle; 1..4096 documents per
 // row; strided and misaligned views), strict-mode violations at random places
 // (the same error text as the CPU), several streams and threads at once, and
-// the padded variant captured in a CUDA graph and replayed on new masks.
+// the padded variant captured in CUDA graphs the PyTorch way (warm-up on a
+// side stream at most, capture on another stream, over stale allocator
+// memory; two graphs replayed alternately and concurrently), replayed on new
+// masks; the ops that wait on the host refuse a capture.
 //
 // PACKJIT_GPU_TESTS=quick runs a small representative set (for
 // compute-sanitizer). Exits 77 (CTest: skipped) without a CUDA device.
@@ -15,6 +18,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #include <torch/cuda.h>
@@ -22,6 +26,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <iostream>
 #include <random>
 #include <thread>
@@ -305,31 +310,219 @@ TEST_CASE("several streams and threads at once", "[unpad][gpu][streams]") {
   CHECK(calls == threadCount * rounds * static_cast<int>(masks.size()));
 }
 
-TEST_CASE("the padded variant in a CUDA graph, replayed on new masks",
+namespace {
+
+// CUDA graphs, the PyTorch way: a warm-up on a side stream at most, then a
+// capture on another stream, replays on new masks copied into the static
+// input.
+
+// A device tensor of `words` stale int64 words: 0x7f bytes, all ones, small
+// values that look like epochs and counters (1, 2), or random words.
+at::Tensor staleWords(int64_t words, int kind, std::mt19937_64 &rng) {
+  const at::TensorOptions options =
+      at::TensorOptions(at::kCUDA).dtype(at::kLong);
+  switch (kind % 5) {
+  case 0:
+    return at::full({words}, int64_t{0x7f7f7f7f7f7f7f7f}, options);
+  case 1:
+    return at::full({words}, int64_t{-1}, options);
+  case 2:
+  case 3:
+    return at::full({words}, int64_t{kind % 5 - 1}, options);
+  default: {
+    at::Tensor host = at::empty({words}, at::kLong);
+    int64_t *data = host.data_ptr<int64_t>();
+    for (int64_t i = 0; i < words; ++i)
+      data[i] = static_cast<int64_t>(rng());
+    return host.to(at::kCUDA);
+  }
+  }
+}
+
+// Leaves stale bytes in the caching allocator's free blocks (small and large
+// pools), then hands its cached segments back to the driver, which in
+// practice gives a graph's new private pool the same memory, bytes intact.
+void poisonCachingAllocator(std::mt19937_64 &rng) {
+  std::vector<at::Tensor> junk;
+  for (int64_t words : {int64_t{2048}, int64_t{131072}, int64_t{1} << 20})
+    for (int kind = 0; kind < 5; ++kind)
+      junk.push_back(staleWords(words, kind, rng));
+  torch::cuda::synchronize();
+  junk.clear();
+  c10::cuda::CUDACachingAllocator::emptyCache();
+}
+
+// Inside a capture: blocks of the graph's pool filled with stale words from
+// `noise` (updated before every replay) and constants, then freed, so that
+// the next allocations of the capture (a scan's workspace among them) land
+// on memory that held garbage a moment before, at every replay.
+void staleBlocksInCapture(const at::Tensor &noise) {
+  std::vector<at::Tensor> junk;
+  for (int k = 0; k < 6; ++k) {
+    junk.push_back(noise.clone());
+    junk.push_back(at::full_like(noise, k % 2 ? int64_t{1} : int64_t{-1}));
+  }
+  junk.push_back(at::full({int64_t{1} << 19}, int64_t{0x7f7f7f7f7f7f7f7f},
+                          noise.options()));
+}
+
+void refreshNoise(at::Tensor &noise, std::mt19937_64 &rng) {
+  at::Tensor host = at::empty({noise.numel()}, at::kLong);
+  int64_t *data = host.data_ptr<int64_t>();
+  for (int64_t i = 0; i < noise.numel(); ++i)
+    data[i] = static_cast<int64_t>(rng());
+  noise.copy_(host);
+}
+
+using Padded = std::tuple<at::Tensor, at::Tensor, at::Tensor>;
+
+void checkPadded(const Padded &got, const at::Tensor &cpuMask,
+                 int64_t maxDocs) {
+  const Padded want = packjit::get_unpad_data_padded(cpuMask, true, maxDocs);
+  CHECK(at::equal(std::get<0>(got).cpu(), std::get<0>(want)));
+  CHECK(at::equal(std::get<1>(got).cpu(), std::get<1>(want)));
+  CHECK(at::equal(std::get<2>(got).cpu(), std::get<2>(want)));
+}
+
+} // namespace
+
+TEST_CASE("the padded variant captured the PyTorch way, over stale memory",
           "[unpad][gpu][graph]") {
   std::mt19937_64 rng(11);
   const MaskShape shape{8, 4096, 16, 0.3, Padding::Middle};
+  // int32, S = 4096: 8 and 32 rows run the same kernel (CHUNK 32).
+  const MaskShape larger{32, 4096, 16, 0.3, Padding::Middle};
   at::Tensor staticMask = cuda(randomMask(shape, at::kInt, rng));
-  c10::cuda::CUDAStream stream = c10::cuda::getStreamFromPool();
-  c10::cuda::CUDAStreamGuard guard(stream);
-  packjit::get_unpad_data_padded(staticMask); // warm-up: kernel and workspace
+  at::Tensor largerMask = cuda(randomMask(larger, at::kInt, rng));
+  { // The warm-up, on a side stream only.
+    c10::cuda::CUDAStreamGuard side(c10::cuda::getStreamFromPool());
+    packjit::get_unpad_data_padded(staticMask, true, 1000);
+  }
   torch::cuda::synchronize();
-  at::cuda::CUDAGraph graph;
+  poisonCachingAllocator(rng);
+  at::Tensor noise = at::empty({int64_t{1} << 17},
+                               at::TensorOptions(at::kCUDA).dtype(at::kLong));
+  refreshNoise(noise, rng);
+  torch::cuda::synchronize();
+  // A high-priority pool stream: not the warm-up's (other cases may have run
+  // eager calls on it; a capture never uses a stream's cached workspace).
+  c10::cuda::CUDAStreamGuard guard(c10::cuda::getStreamFromPool(true));
+  at::cuda::CUDAGraph graph, largerGraph;
   graph.capture_begin();
-  auto [indices, cu, summary] =
-      packjit::get_unpad_data_padded(staticMask, true, 1000);
+  staleBlocksInCapture(noise);
+  Padded out = packjit::get_unpad_data_padded(staticMask, true, 1000);
+  staleBlocksInCapture(noise); // over the workspace just freed
   graph.capture_end();
+  // No warm-up at this size: a capture never needs a larger mask first.
+  largerGraph.capture_begin();
+  staleBlocksInCapture(noise);
+  Padded largerOut = packjit::get_unpad_data_padded(largerMask, true, -1);
+  staleBlocksInCapture(noise);
+  largerGraph.capture_end();
   for (int replay = 0; replay < (quick() ? 3 : 50); ++replay) {
     CAPTURE(replay);
+    refreshNoise(noise, rng);
     at::Tensor mask = randomMask(shape, at::kInt, rng);
     staticMask.copy_(mask);
     graph.replay();
-    auto [wantIndices, wantCu, wantSummary] =
-        packjit::get_unpad_data_padded(mask, true, 1000);
-    CHECK(at::equal(indices.cpu(), wantIndices));
-    CHECK(at::equal(cu.cpu(), wantCu));
-    CHECK(at::equal(summary.cpu(), wantSummary));
+    checkPadded(out, mask, 1000);
+    at::Tensor bigger = randomMask(larger, at::kInt, rng);
+    largerMask.copy_(bigger);
+    largerGraph.replay();
+    checkPadded(largerOut, bigger, -1);
   }
+}
+
+TEST_CASE("two graphs on two streams, replayed alternately and concurrently",
+          "[unpad][gpu][graph][streams]") {
+  std::mt19937_64 rng(12);
+  const MaskShape shape{16, 8192, 32, 0.3, Padding::Right};
+  at::Tensor masks[2] = {cuda(randomMask(shape, at::kLong, rng)),
+                         cuda(randomMask(shape, at::kLong, rng))};
+  {
+    c10::cuda::CUDAStreamGuard side(c10::cuda::getStreamFromPool());
+    packjit::get_unpad_data_padded(masks[0]);
+  }
+  torch::cuda::synchronize();
+  c10::cuda::CUDAStream streams[2] = {c10::cuda::getStreamFromPool(true),
+                                      c10::cuda::getStreamFromPool(true)};
+  at::cuda::CUDAGraph graphs[2];
+  Padded outs[2];
+  for (int g = 0; g < 2; ++g) {
+    c10::cuda::CUDAStreamGuard guard(streams[g]);
+    graphs[g].capture_begin();
+    outs[g] = packjit::get_unpad_data_padded(masks[g]);
+    graphs[g].capture_end();
+  }
+  torch::cuda::synchronize();
+  const int rounds = quick() ? 2 : 20;
+  for (int round = 0; round < rounds; ++round) {
+    CAPTURE(round);
+    at::Tensor next[2] = {randomMask(shape, at::kLong, rng),
+                          randomMask(shape, at::kLong, rng)};
+    at::Tensor eagerMask = randomMask(shape, at::kLong, rng);
+    at::Tensor onDevice[2] = {cuda(next[0]), cuda(next[1])};
+    at::Tensor eagerOnDevice = cuda(eagerMask);
+    torch::cuda::synchronize();
+    if (round % 2 == 0) { // alternately, on one stream
+      for (int g = 0; g < 2; ++g) {
+        masks[g].copy_(onDevice[g]);
+        graphs[g].replay();
+        checkPadded(outs[g], next[g], -1);
+      }
+      continue;
+    }
+    // Concurrently: each graph on its own stream, an eager call on a third.
+    for (int g = 0; g < 2; ++g) {
+      c10::cuda::CUDAStreamGuard guard(streams[1 - g]); // not its capture's
+      masks[g].copy_(onDevice[g]);
+      graphs[g].replay();
+    }
+    Padded eager;
+    {
+      c10::cuda::CUDAStreamGuard guard(c10::cuda::getStreamFromPool());
+      eager = packjit::get_unpad_data_padded(eagerOnDevice);
+    }
+    torch::cuda::synchronize();
+    for (int g = 0; g < 2; ++g)
+      checkPadded(outs[g], next[g], -1);
+    checkPadded(eager, eagerMask, -1);
+  }
+}
+
+TEST_CASE("the ops that wait on the host refuse a capture",
+          "[unpad][gpu][graph][errors]") {
+  std::mt19937_64 rng(13);
+  const MaskShape shape{4, 1000, 8, 0.2, Padding::Right};
+  at::Tensor cpuMask = randomMask(shape, at::kLong, rng);
+  at::Tensor mask = cuda(cpuMask);
+  at::Tensor positions = cuda(at::arange(12, at::kLong).remainder(5));
+  torch::cuda::synchronize();
+  c10::cuda::CUDAStreamGuard guard(c10::cuda::getStreamFromPool(true));
+  const std::pair<const char *, std::function<void()>> ops[] = {
+      {"packjit.get_unpad_data cannot be captured",
+       [&] { packjit::get_unpad_data(mask); }},
+      {"packjit.get_seqlens_in_batch cannot be captured",
+       [&] { packjit::get_seqlens_in_batch(mask); }},
+      {"packjit.cu_seqlens_from_position_ids cannot be captured",
+       [&] { packjit::cu_seqlens_from_position_ids(positions); }}};
+  for (const auto &[expected, call] : ops) {
+    CAPTURE(expected);
+    at::cuda::CUDAGraph graph;
+    graph.capture_begin();
+    at::Tensor nonEmpty = mask.add(1); // the graph is not empty
+    const std::string error = errorOf(call);
+    graph.capture_end(); // the refusal left the capture valid
+    CHECK(error.find(expected) != std::string::npos);
+    if (std::string(expected).find("position_ids") == std::string::npos)
+      CHECK(error.find("get_unpad_data_padded") != std::string::npos);
+  }
+  // Nothing was left behind: the eager op still works on this stream.
+  auto [indices, cu, longest] = packjit::get_unpad_data(mask);
+  auto [wantIndices, wantCu, wantLongest] = packjit::get_unpad_data(cpuMask);
+  CHECK(at::equal(indices.cpu(), wantIndices));
+  CHECK(at::equal(cu.cpu(), wantCu));
+  CHECK(longest == wantLongest);
 }
 
 TEST_CASE("cu_seqlens_from_position_ids on CUDA",

@@ -1,5 +1,7 @@
 // Autograd for unpad_input / pad_input / unpad_inputs: each op's backward is
 // the other, called through the dispatcher so that double backward works too.
+// Row counts travel as SymSize (sym_size.h): under torch.compile these
+// kernels run on fake tensors whose batch and seqlen may be symbolic.
 //
 // Each kernel checks its inputs (and CPU indices' range) before
 // Function::apply, so that every foreseeable error raises before an autograd
@@ -7,9 +9,15 @@
 // crashed the Python process (a CPU out-of-range index, a CUDA tensor with
 // CPU indices), while the same error raised here reaches Python intact.
 #include "../cpu/padding_checks.h"
+#include "../sym_size.h"
 #include "packjit/ops.h"
 
+#include <ATen/core/dispatch/Dispatcher.h>
+
 #include <torch/autograd.h>
+
+#include <algorithm>
+#include <string>
 #include <torch/library.h>
 
 namespace packjit::ops::autograd {
@@ -17,6 +25,18 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+
+// pad_input through the dispatcher with symbolic sizes (packjit::pad_input,
+// the C++ API, takes integers).
+at::Tensor padInputOp(const at::Tensor &x, const at::Tensor &indices,
+                      SymSize batch, SymSize seqlen) {
+  static auto op =
+      c10::Dispatcher::singleton()
+          .findSchemaOrThrow("packjit::pad_input", "")
+          .typed<at::Tensor(const at::Tensor &, const at::Tensor &, SymSize,
+                            SymSize)>();
+  return op.call(x, indices, std::move(batch), std::move(seqlen));
+}
 
 class UnpadInputFunction
     : public torch::autograd::Function<UnpadInputFunction> {
@@ -29,17 +49,17 @@ public:
       out =
           packjit::unpad_input(hidden, indices); // checks hidden is [B, S, ...]
     }
-    ctx->saved_data["batch"] = hidden.size(0);
-    ctx->saved_data["seqlen"] = hidden.size(1);
+    ctx->saved_data["batch"] = symSize(hidden, 0);
+    ctx->saved_data["seqlen"] = symSize(hidden, 1);
     ctx->save_for_backward({indices});
     return out;
   }
 
   static variable_list backward(AutogradContext *ctx, variable_list grads) {
     const at::Tensor indices = ctx->get_saved_variables()[0];
-    return {packjit::pad_input(grads[0], indices,
-                               ctx->saved_data["batch"].toInt(),
-                               ctx->saved_data["seqlen"].toInt()),
+    return {padInputOp(grads[0], indices,
+                       toSymSize(ctx->saved_data["batch"]),
+                       toSymSize(ctx->saved_data["seqlen"])),
             at::Tensor()};
   }
 };
@@ -47,11 +67,11 @@ public:
 class PadInputFunction : public torch::autograd::Function<PadInputFunction> {
 public:
   static at::Tensor forward(AutogradContext *ctx, const at::Tensor &x,
-                            const at::Tensor &indices, int64_t batch,
-                            int64_t seqlen) {
+                            const at::Tensor &indices, SymSize batch,
+                            SymSize seqlen) {
     ctx->save_for_backward({indices});
     at::AutoDispatchBelowADInplaceOrView guard;
-    return packjit::pad_input(x, indices, batch, seqlen);
+    return padInputOp(x, indices, std::move(batch), std::move(seqlen));
   }
 
   static variable_list backward(AutogradContext *ctx, variable_list grads) {
@@ -73,32 +93,33 @@ public:
       out =
           packjit::unpad_inputs(hidden, indices); // checks each is [B, S, ...]
     }
-    std::vector<int64_t> batch, seqlen;
-    for (const at::Tensor &h : hidden) {
-      batch.push_back(h.size(0));
-      seqlen.push_back(h.size(1));
+    for (size_t i = 0; i < hidden.size(); ++i) {
+      ctx->saved_data["batch" + std::to_string(i)] = symSize(hidden[i], 0);
+      ctx->saved_data["seqlen" + std::to_string(i)] = symSize(hidden[i], 1);
     }
-    ctx->saved_data["batch"] = batch;
-    ctx->saved_data["seqlen"] = seqlen;
     ctx->save_for_backward({indices});
     return out;
   }
 
   static variable_list backward(AutogradContext *ctx, variable_list grads) {
     const at::Tensor indices = ctx->get_saved_variables()[0];
-    const std::vector<int64_t> batch = ctx->saved_data["batch"].toIntVector();
-    const std::vector<int64_t> seqlen = ctx->saved_data["seqlen"].toIntVector();
     variable_list result;
     for (size_t i = 0; i < grads.size(); ++i)
-      result.push_back(
-          packjit::pad_input(grads[i], indices, batch[i], seqlen[i]));
+      result.push_back(padInputOp(
+          grads[i], indices,
+          toSymSize(ctx->saved_data["batch" + std::to_string(i)]),
+          toSymSize(ctx->saved_data["seqlen" + std::to_string(i)])));
     result.emplace_back(); // indices
     return result;
   }
 };
 
+// While tracing (fake tensors, possibly symbolic sizes) the checks are left
+// to the fake kernels and, at run time, to the device kernels.
 at::Tensor unpadInput(const at::Tensor &hidden, const at::Tensor &indices) {
   constexpr const char *op = "packjit.unpad_input";
+  if (!hasRealData(hidden) || !hasRealData(indices))
+    return UnpadInputFunction::apply(hidden, indices);
   checkUnpadInput(hidden, indices, op);
   if (indices.is_cpu())
     checkIndicesInRange(indices, hidden.size(0) * hidden.size(1), op,
@@ -107,19 +128,32 @@ at::Tensor unpadInput(const at::Tensor &hidden, const at::Tensor &indices) {
 }
 
 at::Tensor padInput(const at::Tensor &x, const at::Tensor &indices,
-                    int64_t batch, int64_t seqlen) {
+                    SymSize batch, SymSize seqlen) {
   constexpr const char *op = "packjit.pad_input";
-  checkPadInput(x, indices, batch, seqlen, op);
-  if (indices.is_cpu())
-    checkIndicesInRange(indices, batch * seqlen, op,
-                        "the output has batch*seqlen rows");
-  return PadInputFunction::apply(x, indices, batch, seqlen);
+  if (hasRealData(x) && hasRealData(indices)) {
+#if TORCH_VERSION_MAJOR >= 2
+    const int64_t rows = batch.guard_int(__FILE__, __LINE__),
+                  cols = seqlen.guard_int(__FILE__, __LINE__);
+#else
+    const int64_t rows = batch, cols = seqlen;
+#endif
+    checkPadInput(x, indices, rows, cols, op);
+    if (indices.is_cpu())
+      checkIndicesInRange(indices, rows * cols, op,
+                          "the output has batch*seqlen rows");
+  }
+  return PadInputFunction::apply(x, indices, std::move(batch),
+                                 std::move(seqlen));
 }
 
 std::vector<at::Tensor> unpadInputs(at::TensorList hidden,
                                     const at::Tensor &indices) {
   constexpr const char *op = "packjit.unpad_inputs";
-  for (const at::Tensor &h : hidden) {
+  const bool tracing =
+      !hasRealData(indices) ||
+      std::any_of(hidden.begin(), hidden.end(),
+                  [](const at::Tensor &h) { return !hasRealData(h); });
+  for (const at::Tensor &h : tracing ? at::TensorList() : hidden) {
     checkUnpadInput(h, indices, op);
     if (indices.is_cpu())
       checkIndicesInRange(indices, h.size(0) * h.size(1), op,

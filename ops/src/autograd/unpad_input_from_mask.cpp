@@ -1,15 +1,28 @@
 // unpad_input_from_mask: flash-attention's bert_padding.unpad_input on an
 // (indexed) attention mask, from one get_unpad_data. Composite: autograd
 // comes from unpad_input's.
+#include "../sym_size.h"
 #include "packjit/ops.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/library.h>
 
 namespace packjit::ops {
 namespace {
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor, int64_t, at::Tensor>
+// get_unpad_data with its longest document as a SymSize (a traced value under
+// torch.compile; packjit::get_unpad_data returns an integer).
+std::tuple<at::Tensor, at::Tensor, SymSize>
+getUnpadData(const at::Tensor &attentionMask, bool strict) {
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("packjit::get_unpad_data", "")
+                       .typed<std::tuple<at::Tensor, at::Tensor, SymSize>(
+                           const at::Tensor &, bool)>();
+  return op.call(attentionMask, strict);
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, SymSize, at::Tensor>
 unpadInputFromMask(const at::Tensor &hidden, const at::Tensor &attentionMask,
                    bool strict) {
   constexpr const char *op = "packjit.unpad_input_from_mask";
@@ -17,13 +30,12 @@ unpadInputFromMask(const at::Tensor &hidden, const at::Tensor &attentionMask,
               ": hidden should be [batch, seqlen, ...] (at least 2-D), got ",
               hidden.dim(), "-D");
   TORCH_CHECK(attentionMask.dim() == 2 &&
-                  attentionMask.size(0) == hidden.size(0) &&
-                  attentionMask.size(1) == hidden.size(1),
+                  symSize(attentionMask, 0) == symSize(hidden, 0) &&
+                  symSize(attentionMask, 1) == symSize(hidden, 1),
               op, ": attention_mask should be [batch, seqlen] = [",
-              hidden.size(0), ", ", hidden.size(1),
-              "] like hidden's first two dims, got ", attentionMask.sizes());
-  auto [indices, cuSeqlens, maxSeqlen] =
-      packjit::get_unpad_data(attentionMask, strict);
+              symSize(hidden, 0), ", ", symSize(hidden, 1),
+              "] like hidden's first two dims, got ", symSizes(attentionMask));
+  auto [indices, cuSeqlens, maxSeqlen] = getUnpadData(attentionMask, strict);
   // Tokens per row, as flash-attention's used_seqlens_in_batch (int32).
   at::Tensor usedSeqlens = attentionMask.ne(0).sum({-1}, false, at::kInt);
   return {packjit::unpad_input(hidden, indices), indices, cuSeqlens, maxSeqlen,

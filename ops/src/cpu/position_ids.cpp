@@ -56,7 +56,7 @@ std::tuple<at::Tensor, int64_t> scan(const at::Tensor &positions, bool strict) {
 
 } // namespace
 
-std::tuple<at::Tensor, int64_t>
+std::tuple<at::Tensor, SymSize>
 cuSeqlensFromPositionIds(const at::Tensor &positionIds, bool strict) {
   at::Tensor positions = asRowsOfPositions(positionIds);
   if (positions.numel() == 0)

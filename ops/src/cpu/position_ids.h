@@ -3,12 +3,14 @@
 #pragma once
 
 #include <ATen/Tensor.h>
+#include "../sym_size.h"
 
 #include <tuple>
 
 namespace packjit::ops::cpu {
 
-std::tuple<at::Tensor, int64_t>
+// The longest sequence as a SymSize: the schema's SymInt (sym_size.h).
+std::tuple<at::Tensor, SymSize>
 cuSeqlensFromPositionIds(const at::Tensor &positionIds, bool strict);
 
 } // namespace packjit::ops::cpu

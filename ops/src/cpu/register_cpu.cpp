@@ -1,5 +1,6 @@
 // The CPU kernels of the packjit ops.
 #include "../mask_checks.h"
+#include "../sym_size.h"
 #include "mask_scan.h"
 #include "position_ids.h"
 
@@ -25,7 +26,7 @@ at::Tensor cumulativeLengths(const std::vector<int64_t> &lengths,
   return cu;
 }
 
-std::tuple<at::Tensor, at::Tensor, int64_t> getUnpadData(const at::Tensor &mask,
+std::tuple<at::Tensor, at::Tensor, SymSize> getUnpadData(const at::Tensor &mask,
                                                          bool strict) {
   constexpr const char *op = "packjit.get_unpad_data";
   checkAttentionMask(mask, op);

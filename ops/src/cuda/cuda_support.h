@@ -1,9 +1,11 @@
 // What every CUDA kernel of the op library needs: the input's device made
-// current, PyTorch's current stream as a driver CUstream, and errors of the
-// runtime turned into c10 errors with the op's name.
+// current, PyTorch's current stream as a driver CUstream, errors of the
+// runtime turned into c10 errors with the op's name, and whether that stream
+// is being captured into a CUDA graph.
 #pragma once
 
 #include "packjit/core/error.h"
+#include "packjit/runtime/driver.h"
 #include "packjit/runtime/launch.h"
 
 #include <ATen/Tensor.h>
@@ -28,6 +30,32 @@ decltype(auto) withRuntimeErrors(const char *op, Fn &&fn) {
   } catch (const packjit::Error &error) {
     TORCH_CHECK(false, op, ": ", error.what());
   }
+}
+
+// Whether `stream` is being captured into a CUDA graph (torch.cuda.graph,
+// make_graphed_callables, torch.compile's cudagraph trees, at::cuda::CUDAGraph:
+// all capture PyTorch's current stream). An invalidated capture counts too.
+// Throws packjit::Error when the driver cannot tell (the legacy default
+// stream while a blocking stream is captured).
+inline bool streamIsCapturing(CUstream stream) {
+  CUstreamCaptureStatus status = CU_STREAM_CAPTURE_STATUS_NONE;
+  PACKJIT_CUDA_CHECK(
+      runtime::cudaDriver().cuStreamIsCapturing(stream, &status));
+  return status != CU_STREAM_CAPTURE_STATUS_NONE;
+}
+
+// For the ops that wait on the host for a result (a size, a violation to
+// raise): raises, naming `op` and saying `instead`, when PyTorch's current
+// stream on `like`'s device is being captured. Called before anything is
+// enqueued, so the capture itself stays valid and ends cleanly.
+inline void checkNotCapturing(const at::Tensor &like, const char *op,
+                              const char *instead) {
+  const bool capturing = withRuntimeErrors(
+      op, [&] { return streamIsCapturing(currentStream(like)); });
+  TORCH_CHECK(!capturing, op,
+              " cannot be captured in a CUDA graph: it waits on the host for "
+              "its results. ",
+              instead);
 }
 
 } // namespace packjit::ops::cuda

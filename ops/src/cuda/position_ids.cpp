@@ -1,10 +1,12 @@
 // cu_seqlens_from_position_ids on CUDA: one position_ids_scan launch (one
-// block; kernels_src/position_ids_scan.mlir), one summary copy, one sync.
+// block; kernels_src/position_ids_scan.mlir), one summary copy, one sync (so
+// it refuses to be captured into a CUDA graph).
 // Narrow position dtypes are widened to int32 first (the template reads
 // int64 and int32).
 #include "packjit/core/error.h" // before cuda_support.h, which uses it
 
 #include "../position_ids_checks.h"
+#include "../sym_size.h"
 #include "cuda_support.h"
 #include "summary_copy.h"
 
@@ -24,11 +26,16 @@ constexpr int64_t kBlock = 1024;
 // its value, the value before it, kind, smallest position.
 constexpr int64_t kFields = 8;
 
-std::tuple<at::Tensor, int64_t>
+std::tuple<at::Tensor, SymSize>
 cuSeqlensFromPositionIds(const at::Tensor &positionIds, bool strict) {
   constexpr const char *op = "packjit.cu_seqlens_from_position_ids";
   at::Tensor positions = asRowsOfPositions(positionIds);
   c10::cuda::CUDAGuard guard(positions.device());
+  // The stream sync of readSummary would invalidate the capture.
+  checkNotCapturing(positions, op,
+                    "It has no sync-free variant yet: compute cu_seqlens "
+                    "outside the graph, or from an indexed attention mask "
+                    "with packjit.get_unpad_data_padded.");
   if (positions.numel() == 0)
     return {at::zeros({1}, positions.options().dtype(at::kInt)), 0};
   if (positions.scalar_type() != at::kLong &&

@@ -3,10 +3,12 @@
 // for the 32-byte summary (nnz, D, longest, violation), which the
 // kernel's last block posts into this thread's mapped pinned mailbox: one
 // launch, one small device-to-host write, one wait. The padded variant waits
-// for nothing.
+// for nothing, so it can be captured into a CUDA graph (the PyTorch way, on
+// any stream); the other two refuse a capture before enqueuing anything.
 #include "packjit/core/error.h" // before cuda_support.h, which uses it
 
 #include "../mask_checks.h"
+#include "../sym_size.h"
 #include "cuda_support.h"
 #include "host_mailbox.h"
 #include "unpad_data_scan.h"
@@ -36,8 +38,12 @@ struct Scanned {
   std::array<int64_t, kSummaryFields> summary;
 };
 
-Scanned scanAndWait(const at::Tensor &mask, bool strict, const char *op) {
+Scanned scanAndWait(const at::Tensor &mask, bool strict, const char *op,
+                    const char *instead) {
   static_assert(kSummaryFields == HostMailbox::kPayloadWords);
+  // The wait would poll a stream that is being captured (which invalidates
+  // the capture) for a kernel that does not run until the graph is replayed.
+  checkNotCapturing(mask, op, instead);
   HostMailbox &mailbox = withRuntimeErrors(op, [&]() -> HostMailbox & {
     return HostMailbox::forThisThread(mask.device().index());
   });
@@ -53,7 +59,7 @@ Scanned scanAndWait(const at::Tensor &mask, bool strict, const char *op) {
   return out;
 }
 
-std::tuple<at::Tensor, at::Tensor, int64_t> getUnpadData(const at::Tensor &mask,
+std::tuple<at::Tensor, at::Tensor, SymSize> getUnpadData(const at::Tensor &mask,
                                                          bool strict) {
   constexpr const char *op = "packjit.get_unpad_data";
   checkAttentionMask(mask, op);
@@ -61,7 +67,11 @@ std::tuple<at::Tensor, at::Tensor, int64_t> getUnpadData(const at::Tensor &mask,
   if (mask.numel() == 0)
     return {at::empty({0}, mask.options().dtype(at::kLong)),
             at::zeros({1}, mask.options().dtype(at::kInt)), 0};
-  Scanned s = scanAndWait(mask, strict, op);
+  Scanned s = scanAndWait(
+      mask, strict, op,
+      "Use packjit.get_unpad_data_padded inside graphs: the same results at "
+      "fixed shapes, with nnz, the document count and max_seqlen_in_batch in "
+      "its summary tensor, on the device (docs/gpu_unpad.md).");
   return {s.buffers.indices(s.summary[kNnz]),
           s.buffers.cuSeqlens(s.summary[kDocs] + 1), s.summary[kLongest]};
 }
@@ -73,7 +83,11 @@ at::Tensor getSeqlensInBatch(const at::Tensor &mask, bool strict) {
   const at::ScalarType dtype = seqlensDType(mask.scalar_type());
   if (mask.numel() == 0)
     return at::empty({0}, mask.options().dtype(dtype));
-  Scanned s = scanAndWait(mask, strict, op);
+  Scanned s = scanAndWait(
+      mask, strict, op,
+      "Use packjit.get_unpad_data_padded inside graphs: the lengths are "
+      "cu_seqlens[1:] - cu_seqlens[:-1] of its cu_seqlens (0 past the D "
+      "documents; docs/gpu_unpad.md).");
   const int64_t docs = s.summary[kDocs];
   const at::Tensor cu = s.buffers.cuSeqlens(docs + 1);
   return (cu.narrow(0, 1, docs) - cu.narrow(0, 0, docs)).to(dtype);

@@ -12,9 +12,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <map>
 #include <mutex>
-#include <vector>
+#include <thread>
 
 namespace packjit::ops::cuda {
 namespace {
@@ -106,10 +107,41 @@ at::Tensor loadableMask(const at::Tensor &mask) {
   return mask.clone(at::MemoryFormat::Contiguous);
 }
 
-// Tile statuses and counters, one per (device, stream): the kernel leaves
-// them ready for its next launch, but two launches must never share one at
-// the same time. Grown, never freed: a CUDA graph may hold a pointer to any
-// of them.
+// Tile statuses and counters (kernels_src/mask_scan.mlir: `workspace`): word
+// 0 the epoch, word 1 the finished-block count, then epoch-tagged tile
+// statuses; all zero before a launch that uses them for the first time, and
+// one launch at a time per workspace. The kernel leaves a workspace ready for
+// its next launch, so eager launches reuse one per (device, stream), with no
+// memset. Captured launches never use those (see launchMaskScan).
+int64_t workspaceWords(int64_t tiles) {
+  return kWorkspaceHeader + kWordsPerTile * tiles;
+}
+
+// `words` int64 words on `stream` from PyTorch's caching allocator, always
+// from its general pool: the allocation is made on a short-lived thread of
+// its own, since PyTorch routes every allocation of a thread to a private
+// pool while that thread warms up a cudagraph tree (torch.compile's
+// "reduce-overhead") or is inside torch.cuda.use_mem_pool. A workspace that
+// outlives the call must not sit in such a pool: cudagraph trees rewind a
+// pool to a checkpoint and would hand its memory to other tensors. Not
+// zeroed.
+at::Tensor allocateInGeneralPool(const at::Tensor &like,
+                                 c10::cuda::CUDAStream stream, int64_t words) {
+  at::Tensor out;
+  std::exception_ptr error;
+  std::thread([&] {
+    try {
+      c10::cuda::CUDAStreamGuard guard(stream); // device and stream
+      out = at::empty({words}, like.options().dtype(at::kLong));
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }).join();
+  if (error)
+    std::rethrow_exception(error);
+  return out;
+}
+
 class Workspaces {
 public:
   static Workspaces &instance() {
@@ -118,31 +150,32 @@ public:
     return *workspaces;
   }
 
-  void *get(const at::Tensor &like, CUstream stream, int64_t tiles,
-            const char *op) {
-    const int64_t words = kWorkspaceHeader + kWordsPerTile * tiles;
+  // The workspace of `stream` (PyTorch's current stream on `like`'s device,
+  // not being captured), grown to `tiles` tiles when needed. A new one is
+  // zeroed on `stream` before it is returned. The caller keeps the returned
+  // tensor until its launch is enqueued: another thread sharing `stream` may
+  // grow the workspace meanwhile, and the one it replaces is then freed only
+  // after that launch (the caching allocator orders reuse on the stream the
+  // block was allocated on, which is `stream`).
+  at::Tensor get(const at::Tensor &like, c10::cuda::CUDAStream stream,
+                 int64_t tiles) {
+    const int64_t words = workspaceWords(tiles);
     std::lock_guard<std::mutex> lock(mutex_);
-    std::vector<at::Tensor> &list =
-        workspaces_[{like.device().index(), stream}];
-    if (!list.empty() && list.back().numel() >= words)
-      return list.back().data_ptr();
-    CUstreamCaptureStatus capturing = CU_STREAM_CAPTURE_STATUS_NONE;
-    PACKJIT_CUDA_CHECK(
-        runtime::cudaDriver().cuStreamIsCapturing(stream, &capturing));
-    TORCH_CHECK(
-        capturing == CU_STREAM_CAPTURE_STATUS_NONE, op,
-        ": a mask of this size needs a new scan workspace, which cannot be "
-        "allocated while the stream is being captured; call the op once on "
-        "the capturing stream with the largest mask before capturing");
+    at::Tensor &workspace =
+        workspaces_[{like.device().index(), stream.stream()}];
+    if (workspace.defined() && workspace.numel() >= words)
+      return workspace;
     const int64_t grown =
-        list.empty() ? words : std::max(words, 2 * list.back().numel());
-    list.push_back(at::zeros({grown}, like.options().dtype(at::kLong)));
-    return list.back().data_ptr();
+        workspace.defined() ? std::max(words, 2 * workspace.numel()) : words;
+    at::Tensor fresh = allocateInGeneralPool(like, stream, grown);
+    fresh.zero_(); // on the current stream, which is `stream`
+    workspace = fresh;
+    return workspace;
   }
 
 private:
   std::mutex mutex_;
-  std::map<std::pair<int, CUstream>, std::vector<at::Tensor>> workspaces_;
+  std::map<std::pair<int, cudaStream_t>, at::Tensor> workspaces_;
 };
 
 KernelFamily &maskScanFamily() {
@@ -206,16 +239,32 @@ ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
 
   const Specialization s = specialization(mask, request);
   const int64_t tiles = s.tiles(mask);
-  const CUstream stream = currentStream(mask);
+  const c10::cuda::CUDAStream torchStream =
+      c10::cuda::getCurrentCUDAStream(mask.device().index());
+  const CUstream stream = reinterpret_cast<CUstream>(torchStream.stream());
+  // While `stream` is being captured, this launch gets a workspace of its
+  // own: from the caching allocator, so from the graph's private pool (the
+  // graph owns it; it is free again once this call returns, like any
+  // temporary of a captured op), zeroed by a fill enqueued on `stream` before
+  // the kernel. The fill is captured too, so every replay starts from zero
+  // whatever the pool's memory held before. A cached workspace is never
+  // captured: graphs may replay concurrently with each other and with eager
+  // calls, and a capture needs no warm-up on its stream.
+  at::Tensor workspace; // alive until the launch is enqueued
   withRuntimeErrors(op, [&] {
     const runtime::Kernel &kernel = maskScanFamily().get(
         mask.device().index(), {&s.dtype, 1}, s.constexprs);
+    if (streamIsCapturing(stream))
+      workspace =
+          at::zeros({workspaceWords(tiles)}, mask.options().dtype(at::kLong));
+    else
+      workspace = Workspaces::instance().get(mask, torchStream, tiles);
     CUdeviceptr maskPtr = reinterpret_cast<CUdeviceptr>(mask.data_ptr());
     CUdeviceptr indicesPtr = reinterpret_cast<CUdeviceptr>(out.indicesData());
     CUdeviceptr cuPtr = reinterpret_cast<CUdeviceptr>(out.cuSeqlensData());
     CUdeviceptr summaryPtr = reinterpret_cast<CUdeviceptr>(out.summaryData());
-    CUdeviceptr workspacePtr = reinterpret_cast<CUdeviceptr>(
-        Workspaces::instance().get(mask, stream, tiles, op));
+    CUdeviceptr workspacePtr =
+        reinterpret_cast<CUdeviceptr>(workspace.data_ptr());
     CUdeviceptr mailboxPtr = request.mailbox.address;
     int64_t sequence = request.mailbox.sequence;
     int64_t seqLen = mask.size(1);

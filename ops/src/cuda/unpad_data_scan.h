@@ -56,7 +56,9 @@ struct ScanRequest {
 
 // `mask` passed checkAttentionMask, lives on a CUDA device that is current
 // (device guard) and has at least one token. Enqueues the scan; nothing
-// waits for it.
+// waits for it. May be captured into a CUDA graph on any stream, with no
+// warm-up there: a captured launch allocates and zeroes its own workspace
+// inside the graph (unpad_data_scan.cpp).
 ScanBuffers launchMaskScan(const at::Tensor &mask, const ScanRequest &request,
                            const char *op);
 
