@@ -37,7 +37,6 @@ step() {
 wants() { [[ ",$steps," == *",$1,"* ]]; }
 
 python=$(command -v python3)
-torch_prefix=$("$python" -c 'import torch; print(torch.utils.cmake_prefix_path)')
 {
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
   "$python" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'
@@ -61,7 +60,7 @@ if wants build; then
     compiler_args+=(-DCMAKE_CXX_COMPILER=/usr/bin/g++ -DCMAKE_C_COMPILER=/usr/bin/gcc)
   fi
   step configure build.log cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    "-DCMAKE_PREFIX_PATH=$torch_prefix" "-DPACKJIT_EXTRA_INCLUDE_DIRS=$repo/.device/include" \
+    "-DPACKJIT_TORCH_PYTHON=$python" "-DPACKJIT_EXTRA_INCLUDE_DIRS=$repo/.device/include" \
     "-DPACKJIT_PYTHON=$python" "${compiler_args[@]}"
   # -k 0: one broken part must not hide the results of the others.
   step build build.log cmake --build "$build" -j "$(nproc)" -- -k 0
@@ -94,6 +93,9 @@ if wants bench; then
     PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/unpad_anchors.py" \
     --json "$out/json/unpad.json"
   step "bench padding" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/padding_bench.py" --markdown --json "$out/json/padding.json"
+  step "bench compiled block" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" \
+    PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/compiled_block.py" \
+    --json "$out/json/compiled_block.json"
   step "bench cuda (C++ API)" bench.log "$build/bin/packjit" bench --device cuda --json "$out/json/cuda_cpp.json"
   if [ -x "$build/bin/packjit_launch_bench" ]; then
     step "bench launch" bench.log "$build/bin/packjit_launch_bench" --json "$out/json/launch.json"

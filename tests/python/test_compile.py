@@ -156,7 +156,8 @@ def test_compiled_block_dynamic_shapes(device):
     compiled = torch.compile(packed_attention_block, backend=counter, fullgraph=True,
                              dynamic=True)
     g = torch.Generator().manual_seed(3)
-    for batch, seqlen in [(2, 16), (3, 40), (5, 24), (1, 64)]:
+    # First shape unlike heads (2) and dim (16): dynamo's duck sizing would tie them.
+    for batch, seqlen in [(3, 24), (5, 40), (4, 20), (6, 64)]:
         mask = random_packed_mask(batch, seqlen, g, device=device)
         inputs = qkv(batch, seqlen, device, dtype_for(device), g)
         out, grads = run_and_grad(compiled, inputs, mask)
