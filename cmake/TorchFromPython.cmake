@@ -73,6 +73,9 @@ print(",".join(cuda_includes))
       set(cuda_includes "${PACKJIT_CUDA_INCLUDE_DIR}")
     endif()
     if(cuda_includes)
+      # ATen's CUDA headers include cuda_runtime.h, as TorchConfig.cmake's
+      # torch target provides.
+      target_include_directories(torch SYSTEM INTERFACE ${cuda_includes})
       add_library(c10_cuda INTERFACE IMPORTED GLOBAL)
       target_include_directories(c10_cuda SYSTEM INTERFACE ${cuda_includes})
       target_link_libraries(c10_cuda INTERFACE "${libdir}/libc10_cuda.so" torch)

@@ -30,11 +30,10 @@ using torch::autograd::variable_list;
 // the C++ API, takes integers).
 at::Tensor padInputOp(const at::Tensor &x, const at::Tensor &indices,
                       SymSize batch, SymSize seqlen) {
-  static auto op =
-      c10::Dispatcher::singleton()
-          .findSchemaOrThrow("packjit::pad_input", "")
-          .typed<at::Tensor(const at::Tensor &, const at::Tensor &, SymSize,
-                            SymSize)>();
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("packjit::pad_input", "")
+                       .typed<at::Tensor(const at::Tensor &, const at::Tensor &,
+                                         SymSize, SymSize)>();
   return op.call(x, indices, std::move(batch), std::move(seqlen));
 }
 
@@ -57,8 +56,7 @@ public:
 
   static variable_list backward(AutogradContext *ctx, variable_list grads) {
     const at::Tensor indices = ctx->get_saved_variables()[0];
-    return {padInputOp(grads[0], indices,
-                       toSymSize(ctx->saved_data["batch"]),
+    return {padInputOp(grads[0], indices, toSymSize(ctx->saved_data["batch"]),
                        toSymSize(ctx->saved_data["seqlen"])),
             at::Tensor()};
   }
@@ -105,10 +103,10 @@ public:
     const at::Tensor indices = ctx->get_saved_variables()[0];
     variable_list result;
     for (size_t i = 0; i < grads.size(); ++i)
-      result.push_back(padInputOp(
-          grads[i], indices,
-          toSymSize(ctx->saved_data["batch" + std::to_string(i)]),
-          toSymSize(ctx->saved_data["seqlen" + std::to_string(i)])));
+      result.push_back(
+          padInputOp(grads[i], indices,
+                     toSymSize(ctx->saved_data["batch" + std::to_string(i)]),
+                     toSymSize(ctx->saved_data["seqlen" + std::to_string(i)])));
     result.emplace_back(); // indices
     return result;
   }

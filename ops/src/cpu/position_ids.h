@@ -2,8 +2,8 @@
 // DataCollatorWithFlattening convention).
 #pragma once
 
-#include <ATen/Tensor.h>
 #include "../sym_size.h"
+#include <ATen/Tensor.h>
 
 #include <tuple>
 

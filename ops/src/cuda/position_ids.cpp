@@ -42,11 +42,11 @@ cuSeqlensFromPositionIds(const at::Tensor &positionIds, bool strict) {
       positions.scalar_type() != at::kInt)
     positions = positions.to(at::kInt);
   const int64_t n = positions.numel();
-  const int64_t cuWords = (n + 2) / 2;
-  at::Tensor buffer =
-      at::empty({kFields + cuWords}, positions.options().dtype(at::kLong));
-  at::Tensor summary = buffer.narrow(0, 0, kFields);
-  at::Tensor cu = buffer.narrow(0, kFields, cuWords).view(at::kInt);
+  // Separate allocations: the result owns its storage (no offset into a
+  // buffer shared with the summary).
+  at::Tensor summary =
+      at::empty({kFields}, positions.options().dtype(at::kLong));
+  at::Tensor cu = at::empty({n + 1}, positions.options().dtype(at::kInt));
   withRuntimeErrors(op, [&] {
     static KernelFamily family("position_ids_scan", {"BLOCK", "STRICT"});
     const DType dtype =

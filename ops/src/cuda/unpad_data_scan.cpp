@@ -230,10 +230,12 @@ ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
   const at::Tensor mask = loadableMask(maskIn);
   const int64_t n = mask.numel();
   const int64_t maxDocs = request.maxDocs < 0 ? n : request.maxDocs;
-  const int64_t cuWords = (maxDocs + 2) / 2;
   ScanBuffers out;
-  out.buffer = at::empty({n + kSummaryFields + cuWords},
-                         mask.options().dtype(at::kLong));
+  out.indicesBuffer = at::empty({n}, mask.options().dtype(at::kLong));
+  out.cuSeqlensBuffer =
+      at::empty({maxDocs + 1}, mask.options().dtype(at::kInt));
+  out.summaryBuffer =
+      at::empty({kSummaryFields}, mask.options().dtype(at::kLong));
   out.tokens = n;
   out.maxDocs = maxDocs;
 

@@ -21,28 +21,28 @@ enum SummaryField : int64_t {
 };
 constexpr int64_t kSummaryFields = 4;
 
-// Where the results of one scan live: a single int64 allocation from
-// PyTorch's caching allocator, laid out as [indices: N][summary: 4]
-// [cu_seqlens: maxDocs + 1 int32, rounded up to whole words]. The op's
-// results are views of it (so they keep all of it alive).
+// Where the results of one scan live: one allocation each from PyTorch's
+// caching allocator (indices: N int64, cu_seqlens: maxDocs + 1 int32,
+// summary: 4 int64), so that no two results of an op share storage (which
+// torch.compile and opcheck reject). get_unpad_data's results are prefixes
+// of the first two.
 struct ScanBuffers {
-  at::Tensor buffer;
+  at::Tensor indicesBuffer;
+  at::Tensor cuSeqlensBuffer;
+  at::Tensor summaryBuffer;
   int64_t tokens = 0; // N
   int64_t maxDocs = 0;
 
-  at::Tensor indices(int64_t count) const { return buffer.narrow(0, 0, count); }
-  at::Tensor summary() const {
-    return buffer.narrow(0, tokens, kSummaryFields);
+  at::Tensor indices(int64_t count) const {
+    return indicesBuffer.narrow(0, 0, count);
   }
+  at::Tensor summary() const { return summaryBuffer; }
   at::Tensor cuSeqlens(int64_t count) const {
-    return buffer.view(at::kInt).narrow(0, 2 * (tokens + kSummaryFields),
-                                        count);
+    return cuSeqlensBuffer.narrow(0, 0, count);
   }
-  int64_t *indicesData() const { return buffer.data_ptr<int64_t>(); }
-  int64_t *summaryData() const { return indicesData() + tokens; }
-  int32_t *cuSeqlensData() const {
-    return reinterpret_cast<int32_t *>(summaryData() + kSummaryFields);
-  }
+  int64_t *indicesData() const { return indicesBuffer.data_ptr<int64_t>(); }
+  int64_t *summaryData() const { return summaryBuffer.data_ptr<int64_t>(); }
+  int32_t *cuSeqlensData() const { return cuSeqlensBuffer.data_ptr<int32_t>(); }
 };
 
 struct ScanRequest {
