@@ -78,7 +78,9 @@ print(",".join(cuda_includes))
       target_include_directories(torch SYSTEM INTERFACE ${cuda_includes})
       add_library(c10_cuda INTERFACE IMPORTED GLOBAL)
       target_include_directories(c10_cuda SYSTEM INTERFACE ${cuda_includes})
-      target_link_libraries(c10_cuda INTERFACE "${libdir}/libc10_cuda.so" torch)
+      # libtorch_cuda.so too: ATen's CUDA API (at::cuda::CUDAGraph, ...).
+      target_link_libraries(c10_cuda INTERFACE "${libdir}/libc10_cuda.so"
+                            "${libdir}/libtorch_cuda.so" torch)
       # The runtime's cuda.h (types only) from the same place when the
       # toolkit is absent.
       if(NOT EXISTS "${PACKJIT_CUDA_INCLUDE_DIR}/cuda.h")
