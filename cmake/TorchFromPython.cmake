@@ -79,8 +79,13 @@ print(",".join(cuda_includes))
       add_library(c10_cuda INTERFACE IMPORTED GLOBAL)
       target_include_directories(c10_cuda SYSTEM INTERFACE ${cuda_includes})
       # libtorch_cuda.so too: ATen's CUDA API (at::cuda::CUDAGraph, ...).
+      # and the CUDA runtime next to the headers (the GPU tests call it).
+      list(GET cuda_includes 0 cuda_root)
+      file(GLOB cudart "${cuda_root}/../lib/libcudart.so*" "${cuda_root}/../lib64/libcudart.so*")
+      list(SORT cudart)
+      list(SUBLIST cudart 0 1 cudart)
       target_link_libraries(c10_cuda INTERFACE "${libdir}/libc10_cuda.so"
-                            "${libdir}/libtorch_cuda.so" torch)
+                            "${libdir}/libtorch_cuda.so" ${cudart} torch)
       # The runtime's cuda.h (types only) from the same place when the
       # toolkit is absent.
       if(NOT EXISTS "${PACKJIT_CUDA_INCLUDE_DIR}/cuda.h")

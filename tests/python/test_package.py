@@ -17,11 +17,15 @@ CU_SEQLENS = [0, 2, 5, 6, 8, 11]
 MASK_DTYPES = [torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8]
 
 
-def test_library_path_is_the_one_in_the_environment():
-    expected = Path(os.environ["PACKJIT_LIBRARY"])
+def test_library_path_is_the_one_in_the_environment_or_the_package():
+    """PACKJIT_LIBRARY when set (the build tree's tests), else the copy that
+    pip installed into the package (packjit/lib/)."""
+    env = os.environ.get("PACKJIT_LIBRARY")
+    expected = Path(env) if env else Path(packjit.__file__).parent / "lib" / "libpackjit_torch.so"
     assert packjit.library_path() == expected
     assert packjit.load_library() == expected
     assert packjit.library_path().is_file()
+    assert packjit.build_info()["torch"].split("+")[0] == torch.__version__.split("+")[0]
 
 
 def test_ops_are_registered_with_torch():
