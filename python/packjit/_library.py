@@ -8,6 +8,7 @@ reported in words.
 
 import json
 import os
+import re
 from pathlib import Path
 
 import torch
@@ -57,9 +58,11 @@ def build_info(path=None):
 
 
 def _release(version):
-    """``2.11.0+cu130`` -> ``2.11.0``: the local part names the wheel's CUDA,
-    not a different C++ ABI of the same release."""
-    return str(version).split("+")[0]
+    """``2.11.0+cu130`` -> ``2.11``: LibTorch's C++ ABI changes between
+    minor releases; the rest (a patch level, Debian's ``1.13.0a0``, the
+    wheel's CUDA tag) names the same one."""
+    match = re.match(r"\d+\.\d+", str(version))
+    return match.group(0) if match else str(version)
 
 
 def _rebuild_hint(path):
