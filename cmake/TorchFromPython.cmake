@@ -18,7 +18,7 @@ function(packjit_torch_from_python python)
 import os, sys, torch
 from torch.utils.cpp_extension import include_paths
 root = os.path.dirname(torch.__file__)
-cuda_includes = []
+cuda_includes, cudart = [], []
 if torch.version.cuda:
     import importlib.util
     spec = importlib.util.find_spec("nvidia")
@@ -27,12 +27,17 @@ if torch.version.cuda:
             inc = os.path.join(base, entry, "include")
             if os.path.isfile(os.path.join(inc, "cuda_runtime_api.h")):
                 cuda_includes.append(inc)
+            lib = os.path.join(base, entry, "lib")
+            if os.path.isdir(lib):
+                cudart += sorted(os.path.join(lib, f) for f in os.listdir(lib)
+                                 if f.startswith("libcudart.so"))
 print(torch.__version__)
 print(root)
 print(",".join(include_paths()))
 print(int(torch._C._GLIBCXX_USE_CXX11_ABI))
 print(torch.version.cuda or "")
 print(",".join(cuda_includes))
+print(cudart[0] if cudart else "")
 ]=]
     OUTPUT_VARIABLE probe ERROR_VARIABLE probe_error
     RESULT_VARIABLE probe_status OUTPUT_STRIP_TRAILING_WHITESPACE)
@@ -50,8 +55,12 @@ print(",".join(cuda_includes))
   list(GET lines 4 cuda_version)
   list(LENGTH lines count)
   set(cuda_includes "")
+  set(probe_cudart "")
   if(count GREATER 5)
     list(GET lines 5 cuda_includes)
+  endif()
+  if(count GREATER 6)
+    list(GET lines 6 probe_cudart)
   endif()
   string(REPLACE "," ";" includes "${includes}")
   string(REPLACE "," ";" cuda_includes "${cuda_includes}")
@@ -80,10 +89,17 @@ print(",".join(cuda_includes))
       target_include_directories(c10_cuda SYSTEM INTERFACE ${cuda_includes})
       # libtorch_cuda.so too: ATen's CUDA API (at::cuda::CUDAGraph, ...).
       # and the CUDA runtime next to the headers (the GPU tests call it).
-      list(GET cuda_includes 0 cuda_root)
-      file(GLOB cudart "${cuda_root}/../lib/libcudart.so*" "${cuda_root}/../lib64/libcudart.so*")
-      list(SORT cudart)
-      list(SUBLIST cudart 0 1 cudart)
+      # The one torch loads (pip's nvidia-* wheel), else the toolkit's.
+      set(cudart "${probe_cudart}")
+      if(NOT cudart)
+        foreach(dir IN LISTS cuda_includes)
+          foreach(candidate "${dir}/../lib64/libcudart.so" "${dir}/../lib/libcudart.so")
+            if(NOT cudart AND EXISTS "${candidate}")
+              get_filename_component(cudart "${candidate}" REALPATH)
+            endif()
+          endforeach()
+        endforeach()
+      endif()
       target_link_libraries(c10_cuda INTERFACE "${libdir}/libc10_cuda.so"
                             "${libdir}/libtorch_cuda.so" ${cudart} torch)
       # The runtime's cuda.h (types only) from the same place when the

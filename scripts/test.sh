@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Installs, builds, and runs every test through CTest. CTest's summary line
-# is the last thing it prints; its exit status is this script's.
-set -euo pipefail
+# Installs, builds, and runs every test: CTest over the main build (Debian's
+# LibTorch 1.13: C++ tests, the Python suite on the system python3, lit,
+# ptxas, the CMake package), then the Python suite again against PyPI's
+# torch 2.11 with packjit pip-installed (scripts/test-pip-torch.sh). Exits
+# non-zero when either fails; pytest's summary line is the last thing printed.
+set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${PACKJIT_BUILD_DIR:-$repo/build}
 
-"$repo/scripts/build.sh"
+"$repo/scripts/build.sh" || exit 1
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)" --timeout 900
+ctest_status=$?
+"$repo/scripts/test-pip-torch.sh"
+pip_status=$?
+[ "$ctest_status" -eq 0 ] && [ "$pip_status" -eq 0 ]
