@@ -1,7 +1,8 @@
 """Step time of a packed-attention block, eager against torch.compile(fullgraph=True).
 
-The block (tests/python/test_compile.py's): get_unpad_data -> unpad_inputs of
-q, k, v -> varlen attention per document -> pad_input, forward and backward.
+The block is packjit.attention.packed_attention: get_unpad_data ->
+unpad_inputs of q, k, v -> varlen attention per document -> pad_input,
+forward and backward.
 On CUDA the attention is torch's varlen_attn (bf16); on the CPU packjit's
 block-diagonal fallback (fp32, small shapes only). Prints a table and,
 with --json, writes the numbers.
@@ -15,16 +16,7 @@ import time
 
 import torch
 
-import packjit
-from packjit.attention import varlen_attention
-
-
-def packed_attention_block(q, k, v, mask):
-    batch, seqlen = mask.shape
-    indices, cu_seqlens, max_seqlen = packjit.get_unpad_data(mask)
-    qu, ku, vu = packjit.unpad_inputs([q, k, v], indices)
-    out = varlen_attention(qu, ku, vu, cu_seqlens, max_seqlen)
-    return packjit.pad_input(out, indices, batch, seqlen)
+from packjit.attention import packed_attention
 
 
 def packed_mask(batch, seqlen, doc_len, device):
@@ -63,7 +55,7 @@ def main():
               else [(2, 256, 64), (4, 512, 128)])
     heads, dim = (16, 128) if device == "cuda" else (4, 32)
     iters = 20 if device == "cuda" else 5
-    compiled = torch.compile(packed_attention_block, fullgraph=True)
+    compiled = torch.compile(packed_attention, fullgraph=True)
     rows = []
     print(f"packed-attention block, forward + backward, {device}, {dtype}, "
           f"{heads} heads x {dim}; torch {torch.__version__}")
@@ -72,7 +64,7 @@ def main():
         mask = packed_mask(batch, seqlen, doc_len, device)
         inputs = [torch.randn(batch, seqlen, heads, dim, device=device, dtype=dtype,
                               requires_grad=True) for _ in range(3)]
-        eager = step_ms(packed_attention_block, inputs, mask, device, iters)
+        eager = step_ms(packed_attention, inputs, mask, device, iters)
         comp = step_ms(compiled, inputs, mask, device, iters)
         rows.append(dict(batch=batch, seqlen=seqlen, doc_len=doc_len, eager_ms=eager,
                          compiled_ms=comp))

@@ -15,7 +15,7 @@
 function(packjit_torch_from_python python)
   execute_process(
     COMMAND "${python}" -c [=[
-import os, sys, torch
+import os, torch
 from torch.utils.cpp_extension import include_paths
 root = os.path.dirname(torch.__file__)
 cuda_includes, cudart = [], []
@@ -38,6 +38,7 @@ print(int(torch._C._GLIBCXX_USE_CXX11_ABI))
 print(torch.version.cuda or "")
 print(",".join(cuda_includes))
 print(cudart[0] if cudart else "")
+print("end")
 ]=]
     OUTPUT_VARIABLE probe ERROR_VARIABLE probe_error
     RESULT_VARIABLE probe_status OUTPUT_STRIP_TRAILING_WHITESPACE)
@@ -47,21 +48,15 @@ print(cudart[0] if cudart else "")
       "environment that has torch, without build isolation: "
       "pip install --no-build-isolation .")
   endif()
+  # One value a line (lists comma-separated; "end" keeps empty last values).
   string(REPLACE "\n" ";" lines "${probe}")
   list(GET lines 0 version)
   list(GET lines 1 root)
   list(GET lines 2 includes)
   list(GET lines 3 abi)
   list(GET lines 4 cuda_version)
-  list(LENGTH lines count)
-  set(cuda_includes "")
-  set(probe_cudart "")
-  if(count GREATER 5)
-    list(GET lines 5 cuda_includes)
-  endif()
-  if(count GREATER 6)
-    list(GET lines 6 probe_cudart)
-  endif()
+  list(GET lines 5 cuda_includes)
+  list(GET lines 6 probe_cudart)
   string(REPLACE "," ";" includes "${includes}")
   string(REPLACE "," ";" cuda_includes "${cuda_includes}")
 
@@ -82,14 +77,13 @@ print(cudart[0] if cudart else "")
       set(cuda_includes "${PACKJIT_CUDA_INCLUDE_DIR}")
     endif()
     if(cuda_includes)
-      # ATen's CUDA headers include cuda_runtime.h, as TorchConfig.cmake's
-      # torch target provides.
+      # ATen's CUDA headers include cuda_runtime.h: on `torch`, as
+      # TorchConfig.cmake's torch target has them.
       target_include_directories(torch SYSTEM INTERFACE ${cuda_includes})
+      # c10_cuda: c10's and ATen's CUDA libraries (at::cuda::CUDAGraph, ...)
+      # and the CUDA runtime (the GPU tests call it): the one torch loads
+      # (pip's nvidia-* wheel), else the toolkit's.
       add_library(c10_cuda INTERFACE IMPORTED GLOBAL)
-      target_include_directories(c10_cuda SYSTEM INTERFACE ${cuda_includes})
-      # libtorch_cuda.so too: ATen's CUDA API (at::cuda::CUDAGraph, ...).
-      # and the CUDA runtime next to the headers (the GPU tests call it).
-      # The one torch loads (pip's nvidia-* wheel), else the toolkit's.
       set(cudart "${probe_cudart}")
       if(NOT cudart)
         foreach(dir IN LISTS cuda_includes)

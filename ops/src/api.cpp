@@ -21,11 +21,28 @@ c10::TypedOperatorHandle<Signature> findOp(const char *name) {
 
 } // namespace
 
+namespace ops {
+
+std::tuple<at::Tensor, at::Tensor, SymSize>
+getUnpadDataSym(const at::Tensor &attentionMask, bool strict) {
+  static auto op = findOp<std::tuple<at::Tensor, at::Tensor, SymSize>(
+      const at::Tensor &, bool)>("packjit::get_unpad_data");
+  return op.call(attentionMask, strict);
+}
+
+at::Tensor padInputSym(const at::Tensor &x, const at::Tensor &indices,
+                       SymSize batch, SymSize seqlen) {
+  static auto op = findOp<at::Tensor(const at::Tensor &, const at::Tensor &,
+                                     SymSize, SymSize)>("packjit::pad_input");
+  return op.call(x, indices, std::move(batch), std::move(seqlen));
+}
+
+} // namespace ops
+
 std::tuple<at::Tensor, at::Tensor, int64_t>
 get_unpad_data(const at::Tensor &attention_mask, bool strict) {
-  static auto op = findOp<std::tuple<at::Tensor, at::Tensor, ops::SymSize>(
-      const at::Tensor &, bool)>("packjit::get_unpad_data");
-  auto [indices, cuSeqlens, longest] = op.call(attention_mask, strict);
+  auto [indices, cuSeqlens, longest] =
+      ops::getUnpadDataSym(attention_mask, strict);
   return {indices, cuSeqlens, ops::concreteInt(longest)};
 }
 
@@ -80,10 +97,7 @@ at::Tensor unpad_input(const at::Tensor &hidden, const at::Tensor &indices) {
 
 at::Tensor pad_input(const at::Tensor &x, const at::Tensor &indices,
                      int64_t batch, int64_t seqlen) {
-  static auto op =
-      findOp<at::Tensor(const at::Tensor &, const at::Tensor &, ops::SymSize,
-                        ops::SymSize)>("packjit::pad_input");
-  return op.call(x, indices, batch, seqlen);
+  return ops::padInputSym(x, indices, batch, seqlen);
 }
 
 std::vector<at::Tensor> unpad_inputs(at::TensorList hidden,

@@ -30,7 +30,6 @@ from ._ops import (
 from ._padding import pad_input, unpad_input, unpad_input_from_mask, unpad_inputs
 from ._transformers import patch_transformers, unpatch_transformers
 
-load_library()
 _fake.register()
 
 __all__ = [

@@ -15,6 +15,9 @@ from typing import Optional
 
 import torch
 
+from ._ops import get_unpad_data
+from ._padding import pad_input, unpad_inputs
+
 
 def _torch_varlen_attn():
     try:
@@ -76,3 +79,19 @@ def _masked_softmax(scores, allowed, dtype):
 def _compiling():
     compiler = getattr(torch, "compiler", None)
     return compiler is not None and compiler.is_compiling()
+
+
+def packed_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                     attention_mask: torch.Tensor, causal: bool = True,
+                     strict: bool = True) -> torch.Tensor:
+    """Attention of a padded batch ``[B, S, heads, dim]`` whose rows pack
+    several documents, given its indexed ``attention_mask`` ``[B, S]``: each
+    token attends to tokens of its own document only. ``get_unpad_data``, then
+    ``unpad_inputs`` of q, k, v, :func:`varlen_attention`, ``pad_input``
+    (zeros at padding). Differentiable; traces with
+    ``torch.compile(fullgraph=True)``."""
+    batch, seqlen = attention_mask.shape
+    indices, cu_seqlens, max_seqlen = get_unpad_data(attention_mask, strict)
+    qu, ku, vu = unpad_inputs([q, k, v], indices)
+    out = varlen_attention(qu, ku, vu, cu_seqlens, max_seqlen, causal)
+    return pad_input(out, indices, batch, seqlen)

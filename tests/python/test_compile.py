@@ -7,7 +7,8 @@ import pytest
 import torch
 
 import packjit
-from packjit.attention import varlen_attention
+from packed_masks import random_packed_mask
+from packjit.attention import packed_attention
 
 if not hasattr(torch.library, "register_fake") or not hasattr(torch.library, "opcheck"):
     pytest.skip(f"torch {torch.__version__} has no torch.library.register_fake/opcheck "
@@ -25,23 +26,9 @@ def devices():
     return out
 
 
-def random_packed_mask(batch, seqlen, generator, dtype=torch.int64, device="cpu"):
-    """Indexed mask: each row packs documents of random lengths, then padding."""
-    rows = []
-    for _ in range(batch):
-        row, doc = [], 1
-        budget = int(torch.randint(seqlen // 2, seqlen + 1, (1,), generator=generator))
-        while len(row) < budget:
-            length = int(torch.randint(1, max(2, seqlen // 3), (1,), generator=generator))
-            row.extend([doc] * min(length, budget - len(row)))
-            doc += 1
-        rows.append(row + [0] * (seqlen - len(row)))
-    return torch.tensor(rows, dtype=dtype, device=device)
-
-
 def op_samples(device):
     g = torch.Generator().manual_seed(0)
-    mask = random_packed_mask(3, 17, g, device=device)
+    mask = random_packed_mask(3, 17, g).to(device)
     hidden = torch.randn(3, 17, 4, device=device, requires_grad=True)
     indices, _, _ = packjit.get_unpad_data(mask)
     x = torch.randn(indices.numel(), 4, device=device, requires_grad=True)
@@ -67,33 +54,20 @@ def test_opcheck(name, device):
         torch.library.opcheck(op, args)
 
 
-def packed_attention_block(q, k, v, mask):
-    """get_unpad_data -> unpad_input of q, k, v -> attention per document -> pad_input."""
-    batch, seqlen = mask.shape
-    indices, cu_seqlens, max_seqlen = packjit.get_unpad_data(mask)
-    qu, ku, vu = packjit.unpad_inputs([q, k, v], indices)
-    out = varlen_attention(qu, ku, vu, cu_seqlens, max_seqlen)
-    return packjit.pad_input(out, indices, batch, seqlen)
-
-
 def reference_block(q, k, v, mask):
-    """Each document alone through SDPA (a Python loop: eager only)."""
+    """Each document alone through SDPA, documents as docs/ops.md defines
+    them: a row's non-zero tokens split into runs of equal value (padding
+    inside a run does not end it). A Python loop: eager only."""
     out = torch.zeros_like(q)
     for b in range(mask.shape[0]):
-        row = mask[b]
-        s = 0
-        while s < row.numel():
-            if row[s] == 0:
-                s += 1
-                continue
-            e = s
-            while e < row.numel() and row[e] == row[s]:
-                e += 1
-            sl = slice(s, e)
-            out[b, sl] = torch.nn.functional.scaled_dot_product_attention(
-                q[b, sl].transpose(0, 1), k[b, sl].transpose(0, 1), v[b, sl].transpose(0, 1),
-                is_causal=True).transpose(0, 1)
-            s = e
+        positions = mask[b].nonzero().flatten()
+        values = mask[b][positions]
+        starts = [0] + [i for i in range(1, len(values)) if values[i] != values[i - 1]]
+        for start, end in zip(starts, starts[1:] + [len(values)]):
+            doc = positions[start:end]
+            out[b, doc] = torch.nn.functional.scaled_dot_product_attention(
+                q[b, doc].transpose(0, 1), k[b, doc].transpose(0, 1),
+                v[b, doc].transpose(0, 1), is_causal=True).transpose(0, 1)
     return out
 
 
@@ -117,33 +91,42 @@ def run_and_grad(fn, inputs, mask):
     return out, grads
 
 
+def packed_inputs(batch, seqlen, device, generator):
+    mask = random_packed_mask(batch, seqlen, generator).to(device)
+    return mask, qkv(batch, seqlen, device, dtype_for(device), generator)
+
+
+def assert_same_step(fn, want_fn, inputs, mask, device, valid_only=False):
+    """fn and want_fn give the same output and the same gradients of q, k, v
+    (with valid_only, the outputs are compared at tokens only)."""
+    out, grads = run_and_grad(fn, inputs, mask)
+    want, want_grads = run_and_grad(want_fn, inputs, mask)
+    if valid_only:
+        valid = (mask != 0)[..., None, None]
+        out, want = out * valid, want * valid
+    torch.testing.assert_close(out, want, **tolerance(device))
+    for grad, want_grad in zip(grads, want_grads):
+        torch.testing.assert_close(grad, want_grad, **tolerance(device))
+
+
 @pytest.mark.parametrize("device", devices())
-def test_packed_attention_block_matches_each_document_alone(device):
+def test_packed_attention_matches_each_document_alone(device):
     g = torch.Generator().manual_seed(1)
-    mask = random_packed_mask(2, 24, g, device=device)
-    inputs = qkv(2, 24, device, dtype_for(device), g)
-    out, grads = run_and_grad(packed_attention_block, inputs, mask)
-    ref, ref_grads = run_and_grad(reference_block, inputs, mask)
-    valid = (mask != 0)[..., None, None]
-    torch.testing.assert_close(out * valid, ref * valid, **tolerance(device))
-    for grad, ref_grad in zip(grads, ref_grads):
-        torch.testing.assert_close(grad, ref_grad, **tolerance(device))
+    for batch, seqlen in [(2, 24), (3, 40)]:
+        mask, inputs = packed_inputs(batch, seqlen, device, g)
+        assert_same_step(packed_attention, reference_block, inputs, mask, device,
+                         valid_only=True)
 
 
 @pytest.mark.parametrize("device", devices())
 def test_compiled_block_fullgraph_no_recompile_equals_eager(device):
     torch._dynamo.reset()
     counter = torch._dynamo.testing.CompileCounterWithBackend("inductor")
-    compiled = torch.compile(packed_attention_block, backend=counter, fullgraph=True)
+    compiled = torch.compile(packed_attention, backend=counter, fullgraph=True)
     g = torch.Generator().manual_seed(2)
-    for step in range(20):
-        mask = random_packed_mask(4, 32, g, device=device)
-        inputs = qkv(4, 32, device, dtype_for(device), g)
-        out, grads = run_and_grad(compiled, inputs, mask)
-        ref, ref_grads = run_and_grad(packed_attention_block, inputs, mask)
-        torch.testing.assert_close(out, ref, **tolerance(device))
-        for grad, ref_grad in zip(grads, ref_grads):
-            torch.testing.assert_close(grad, ref_grad, **tolerance(device))
+    for _ in range(20):
+        mask, inputs = packed_inputs(4, 32, device, g)
+        assert_same_step(compiled, packed_attention, inputs, mask, device)
     # fullgraph=True raises on any graph break; one frame, compiled once for
     # 20 masks of one shape.
     assert counter.frame_count == 1, counter.frame_count
@@ -153,18 +136,13 @@ def test_compiled_block_fullgraph_no_recompile_equals_eager(device):
 def test_compiled_block_dynamic_shapes(device):
     torch._dynamo.reset()
     counter = torch._dynamo.testing.CompileCounterWithBackend("inductor")
-    compiled = torch.compile(packed_attention_block, backend=counter, fullgraph=True,
+    compiled = torch.compile(packed_attention, backend=counter, fullgraph=True,
                              dynamic=True)
     g = torch.Generator().manual_seed(3)
     # First shape unlike heads (2) and dim (16): dynamo's duck sizing would tie them.
     for batch, seqlen in [(3, 24), (5, 40), (4, 20), (6, 64)]:
-        mask = random_packed_mask(batch, seqlen, g, device=device)
-        inputs = qkv(batch, seqlen, device, dtype_for(device), g)
-        out, grads = run_and_grad(compiled, inputs, mask)
-        ref, ref_grads = run_and_grad(packed_attention_block, inputs, mask)
-        torch.testing.assert_close(out, ref, **tolerance(device))
-        for grad, ref_grad in zip(grads, ref_grads):
-            torch.testing.assert_close(grad, ref_grad, **tolerance(device))
+        mask, inputs = packed_inputs(batch, seqlen, device, g)
+        assert_same_step(compiled, packed_attention, inputs, mask, device)
     assert counter.frame_count == 1, counter.frame_count
 
 

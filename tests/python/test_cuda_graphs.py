@@ -20,12 +20,11 @@ error that names them and points to get_unpad_data_padded. Every test needs a
 GPU and is skipped without one.
 """
 
-import zlib
-
 import pytest
 import torch
 
 import packjit
+from packed_masks import generator, random_packed_mask
 
 pytestmark = pytest.mark.skipif(
     not torch.cuda.is_available(),
@@ -37,37 +36,6 @@ MASK_DTYPES = [torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, t
 SHAPES = [(64, 4096), (3, 1000)]
 GOLDEN = -7046029254386353131  # 0x9E3779B97F4A7C15 as an int64
 STALE_WORDS = [0x7F7F7F7F7F7F7F7F, -1, 1, 2]  # 0x7f bytes, all ones, epoch-like
-
-
-def generator(*what):
-    """A CPU generator seeded from the test's parameters (reproducible)."""
-    return torch.Generator().manual_seed(zlib.crc32(repr(what).encode()))
-
-
-def random_packed_mask(batch, seqlen, generator, dtype=torch.int64, docs_per_row=16,
-                       max_padding=0.5):
-    """An indexed packed mask [batch, seqlen] on the CPU: in each row documents
-    with ids starting at 1..3 and growing by 1 or 2, of random lengths; padding
-    of up to max_padding of the row on the right, the left or in the middle
-    (sometimes inside a document, which stays one document), and now and then
-    a row of padding only. Narrow dtypes keep ids <= 100 (strict-valid); bool
-    is the binary mask."""
-    rate = min(1.0, (docs_per_row - 1) / max(seqlen, 1))
-    starts = torch.rand(batch, seqlen, generator=generator) < rate
-    starts[:, 0] = False
-    jumps = torch.randint(1, 3, (batch, seqlen), generator=generator) * starts
-    ids = 1 + torch.randint(0, 3, (batch, 1), generator=generator) + jumps.cumsum(1)
-    if dtype not in (torch.int64, torch.int32):
-        ids = ids.clamp(max=100)
-    pad = (torch.rand(batch, generator=generator) * max_padding * seqlen).long()
-    pad[torch.rand(batch, generator=generator) < 0.05] = seqlen
-    where = torch.randint(0, 3, (batch,), generator=generator)  # right, left, middle
-    cut = (torch.rand(batch, generator=generator) * (seqlen - pad + 1)).long()
-    first = torch.where(where == 0, seqlen - pad, torch.where(where == 1, 0, cut))
-    position = torch.arange(seqlen).unsqueeze(0)
-    padding = (position >= first[:, None]) & (position < (first + pad)[:, None])
-    ids = ids.masked_fill(padding, 0)
-    return ids != 0 if dtype == torch.bool else ids.to(dtype)
 
 
 def check_padded(got, cpu_mask, max_documents=-1, what=""):

@@ -12,30 +12,17 @@
 #include "../sym_size.h"
 #include "packjit/ops.h"
 
-#include <ATen/core/dispatch/Dispatcher.h>
-
 #include <torch/autograd.h>
+#include <torch/library.h>
 
 #include <algorithm>
 #include <string>
-#include <torch/library.h>
 
 namespace packjit::ops::autograd {
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
-
-// pad_input through the dispatcher with symbolic sizes (packjit::pad_input,
-// the C++ API, takes integers).
-at::Tensor padInputOp(const at::Tensor &x, const at::Tensor &indices,
-                      SymSize batch, SymSize seqlen) {
-  static auto op = c10::Dispatcher::singleton()
-                       .findSchemaOrThrow("packjit::pad_input", "")
-                       .typed<at::Tensor(const at::Tensor &, const at::Tensor &,
-                                         SymSize, SymSize)>();
-  return op.call(x, indices, std::move(batch), std::move(seqlen));
-}
 
 class UnpadInputFunction
     : public torch::autograd::Function<UnpadInputFunction> {
@@ -56,8 +43,8 @@ public:
 
   static variable_list backward(AutogradContext *ctx, variable_list grads) {
     const at::Tensor indices = ctx->get_saved_variables()[0];
-    return {padInputOp(grads[0], indices, toSymSize(ctx->saved_data["batch"]),
-                       toSymSize(ctx->saved_data["seqlen"])),
+    return {padInputSym(grads[0], indices, toSymSize(ctx->saved_data["batch"]),
+                        toSymSize(ctx->saved_data["seqlen"])),
             at::Tensor()};
   }
 };
@@ -69,7 +56,7 @@ public:
                             SymSize seqlen) {
     ctx->save_for_backward({indices});
     at::AutoDispatchBelowADInplaceOrView guard;
-    return padInputOp(x, indices, std::move(batch), std::move(seqlen));
+    return padInputSym(x, indices, std::move(batch), std::move(seqlen));
   }
 
   static variable_list backward(AutogradContext *ctx, variable_list grads) {
@@ -103,10 +90,10 @@ public:
     const at::Tensor indices = ctx->get_saved_variables()[0];
     variable_list result;
     for (size_t i = 0; i < grads.size(); ++i)
-      result.push_back(
-          padInputOp(grads[i], indices,
-                     toSymSize(ctx->saved_data["batch" + std::to_string(i)]),
-                     toSymSize(ctx->saved_data["seqlen" + std::to_string(i)])));
+      result.push_back(padInputSym(
+          grads[i], indices,
+          toSymSize(ctx->saved_data["batch" + std::to_string(i)]),
+          toSymSize(ctx->saved_data["seqlen" + std::to_string(i)])));
     result.emplace_back(); // indices
     return result;
   }
@@ -129,12 +116,7 @@ at::Tensor padInput(const at::Tensor &x, const at::Tensor &indices,
                     SymSize batch, SymSize seqlen) {
   constexpr const char *op = "packjit.pad_input";
   if (hasRealData(x) && hasRealData(indices)) {
-#if TORCH_VERSION_MAJOR >= 2
-    const int64_t rows = batch.guard_int(__FILE__, __LINE__),
-                  cols = seqlen.guard_int(__FILE__, __LINE__);
-#else
-    const int64_t rows = batch, cols = seqlen;
-#endif
+    const int64_t rows = concreteInt(batch), cols = concreteInt(seqlen);
     checkPadInput(x, indices, rows, cols, op);
     if (indices.is_cpu())
       checkIndicesInRange(indices, rows * cols, op,
@@ -151,11 +133,13 @@ std::vector<at::Tensor> unpadInputs(at::TensorList hidden,
       !hasRealData(indices) ||
       std::any_of(hidden.begin(), hidden.end(),
                   [](const at::Tensor &h) { return !hasRealData(h); });
-  for (const at::Tensor &h : tracing ? at::TensorList() : hidden) {
-    checkUnpadInput(h, indices, op);
-    if (indices.is_cpu())
-      checkIndicesInRange(indices, h.size(0) * h.size(1), op,
-                          "hidden has batch*seqlen rows");
+  if (!tracing) {
+    for (const at::Tensor &h : hidden) {
+      checkUnpadInput(h, indices, op);
+      if (indices.is_cpu())
+        checkIndicesInRange(indices, h.size(0) * h.size(1), op,
+                            "hidden has batch*seqlen rows");
+    }
   }
   return UnpadInputsFunction::apply(hidden, indices);
 }

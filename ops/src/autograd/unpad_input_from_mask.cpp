@@ -5,22 +5,10 @@
 #include "packjit/ops.h"
 
 #include <ATen/ATen.h>
-#include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/library.h>
 
 namespace packjit::ops {
 namespace {
-
-// get_unpad_data with its longest document as a SymSize (a traced value under
-// torch.compile; packjit::get_unpad_data returns an integer).
-std::tuple<at::Tensor, at::Tensor, SymSize>
-getUnpadData(const at::Tensor &attentionMask, bool strict) {
-  static auto op = c10::Dispatcher::singleton()
-                       .findSchemaOrThrow("packjit::get_unpad_data", "")
-                       .typed<std::tuple<at::Tensor, at::Tensor, SymSize>(
-                           const at::Tensor &, bool)>();
-  return op.call(attentionMask, strict);
-}
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, SymSize, at::Tensor>
 unpadInputFromMask(const at::Tensor &hidden, const at::Tensor &attentionMask,
@@ -35,7 +23,7 @@ unpadInputFromMask(const at::Tensor &hidden, const at::Tensor &attentionMask,
               op, ": attention_mask should be [batch, seqlen] = [",
               symSize(hidden, 0), ", ", symSize(hidden, 1),
               "] like hidden's first two dims, got ", symSizes(attentionMask));
-  auto [indices, cuSeqlens, maxSeqlen] = getUnpadData(attentionMask, strict);
+  auto [indices, cuSeqlens, maxSeqlen] = getUnpadDataSym(attentionMask, strict);
   // Tokens per row, as flash-attention's used_seqlens_in_batch (int32).
   at::Tensor usedSeqlens = attentionMask.ne(0).sum({-1}, false, at::kInt);
   return {packjit::unpad_input(hidden, indices), indices, cuSeqlens, maxSeqlen,

@@ -41,15 +41,13 @@ struct Scanned {
 Scanned scanAndWait(const at::Tensor &mask, bool strict, const char *op,
                     const char *instead) {
   static_assert(kSummaryFields == HostMailbox::kPayloadWords);
-  // The wait would poll a stream that is being captured (which invalidates
-  // the capture) for a kernel that does not run until the graph is replayed.
-  checkNotCapturing(mask, op, instead);
   HostMailbox &mailbox = withRuntimeErrors(op, [&]() -> HostMailbox & {
     return HostMailbox::forThisThread(mask.device().index());
   });
   ScanRequest request;
   request.strict = strict;
   request.mailbox = mailbox.next();
+  request.insteadOfCapture = instead;
   Scanned out{launchMaskScan(mask, request, op), {}};
   withRuntimeErrors(op, [&] {
     out.summary = mailbox.wait(request.mailbox, currentStream(mask));
@@ -112,7 +110,7 @@ getUnpadDataPadded(const at::Tensor &mask, bool strict, int64_t maxDocuments) {
   request.padded = true;
   request.maxDocs = maxDocuments;
   ScanBuffers b = launchMaskScan(mask, request, op);
-  return {b.indices(b.tokens), b.cuSeqlens(b.maxDocs + 1), b.summary()};
+  return {b.indicesBuffer, b.cuSeqlensBuffer, b.summaryBuffer};
 }
 
 } // namespace

@@ -227,6 +227,16 @@ std::string maskScanSpec(const at::Tensor &mask, const ScanRequest &request) {
 
 ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
                            const char *op) {
+  const c10::cuda::CUDAStream torchStream =
+      c10::cuda::getCurrentCUDAStream(maskIn.device().index());
+  const CUstream stream = reinterpret_cast<CUstream>(torchStream.stream());
+  // One driver query per launch; a launch that posts to the host mailbox is
+  // refused before anything (the mask's copy below) is enqueued.
+  const bool capturing =
+      withRuntimeErrors(op, [&] { return streamIsCapturing(stream); });
+  if (!request.padded)
+    refuseCapture(capturing, op, request.insteadOfCapture);
+
   const at::Tensor mask = loadableMask(maskIn);
   const int64_t n = mask.numel();
   const int64_t maxDocs = request.maxDocs < 0 ? n : request.maxDocs;
@@ -236,14 +246,9 @@ ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
       at::empty({maxDocs + 1}, mask.options().dtype(at::kInt));
   out.summaryBuffer =
       at::empty({kSummaryFields}, mask.options().dtype(at::kLong));
-  out.tokens = n;
-  out.maxDocs = maxDocs;
 
   const Specialization s = specialization(mask, request);
   const int64_t tiles = s.tiles(mask);
-  const c10::cuda::CUDAStream torchStream =
-      c10::cuda::getCurrentCUDAStream(mask.device().index());
-  const CUstream stream = reinterpret_cast<CUstream>(torchStream.stream());
   // While `stream` is being captured, this launch gets a workspace of its
   // own: from the caching allocator, so from the graph's private pool (the
   // graph owns it; it is free again once this call returns, like any
@@ -256,7 +261,7 @@ ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
   withRuntimeErrors(op, [&] {
     const runtime::Kernel &kernel = maskScanFamily().get(
         mask.device().index(), {&s.dtype, 1}, s.constexprs);
-    if (streamIsCapturing(stream))
+    if (capturing)
       workspace =
           at::zeros({workspaceWords(tiles)}, mask.options().dtype(at::kLong));
     else

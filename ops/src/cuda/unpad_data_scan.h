@@ -30,13 +30,10 @@ struct ScanBuffers {
   at::Tensor indicesBuffer;
   at::Tensor cuSeqlensBuffer;
   at::Tensor summaryBuffer;
-  int64_t tokens = 0; // N
-  int64_t maxDocs = 0;
 
   at::Tensor indices(int64_t count) const {
     return indicesBuffer.narrow(0, 0, count);
   }
-  at::Tensor summary() const { return summaryBuffer; }
   at::Tensor cuSeqlens(int64_t count) const {
     return cuSeqlensBuffer.narrow(0, 0, count);
   }
@@ -50,8 +47,11 @@ struct ScanRequest {
   // PADDED: indices[nnz:] = -1, cu_seqlens[D+1:] = nnz; maxDocs < 0 means N.
   bool padded = false;
   int64_t maxDocs = -1;
-  // Without PADDED: where the kernel posts the summary for the host.
+  // Without PADDED: where the kernel posts the summary for the host, and
+  // what to do instead, said when the stream is being captured (the host's
+  // wait cannot be).
   HostMailbox::Ticket mailbox;
+  const char *insteadOfCapture = "";
 };
 
 // `mask` passed checkAttentionMask, lives on a CUDA device that is current
