@@ -177,27 +177,8 @@ module {
       }
 
       // Inclusive scan of the records within each warp (shuffles up).
-      %inc:7 = scf.for %step = %c0 to %c5 step %c1
-          iter_args(%r0 = %a#0, %r1 = %a#1, %r2 = %a#2, %r3 = %a#3,
-                    %r4 = %a#4, %r5 = %a#5, %r6 = %a#6)
-          -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
-        %offset = arith.shli %c1, %step : i64
-        %o:7 = func.call @shfl_record(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %offset, %c0)
-            : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-        %u:7 = func.call @combine(%o#0, %o#1, %o#2, %o#3, %o#4, %o#5, %o#6,
-                                  %r0, %r1, %r2, %r3, %r4, %r5, %r6, %seq)
-            : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-            -> (i64, i64, i64, i64, i64, i64, i64)
-        %has_left = arith.cmpi sge, %lane, %offset : i64
-        %s0 = arith.select %has_left, %u#0, %r0 : i64
-        %s1 = arith.select %has_left, %u#1, %r1 : i64
-        %s2 = arith.select %has_left, %u#2, %r2 : i64
-        %s3 = arith.select %has_left, %u#3, %r3 : i64
-        %s4 = arith.select %has_left, %u#4, %r4 : i64
-        %s5 = arith.select %has_left, %u#5, %r5 : i64
-        %s6 = arith.select %has_left, %u#6, %r6 : i64
-        scf.yield %s0, %s1, %s2, %s3, %s4, %s5, %s6 : i64, i64, i64, i64, i64, i64, i64
-      }
+      %inc:7 = func.call @warp_scan(%a#0, %a#1, %a#2, %a#3, %a#4, %a#5, %a#6, %lane, %c5, %seq)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
       %is_lane31 = arith.cmpi eq, %lane, %c31 : i64
       scf.if %is_lane31 {
         %at = arith.muli %warp, %c8 : i64
@@ -224,27 +205,8 @@ module {
         %warps_m1 = arith.subi %warps, %c1 : i64
         %lz = "llvm.intr.ctlz"(%warps_m1) <{is_zero_poison = false}> : (i64) -> i64
         %steps = arith.subi %c64, %lz : i64
-        %wi:7 = scf.for %step = %c0 to %steps step %c1
-            iter_args(%r0 = %wt#0, %r1 = %wt#1, %r2 = %wt#2, %r3 = %wt#3,
-                      %r4 = %wt#4, %r5 = %wt#5, %r6 = %wt#6)
-            -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
-          %offset = arith.shli %c1, %step : i64
-          %o:7 = func.call @shfl_record(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %offset, %c0)
-              : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-          %u:7 = func.call @combine(%o#0, %o#1, %o#2, %o#3, %o#4, %o#5, %o#6,
-                                    %r0, %r1, %r2, %r3, %r4, %r5, %r6, %seq)
-              : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-              -> (i64, i64, i64, i64, i64, i64, i64)
-          %has_left = arith.cmpi sge, %lane, %offset : i64
-          %s0 = arith.select %has_left, %u#0, %r0 : i64
-          %s1 = arith.select %has_left, %u#1, %r1 : i64
-          %s2 = arith.select %has_left, %u#2, %r2 : i64
-          %s3 = arith.select %has_left, %u#3, %r3 : i64
-          %s4 = arith.select %has_left, %u#4, %r4 : i64
-          %s5 = arith.select %has_left, %u#5, %r5 : i64
-          %s6 = arith.select %has_left, %u#6, %r6 : i64
-          scf.yield %s0, %s1, %s2, %s3, %s4, %s5, %s6 : i64, i64, i64, i64, i64, i64, i64
-        }
+        %wi:7 = func.call @warp_scan(%wt#0, %wt#1, %wt#2, %wt#3, %wt#4, %wt#5, %wt#6, %lane, %steps, %seq)
+            : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
         // Exclusive: lane w gets lane w-1's inclusive value (lane 0 nothing).
         %ex:7 = func.call @shfl_record(%wi#0, %wi#1, %wi#2, %wi#3, %wi#4, %wi#5, %wi#6, %c1, %c0)
             : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
@@ -690,6 +652,37 @@ module {
         scf.yield %c0, %c0, %c0, %c0 : i64, i64, i64, i64
       }
       return %w#0, %w#1, %w#2, %w#3 : i64, i64, i64, i64
+    }
+
+    // Inclusive scan of the lanes' records over `steps` shuffles up: lane l
+    // ends with combine(lanes max(0, l + 1 - 2^steps)..l).
+    func.func private @warp_scan(%a0: i64, %a1: i64, %a2: i64, %a3: i64, %a4: i64,
+                                 %a5: i64, %a6: i64, %lane: i64, %steps: i64, %seq: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %inc:7 = scf.for %step = %c0 to %steps step %c1
+          iter_args(%r0 = %a0, %r1 = %a1, %r2 = %a2, %r3 = %a3,
+                    %r4 = %a4, %r5 = %a5, %r6 = %a6)
+          -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
+        %offset = arith.shli %c1, %step : i64
+        %o:7 = func.call @shfl_record(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %offset, %c0)
+            : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+        %u:7 = func.call @combine(%o#0, %o#1, %o#2, %o#3, %o#4, %o#5, %o#6,
+                                  %r0, %r1, %r2, %r3, %r4, %r5, %r6, %seq)
+            : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+            -> (i64, i64, i64, i64, i64, i64, i64)
+        %has_left = arith.cmpi sge, %lane, %offset : i64
+        %s0 = arith.select %has_left, %u#0, %r0 : i64
+        %s1 = arith.select %has_left, %u#1, %r1 : i64
+        %s2 = arith.select %has_left, %u#2, %r2 : i64
+        %s3 = arith.select %has_left, %u#3, %r3 : i64
+        %s4 = arith.select %has_left, %u#4, %r4 : i64
+        %s5 = arith.select %has_left, %u#5, %r5 : i64
+        %s6 = arith.select %has_left, %u#6, %r6 : i64
+        scf.yield %s0, %s1, %s2, %s3, %s4, %s5, %s6 : i64, i64, i64, i64, i64, i64, i64
+      }
+      return %inc#0, %inc#1, %inc#2, %inc#3, %inc#4, %inc#5, %inc#6 : i64, i64, i64, i64, i64, i64, i64
     }
 
     // One 64-bit shuffle: mode 0 up, 1 down, 2 index (from lane `offset`).
