@@ -208,19 +208,16 @@ module {
         %wi:7 = func.call @warp_scan(%wt#0, %wt#1, %wt#2, %wt#3, %wt#4, %wt#5, %wt#6, %lane, %steps, %seq)
             : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
         // Exclusive: lane w gets lane w-1's inclusive value (lane 0 nothing).
-        %ex:7 = func.call @shfl_record(%wi#0, %wi#1, %wi#2, %wi#3, %wi#4, %wi#5, %wi#6, %c1, %c0)
+        %left:7 = func.call @shfl_record(%wi#0, %wi#1, %wi#2, %wi#3, %wi#4, %wi#5, %wi#6, %c1, %c0)
             : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
         scf.if %holds_warp {
-          %ex0 = arith.select %is_lane0, %z#0, %ex#0 : i64
-          %ex1 = arith.select %is_lane0, %z#1, %ex#1 : i64
-          %ex2 = arith.select %is_lane0, %z#2, %ex#2 : i64
-          %ex3 = arith.select %is_lane0, %z#3, %ex#3 : i64
-          %ex4 = arith.select %is_lane0, %z#4, %ex#4 : i64
-          %ex5 = arith.select %is_lane0, %z#5, %ex#5 : i64
-          %ex6 = arith.select %is_lane0, %z#6, %ex#6 : i64
+          %ex:7 = func.call @select_record(%is_lane0, %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6,
+              %left#0, %left#1, %left#2, %left#3, %left#4, %left#5, %left#6)
+              : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+              -> (i64, i64, i64, i64, i64, i64, i64)
           %at = arith.muli %lane, %c8 : i64
           %prefix_at = arith.addi %at, %sh_warp_prefix : i64
-          func.call @store_record(%shared, %prefix_at, %ex0, %ex1, %ex2, %ex3, %ex4, %ex5, %ex6)
+          func.call @store_record(%shared, %prefix_at, %ex#0, %ex#1, %ex#2, %ex#3, %ex#4, %ex#5, %ex#6)
               : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
         }
         // The tile aggregate: the last warp's inclusive value, in every lane.
@@ -259,17 +256,14 @@ module {
             %stop = arith.extui %stop32 : i32 to i64
             // Lanes past the nearest inclusive prefix contribute nothing.
             %beyond = arith.cmpi sgt, %lane, %stop : i64
-            %m0 = arith.select %beyond, %z#0, %x#0 : i64
-            %m1 = arith.select %beyond, %z#1, %x#1 : i64
-            %m2 = arith.select %beyond, %z#2, %x#2 : i64
-            %m3 = arith.select %beyond, %z#3, %x#3 : i64
-            %m4 = arith.select %beyond, %z#4, %x#4 : i64
-            %m5 = arith.select %beyond, %z#5, %x#5 : i64
-            %m6 = arith.select %beyond, %z#6, %x#6 : i64
+            %m:7 = func.call @select_record(%beyond, %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6,
+                %x#0, %x#1, %x#2, %x#3, %x#4, %x#5, %x#6)
+                : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+                -> (i64, i64, i64, i64, i64, i64, i64)
             // Reduce the window; higher lanes hold earlier tiles (the left).
             %win:7 = scf.for %step = %c0 to %c5 step %c1
-                iter_args(%r0 = %m0, %r1 = %m1, %r2 = %m2, %r3 = %m3,
-                          %r4 = %m4, %r5 = %m5, %r6 = %m6)
+                iter_args(%r0 = %m#0, %r1 = %m#1, %r2 = %m#2, %r3 = %m#3,
+                          %r4 = %m#4, %r5 = %m#5, %r6 = %m#6)
                 -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
               %offset = arith.shli %c1, %step : i64
               %o:7 = func.call @shfl_record(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %offset, %c1)
@@ -280,14 +274,11 @@ module {
                   -> (i64, i64, i64, i64, i64, i64, i64)
               %source = arith.addi %lane, %offset : i64
               %in_warp = arith.cmpi slt, %source, %c32 : i64
-              %s0 = arith.select %in_warp, %u#0, %r0 : i64
-              %s1 = arith.select %in_warp, %u#1, %r1 : i64
-              %s2 = arith.select %in_warp, %u#2, %r2 : i64
-              %s3 = arith.select %in_warp, %u#3, %r3 : i64
-              %s4 = arith.select %in_warp, %u#4, %r4 : i64
-              %s5 = arith.select %in_warp, %u#5, %r5 : i64
-              %s6 = arith.select %in_warp, %u#6, %r6 : i64
-              scf.yield %s0, %s1, %s2, %s3, %s4, %s5, %s6 : i64, i64, i64, i64, i64, i64, i64
+              %s:7 = func.call @select_record(%in_warp, %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6,
+                  %r0, %r1, %r2, %r3, %r4, %r5, %r6)
+                  : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+                  -> (i64, i64, i64, i64, i64, i64, i64)
+              scf.yield %s#0, %s#1, %s#2, %s#3, %s#4, %s#5, %s#6 : i64, i64, i64, i64, i64, i64, i64
             }
             %b:7 = func.call @shfl_record(%win#0, %win#1, %win#2, %win#3, %win#4, %win#5, %win#6, %c0, %c2)
                 : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
@@ -342,19 +333,16 @@ module {
       %lp:7 = func.call @shfl_record(%inc#0, %inc#1, %inc#2, %inc#3, %inc#4, %inc#5, %inc#6, %c1, %c0)
           : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
       %z2:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
-      %e0 = arith.select %is_lane0, %z2#0, %lp#0 : i64
-      %e1 = arith.select %is_lane0, %z2#1, %lp#1 : i64
-      %e2 = arith.select %is_lane0, %z2#2, %lp#2 : i64
-      %e3 = arith.select %is_lane0, %z2#3, %lp#3 : i64
-      %e4 = arith.select %is_lane0, %z2#4, %lp#4 : i64
-      %e5 = arith.select %is_lane0, %z2#5, %lp#5 : i64
-      %e6 = arith.select %is_lane0, %z2#6, %lp#6 : i64
+      %e:7 = func.call @select_record(%is_lane0, %z2#0, %z2#1, %z2#2, %z2#3, %z2#4, %z2#5, %z2#6,
+          %lp#0, %lp#1, %lp#2, %lp#3, %lp#4, %lp#5, %lp#6)
+          : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+          -> (i64, i64, i64, i64, i64, i64, i64)
       %tw:7 = func.call @combine(%tp#0, %tp#1, %tp#2, %tp#3, %tp#4, %tp#5, %tp#6,
                                  %wp#0, %wp#1, %wp#2, %wp#3, %wp#4, %wp#5, %wp#6, %seq)
           : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
           -> (i64, i64, i64, i64, i64, i64, i64)
       %cr:7 = func.call @combine(%tw#0, %tw#1, %tw#2, %tw#3, %tw#4, %tw#5, %tw#6,
-                                 %e0, %e1, %e2, %e3, %e4, %e5, %e6, %seq)
+                                 %e#0, %e#1, %e#2, %e#3, %e#4, %e#5, %e#6, %seq)
           : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
           -> (i64, i64, i64, i64, i64, i64, i64)
 
@@ -525,6 +513,21 @@ module {
       return %c0, %c0, %cm1, %c0, %cm1, %c0, %cm1 : i64, i64, i64, i64, i64, i64, i64
     }
 
+    // `pick` ? A : B, for a whole record.
+    func.func private @select_record(%pick: i1,
+                                     %a0: i64, %a1: i64, %a2: i64, %a3: i64, %a4: i64, %a5: i64, %a6: i64,
+                                     %b0: i64, %b1: i64, %b2: i64, %b3: i64, %b4: i64, %b5: i64, %b6: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %r0 = arith.select %pick, %a0, %b0 : i64
+      %r1 = arith.select %pick, %a1, %b1 : i64
+      %r2 = arith.select %pick, %a2, %b2 : i64
+      %r3 = arith.select %pick, %a3, %b3 : i64
+      %r4 = arith.select %pick, %a4, %b4 : i64
+      %r5 = arith.select %pick, %a5, %b5 : i64
+      %r6 = arith.select %pick, %a6, %b6 : i64
+      return %r0, %r1, %r2, %r3, %r4, %r5, %r6 : i64, i64, i64, i64, i64, i64, i64
+    }
+
     // combine(L, R) for L's tokens directly before R's. Fields: nnz, starts,
     // first (pos, value), last (pos, value), last start (offset in nnz).
     func.func private @combine(%l_nnz: i64, %l_starts: i64, %l_fpos: i64, %l_fval: i64,
@@ -673,14 +676,11 @@ module {
             : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
             -> (i64, i64, i64, i64, i64, i64, i64)
         %has_left = arith.cmpi sge, %lane, %offset : i64
-        %s0 = arith.select %has_left, %u#0, %r0 : i64
-        %s1 = arith.select %has_left, %u#1, %r1 : i64
-        %s2 = arith.select %has_left, %u#2, %r2 : i64
-        %s3 = arith.select %has_left, %u#3, %r3 : i64
-        %s4 = arith.select %has_left, %u#4, %r4 : i64
-        %s5 = arith.select %has_left, %u#5, %r5 : i64
-        %s6 = arith.select %has_left, %u#6, %r6 : i64
-        scf.yield %s0, %s1, %s2, %s3, %s4, %s5, %s6 : i64, i64, i64, i64, i64, i64, i64
+        %s:7 = func.call @select_record(%has_left, %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6,
+            %r0, %r1, %r2, %r3, %r4, %r5, %r6)
+            : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+            -> (i64, i64, i64, i64, i64, i64, i64)
+        scf.yield %s#0, %s#1, %s#2, %s#3, %s#4, %s#5, %s#6 : i64, i64, i64, i64, i64, i64, i64
       }
       return %inc#0, %inc#1, %inc#2, %inc#3, %inc#4, %inc#5, %inc#6 : i64, i64, i64, i64, i64, i64, i64
     }
