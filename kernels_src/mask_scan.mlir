@@ -99,13 +99,6 @@ module {
       %c0_32 = arith.constant 0 : i32
       %true = arith.constant true
       %highest = arith.constant 9223372036854775807 : i64
-      // Shared memory, in i64 words.
-      %sh_warp_total = arith.constant 0 : i64
-      %sh_warp_prefix = arith.constant 256 : i64
-      %sh_tile_prefix = arith.constant 512 : i64
-      %sh_warp_max = arith.constant 528 : i64
-      %sh_warp_viol = arith.constant 560 : i64
-      %sh_tile_inclusive = arith.constant 600 : i64
 
       %tid = gpu.thread_id x
       %t = arith.index_cast %tid : index to i64
@@ -181,7 +174,7 @@ module {
           : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
       %is_lane31 = arith.cmpi eq, %lane, %c31 : i64
       scf.if %is_lane31 {
-        %at = arith.muli %warp, %c8 : i64
+        %at = func.call @warp_total_slot(%warp) : (i64) -> i64
         func.call @store_record(%shared, %at, %inc#0, %inc#1, %inc#2, %inc#3, %inc#4, %inc#5, %inc#6)
             : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
       }
@@ -194,7 +187,7 @@ module {
         %z:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
         %holds_warp = arith.cmpi slt, %lane, %warps : i64
         %wt:7 = scf.if %holds_warp -> (i64, i64, i64, i64, i64, i64, i64) {
-          %at = arith.muli %lane, %c8 : i64
+          %at = func.call @warp_total_slot(%lane) : (i64) -> i64
           %y:7 = func.call @load_record(%shared, %at)
               : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
           scf.yield %y#0, %y#1, %y#2, %y#3, %y#4, %y#5, %y#6 : i64, i64, i64, i64, i64, i64, i64
@@ -215,8 +208,7 @@ module {
               %left#0, %left#1, %left#2, %left#3, %left#4, %left#5, %left#6)
               : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
               -> (i64, i64, i64, i64, i64, i64, i64)
-          %at = arith.muli %lane, %c8 : i64
-          %prefix_at = arith.addi %at, %sh_warp_prefix : i64
+          %prefix_at = func.call @warp_prefix_slot(%lane) : (i64) -> i64
           func.call @store_record(%shared, %prefix_at, %ex#0, %ex#1, %ex#2, %ex#3, %ex#4, %ex#5, %ex#6)
               : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
         }
@@ -314,9 +306,11 @@ module {
                                %total#4, %total#5, %total#6)
                 : (!llvm.ptr<1>, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
           }
-          func.call @store_record(%shared, %sh_tile_prefix, %pre#0, %pre#1, %pre#2, %pre#3, %pre#4, %pre#5, %pre#6)
+          %tile_prefix_at = func.call @tile_prefix_slot() : () -> i64
+          %tile_inclusive_at = func.call @tile_inclusive_slot() : () -> i64
+          func.call @store_record(%shared, %tile_prefix_at, %pre#0, %pre#1, %pre#2, %pre#3, %pre#4, %pre#5, %pre#6)
               : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
-          func.call @store_record(%shared, %sh_tile_inclusive, %total#0, %total#1, %total#2, %total#3,
+          func.call @store_record(%shared, %tile_inclusive_at, %total#0, %total#1, %total#2, %total#3,
                                   %total#4, %total#5, %total#6)
               : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
         }
@@ -324,10 +318,10 @@ module {
       gpu.barrier
 
       // The thread's exact prefix: tile prefix, warp prefix, lanes before it.
-      %tp:7 = func.call @load_record(%shared, %sh_tile_prefix)
+      %tp_at = func.call @tile_prefix_slot() : () -> i64
+      %tp:7 = func.call @load_record(%shared, %tp_at)
           : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-      %warp_at = arith.muli %warp, %c8 : i64
-      %wp_at = arith.addi %warp_at, %sh_warp_prefix : i64
+      %wp_at = func.call @warp_prefix_slot(%warp) : (i64) -> i64
       %wp:7 = func.call @load_record(%shared, %wp_at)
           : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
       %lp:7 = func.call @shfl_record(%inc#0, %inc#1, %inc#2, %inc#3, %inc#4, %inc#5, %inc#6, %c1, %c0)
@@ -415,8 +409,8 @@ module {
       %warp_longest, %warp_violation = func.call @warp_max_min(%fin#7, %fin#8)
           : (i64, i64) -> (i64, i64)
       scf.if %is_lane0 {
-        %at_max = arith.addi %sh_warp_max, %warp : i64
-        %at_viol = arith.addi %sh_warp_viol, %warp : i64
+        %at_max = func.call @warp_longest_slot(%warp) : (i64) -> i64
+        %at_viol = func.call @warp_violation_slot(%warp) : (i64) -> i64
         func.call @store_shared(%shared, %at_max, %warp_longest)
             : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
         func.call @store_shared(%shared, %at_viol, %warp_violation)
@@ -426,8 +420,8 @@ module {
       scf.if %is_thread0 {
         %bl:2 = scf.for %w = %c0 to %warps step %c1 iter_args(%mx = %c0, %mn = %highest)
             -> (i64, i64) : i64 {
-          %at_max = arith.addi %sh_warp_max, %w : i64
-          %at_viol = arith.addi %sh_warp_viol, %w : i64
+          %at_max = func.call @warp_longest_slot(%w) : (i64) -> i64
+          %at_viol = func.call @warp_violation_slot(%w) : (i64) -> i64
           %x = func.call @load_shared(%shared, %at_max)
               : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
           %y = func.call @load_shared(%shared, %at_viol)
@@ -440,7 +434,8 @@ module {
         %last_tile = arith.subi %tiles, %c1 : i64
         %is_last_tile = arith.cmpi eq, %tile, %last_tile : i64
         %block_longest = scf.if %is_last_tile -> (i64) {
-          %tt:7 = func.call @load_record(%shared, %sh_tile_inclusive)
+          %tt_at = func.call @tile_inclusive_slot() : () -> i64
+          %tt:7 = func.call @load_record(%shared, %tt_at)
               : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
           func.call @store_global(%summary, %c0, %tt#0) : (!llvm.ptr<1>, i64, i64) -> ()
           func.call @store_global(%summary, %c1, %tt#1) : (!llvm.ptr<1>, i64, i64) -> ()
@@ -492,7 +487,8 @@ module {
       %is_last_block = arith.cmpi eq, %tile, %last_tile_all : i64
       %fill_tail = arith.andi %is_last_block, %padded : i1
       scf.if %fill_tail {
-        %tt:7 = func.call @load_record(%shared, %sh_tile_inclusive)
+        %tt_at = func.call @tile_inclusive_slot() : () -> i64
+        %tt:7 = func.call @load_record(%shared, %tt_at)
             : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
         %nnz32 = arith.trunci %tt#0 : i64 to i32
         %first = arith.addi %tt#1, %c1 : i64
@@ -882,6 +878,49 @@ module {
       %ptr = llvm.getelementptr %base[%slot] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
       llvm.store %value, %ptr : i64, !llvm.ptr<1>
       return
+    }
+
+    // Shared memory (%shared, i64 words; a record takes 8):
+    //   0..255    each warp's total: the inclusive scan of its lanes' records
+    //   256..511  each warp's exclusive prefix within the tile
+    //   512..518  the tile's exclusive prefix
+    //   528..559  each warp's longest document
+    //   560..591  each warp's first violation
+    //   600..606  the tile's inclusive prefix
+    func.func private @warp_total_slot(%warp: i64) -> i64 {
+      %c8 = arith.constant 8 : i64
+      %at = arith.muli %warp, %c8 : i64
+      return %at : i64
+    }
+
+    func.func private @warp_prefix_slot(%warp: i64) -> i64 {
+      %c8 = arith.constant 8 : i64
+      %warp_prefixes = arith.constant 256 : i64
+      %scaled = arith.muli %warp, %c8 : i64
+      %at = arith.addi %scaled, %warp_prefixes : i64
+      return %at : i64
+    }
+
+    func.func private @tile_prefix_slot() -> i64 {
+      %at = arith.constant 512 : i64
+      return %at : i64
+    }
+
+    func.func private @warp_longest_slot(%warp: i64) -> i64 {
+      %warp_longest = arith.constant 528 : i64
+      %at = arith.addi %warp_longest, %warp : i64
+      return %at : i64
+    }
+
+    func.func private @warp_violation_slot(%warp: i64) -> i64 {
+      %warp_violations = arith.constant 560 : i64
+      %at = arith.addi %warp_violations, %warp : i64
+      return %at : i64
+    }
+
+    func.func private @tile_inclusive_slot() -> i64 {
+      %at = arith.constant 600 : i64
+      return %at : i64
     }
 
     func.func private @store_shared(%shared: memref<1024xi64, #gpu.address_space<workgroup>>,
