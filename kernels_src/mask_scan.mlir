@@ -133,41 +133,14 @@ module {
           : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>
 
       // The thread's CHUNK bytes; a chunk that crosses N is read token by token.
-      %chunk_end = arith.addi %p0, %per_thread : i64
-      %full = arith.cmpi sle, %chunk_end, %N : i64
-      %byte_offset = arith.muli %p0, %tbytes : i64
-      %chunk_ptr = llvm.getelementptr %mask[%byte_offset] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i8
-      %w0, %w1, %w2, %w3 = func.call @load32(%chunk_ptr, %full)
-          : (!llvm.ptr<1>, i1) -> (i64, i64, i64, i64)
-      %wide = arith.cmpi eq, %chunk, %c64 : i64
-      %second = arith.andi %full, %wide : i1
-      %upper_ptr = llvm.getelementptr %chunk_ptr[32] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i8
-      %w4, %w5, %w6, %w7 = func.call @load32(%upper_ptr, %second)
-          : (!llvm.ptr<1>, i1) -> (i64, i64, i64, i64)
+      %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7 = func.call @load_chunk(%mask, %p0, %per_thread, %N, %tbytes, %chunk)
+          : (!llvm.ptr<1>, i64, i64, i64, i64, i64) -> (i1, i64, i64, i64, i64, i64, i64, i64, i64)
 
       // Phase 1: the thread's record.
-      %i_nnz, %i_starts, %i_fpos, %i_fval, %i_lpos, %i_lval, %i_lstart =
-          func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
-      %a:7 = scf.for %j = %c0 to %per_thread step %c1
-          iter_args(%r0 = %i_nnz, %r1 = %i_starts, %r2 = %i_fpos, %r3 = %i_fval,
-                    %r4 = %i_lpos, %r5 = %i_lval, %r6 = %i_lstart)
-          -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
-        %p = arith.addi %p0, %j : i64
-        %v = func.call @token(%mask, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7, %j, %p, %N,
-                              %tbytes, %unsigned)
-            : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
-        %nz = arith.cmpi ne, %v, %c0 : i64
-        %n:7 = scf.if %nz -> (i64, i64, i64, i64, i64, i64, i64) {
-          %u:7 = func.call @combine(%r0, %r1, %r2, %r3, %r4, %r5, %r6,
-                                    %c1, %c1, %p, %v, %p, %v, %c0, %seq)
-              : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-              -> (i64, i64, i64, i64, i64, i64, i64)
-          scf.yield %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6 : i64, i64, i64, i64, i64, i64, i64
-        } else {
-          scf.yield %r0, %r1, %r2, %r3, %r4, %r5, %r6 : i64, i64, i64, i64, i64, i64, i64
-        }
-        scf.yield %n#0, %n#1, %n#2, %n#3, %n#4, %n#5, %n#6 : i64, i64, i64, i64, i64, i64, i64
-      }
+      %a:7 = func.call @thread_record(%mask, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7, %p0, %per_thread,
+                                      %N, %tbytes, %unsigned, %seq)
+          : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1, i64)
+          -> (i64, i64, i64, i64, i64, i64, i64)
 
       // Inclusive scan of the records within each warp (shuffles up).
       %inc:7 = func.call @warp_scan(%a#0, %a#1, %a#2, %a#3, %a#4, %a#5, %a#6, %lane, %c5, %seq)
@@ -500,6 +473,60 @@ module {
         }
       }
       gpu.return
+    }
+
+    // The CHUNK bytes of the thread's tokens from flat position p0, as eight
+    // words (the upper four only when CHUNK is 64); `full` when the chunk
+    // lies before N (else the words are zeros: @token reads token by token).
+    func.func private @load_chunk(%mask: !llvm.ptr<1>, %p0: i64, %per_thread: i64, %N: i64,
+                                  %tbytes: i64, %chunk: i64)
+        -> (i1, i64, i64, i64, i64, i64, i64, i64, i64) {
+      %c64 = arith.constant 64 : i64
+      %chunk_end = arith.addi %p0, %per_thread : i64
+      %full = arith.cmpi sle, %chunk_end, %N : i64
+      %byte_offset = arith.muli %p0, %tbytes : i64
+      %chunk_ptr = llvm.getelementptr %mask[%byte_offset] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i8
+      %w0, %w1, %w2, %w3 = func.call @load32(%chunk_ptr, %full)
+          : (!llvm.ptr<1>, i1) -> (i64, i64, i64, i64)
+      %wide = arith.cmpi eq, %chunk, %c64 : i64
+      %second = arith.andi %full, %wide : i1
+      %upper_ptr = llvm.getelementptr %chunk_ptr[32] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i8
+      %w4, %w5, %w6, %w7 = func.call @load32(%upper_ptr, %second)
+          : (!llvm.ptr<1>, i1) -> (i64, i64, i64, i64)
+      return %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7 : i1, i64, i64, i64, i64, i64, i64, i64, i64
+    }
+
+    // Phase 1: the record of the thread's tokens.
+    func.func private @thread_record(%mask: !llvm.ptr<1>, %full: i1, %w0: i64, %w1: i64,
+                                     %w2: i64, %w3: i64, %w4: i64, %w5: i64, %w6: i64,
+                                     %w7: i64, %p0: i64, %per_thread: i64, %N: i64,
+                                     %tbytes: i64, %unsigned: i1, %seq: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %i_nnz, %i_starts, %i_fpos, %i_fval, %i_lpos, %i_lval, %i_lstart =
+          func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
+      %a:7 = scf.for %j = %c0 to %per_thread step %c1
+          iter_args(%r0 = %i_nnz, %r1 = %i_starts, %r2 = %i_fpos, %r3 = %i_fval,
+                    %r4 = %i_lpos, %r5 = %i_lval, %r6 = %i_lstart)
+          -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
+        %p = arith.addi %p0, %j : i64
+        %v = func.call @token(%mask, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7, %j, %p, %N,
+                              %tbytes, %unsigned)
+            : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
+        %nz = arith.cmpi ne, %v, %c0 : i64
+        %n:7 = scf.if %nz -> (i64, i64, i64, i64, i64, i64, i64) {
+          %u:7 = func.call @combine(%r0, %r1, %r2, %r3, %r4, %r5, %r6,
+                                    %c1, %c1, %p, %v, %p, %v, %c0, %seq)
+              : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+              -> (i64, i64, i64, i64, i64, i64, i64)
+          scf.yield %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6 : i64, i64, i64, i64, i64, i64, i64
+        } else {
+          scf.yield %r0, %r1, %r2, %r3, %r4, %r5, %r6 : i64, i64, i64, i64, i64, i64, i64
+        }
+        scf.yield %n#0, %n#1, %n#2, %n#3, %n#4, %n#5, %n#6 : i64, i64, i64, i64, i64, i64, i64
+      }
+      return %a#0, %a#1, %a#2, %a#3, %a#4, %a#5, %a#6 : i64, i64, i64, i64, i64, i64, i64
     }
 
     // The empty record: no tokens, no starts, no first/last token (-1).
