@@ -153,140 +153,12 @@ module {
       }
       gpu.barrier
 
-      // Warp 0: each warp's prefix within the tile and the tile aggregate, by
-      // a shuffle scan of the warp totals (lane w holds warp w's), then the
-      // decoupled look-back for the tile's exclusive prefix.
+      // Warp 0: the warps' prefixes within the tile, then the tile's.
       scf.if %is_warp0 {
-        %z:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
-        %holds_warp = arith.cmpi slt, %lane, %warps : i64
-        %wt:7 = scf.if %holds_warp -> (i64, i64, i64, i64, i64, i64, i64) {
-          %at = func.call @warp_total_slot(%lane) : (i64) -> i64
-          %y:7 = func.call @load_record(%shared, %at)
-              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-          scf.yield %y#0, %y#1, %y#2, %y#3, %y#4, %y#5, %y#6 : i64, i64, i64, i64, i64, i64, i64
-        } else {
-          scf.yield %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6 : i64, i64, i64, i64, i64, i64, i64
-        }
-        // ceil(log2(warps)) steps (0 for one warp).
-        %warps_m1 = arith.subi %warps, %c1 : i64
-        %lz = "llvm.intr.ctlz"(%warps_m1) <{is_zero_poison = false}> : (i64) -> i64
-        %steps = arith.subi %c64, %lz : i64
-        %wi:7 = func.call @warp_scan(%wt#0, %wt#1, %wt#2, %wt#3, %wt#4, %wt#5, %wt#6, %lane, %steps, %seq)
-            : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-        // Exclusive: lane w gets lane w-1's inclusive value (lane 0 nothing).
-        %left:7 = func.call @shfl_record(%wi#0, %wi#1, %wi#2, %wi#3, %wi#4, %wi#5, %wi#6, %c1, %c0)
-            : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-        scf.if %holds_warp {
-          %ex:7 = func.call @select_record(%is_lane0, %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6,
-              %left#0, %left#1, %left#2, %left#3, %left#4, %left#5, %left#6)
-              : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-              -> (i64, i64, i64, i64, i64, i64, i64)
-          %prefix_at = func.call @warp_prefix_slot(%lane) : (i64) -> i64
-          func.call @store_record(%shared, %prefix_at, %ex#0, %ex#1, %ex#2, %ex#3, %ex#4, %ex#5, %ex#6)
-              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
-        }
-        // The tile aggregate: the last warp's inclusive value, in every lane.
-        %g:7 = func.call @shfl_record(%wi#0, %wi#1, %wi#2, %wi#3, %wi#4, %wi#5, %wi#6, %warps_m1, %c2)
-            : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-        %pre:7 = scf.if %is_first_tile -> (i64, i64, i64, i64, i64, i64, i64) {
-          scf.yield %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6 : i64, i64, i64, i64, i64, i64, i64
-        } else {
-          scf.if %is_lane0 {
-            func.call @publish(%status, %c1, %tag, %g#0, %g#1, %g#2, %g#3, %g#4, %g#5, %g#6)
-                : (!llvm.ptr<1>, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
-          }
-          %top0 = arith.subi %tile, %c1 : i64
-          %found:8 = scf.while (%top = %top0, %q0 = %z#0, %q1 = %z#1, %q2 = %z#2,
-                                %q3 = %z#3, %q4 = %z#4, %q5 = %z#5, %q6 = %z#6)
-              : (i64, i64, i64, i64, i64, i64, i64, i64)
-              -> (i64, i64, i64, i64, i64, i64, i64, i64) {
-            %idx = arith.subi %top, %lane : i64
-            %flag = func.call @wait_status(%workspace, %idx, %tag)
-                : (!llvm.ptr<1>, i64, i64) -> i64
-            %kind = arith.andi %flag, %c3 : i64
-            %inclusive = arith.cmpi eq, %kind, %c2 : i64
-            %before_first = arith.cmpi slt, %idx, %c0 : i64
-            %x:7 = scf.if %before_first -> (i64, i64, i64, i64, i64, i64, i64) {
-              scf.yield %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6 : i64, i64, i64, i64, i64, i64, i64
-            } else {
-              %rec = func.call @tile_status(%workspace, %idx) : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>
-              %field = arith.select %inclusive, %c8, %c1 : i64
-              %y:7 = func.call @read_status(%rec, %field)
-                  : (!llvm.ptr<1>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-              scf.yield %y#0, %y#1, %y#2, %y#3, %y#4, %y#5, %y#6 : i64, i64, i64, i64, i64, i64, i64
-            }
-            %all = arith.constant -1 : i32
-            %ballot = nvvm.vote.sync ballot %all, %inclusive -> i32
-            %stop32 = "llvm.intr.cttz"(%ballot) <{is_zero_poison = false}> : (i32) -> i32
-            %stop = arith.extui %stop32 : i32 to i64
-            // Lanes past the nearest inclusive prefix contribute nothing.
-            %beyond = arith.cmpi sgt, %lane, %stop : i64
-            %m:7 = func.call @select_record(%beyond, %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6,
-                %x#0, %x#1, %x#2, %x#3, %x#4, %x#5, %x#6)
-                : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-                -> (i64, i64, i64, i64, i64, i64, i64)
-            // Reduce the window; higher lanes hold earlier tiles (the left).
-            %win:7 = scf.for %step = %c0 to %c5 step %c1
-                iter_args(%r0 = %m#0, %r1 = %m#1, %r2 = %m#2, %r3 = %m#3,
-                          %r4 = %m#4, %r5 = %m#5, %r6 = %m#6)
-                -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
-              %offset = arith.shli %c1, %step : i64
-              %o:7 = func.call @shfl_record(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %offset, %c1)
-                  : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-              %u:7 = func.call @combine(%o#0, %o#1, %o#2, %o#3, %o#4, %o#5, %o#6,
-                                        %r0, %r1, %r2, %r3, %r4, %r5, %r6, %seq)
-                  : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-                  -> (i64, i64, i64, i64, i64, i64, i64)
-              %source = arith.addi %lane, %offset : i64
-              %in_warp = arith.cmpi slt, %source, %c32 : i64
-              %s:7 = func.call @select_record(%in_warp, %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6,
-                  %r0, %r1, %r2, %r3, %r4, %r5, %r6)
-                  : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-                  -> (i64, i64, i64, i64, i64, i64, i64)
-              scf.yield %s#0, %s#1, %s#2, %s#3, %s#4, %s#5, %s#6 : i64, i64, i64, i64, i64, i64, i64
-            }
-            %b:7 = func.call @shfl_record(%win#0, %win#1, %win#2, %win#3, %win#4, %win#5, %win#6, %c0, %c2)
-                : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-            %acc:7 = func.call @combine(%b#0, %b#1, %b#2, %b#3, %b#4, %b#5, %b#6,
-                                        %q0, %q1, %q2, %q3, %q4, %q5, %q6, %seq)
-                : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-                -> (i64, i64, i64, i64, i64, i64, i64)
-            %no_inclusive = arith.cmpi eq, %ballot, %c0_32 : i32
-            %next_top = arith.subi %top, %c32 : i64
-            scf.condition(%no_inclusive) %next_top, %acc#0, %acc#1, %acc#2, %acc#3, %acc#4, %acc#5, %acc#6
-                : i64, i64, i64, i64, i64, i64, i64, i64
-          } do {
-          ^bb0(%top: i64, %q0: i64, %q1: i64, %q2: i64, %q3: i64, %q4: i64, %q5: i64, %q6: i64):
-            scf.yield %top, %q0, %q1, %q2, %q3, %q4, %q5, %q6 : i64, i64, i64, i64, i64, i64, i64, i64
-          }
-          scf.yield %found#1, %found#2, %found#3, %found#4, %found#5, %found#6, %found#7
-              : i64, i64, i64, i64, i64, i64, i64
-        }
-        %total:7 = func.call @combine(%pre#0, %pre#1, %pre#2, %pre#3, %pre#4, %pre#5, %pre#6,
-                                      %g#0, %g#1, %g#2, %g#3, %g#4, %g#5, %g#6, %seq)
-            : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-            -> (i64, i64, i64, i64, i64, i64, i64)
-        scf.if %is_lane0 {
-          // Tile 0 starts the max and the violation before its prefix is
-          // published: every other tile's atomics follow that publication.
-          scf.if %is_first_tile {
-            func.call @store_global(%summary, %c2, %c0) : (!llvm.ptr<1>, i64, i64) -> ()
-            func.call @store_global(%summary, %c3, %cm1) : (!llvm.ptr<1>, i64, i64) -> ()
-          }
-          %several = arith.cmpi sgt, %tiles, %c1 : i64
-          scf.if %several {
-            func.call @publish(%status, %c2, %tag, %total#0, %total#1, %total#2, %total#3,
-                               %total#4, %total#5, %total#6)
-                : (!llvm.ptr<1>, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
-          }
-          %tile_prefix_at = func.call @tile_prefix_slot() : () -> i64
-          %tile_inclusive_at = func.call @tile_inclusive_slot() : () -> i64
-          func.call @store_record(%shared, %tile_prefix_at, %pre#0, %pre#1, %pre#2, %pre#3, %pre#4, %pre#5, %pre#6)
-              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
-          func.call @store_record(%shared, %tile_inclusive_at, %total#0, %total#1, %total#2, %total#3,
-                                  %total#4, %total#5, %total#6)
-              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
-        }
+        func.call @scan_tile(%shared, %workspace, %summary, %status, %tag, %tile, %is_first_tile, %tiles,
+                             %lane, %warps, %seq)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, !llvm.ptr<1>, !llvm.ptr<1>, !llvm.ptr<1>, i64, i64, i1,
+               i64, i64, i64, i64) -> ()
       }
       gpu.barrier
 
@@ -473,6 +345,205 @@ module {
         }
       }
       gpu.return
+    }
+
+    // Warp 0, once the warp totals are in shared memory: each warp's
+    // exclusive prefix within the tile, the tile's exclusive prefix (by
+    // decoupled look-back) and inclusive prefix, published for the later
+    // tiles and stored for this block's threads.
+    func.func private @scan_tile(%shared: memref<1024xi64, #gpu.address_space<workgroup>>,
+                                 %workspace: !llvm.ptr<1>, %summary: !llvm.ptr<1>,
+                                 %status: !llvm.ptr<1>, %tag: i64, %tile: i64,
+                                 %is_first_tile: i1, %tiles: i64, %lane: i64, %warps: i64,
+                                 %seq: i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c2 = arith.constant 2 : i64
+      %c3 = arith.constant 3 : i64
+      %cm1 = arith.constant -1 : i64
+      %is_lane0 = arith.cmpi eq, %lane, %c0 : i64
+      %g:7 = func.call @scan_warp_totals(%shared, %lane, %warps, %seq)
+          : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+      %pre:7 = scf.if %is_first_tile -> (i64, i64, i64, i64, i64, i64, i64) {
+        %z:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
+        scf.yield %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6 : i64, i64, i64, i64, i64, i64, i64
+      } else {
+        scf.if %is_lane0 {
+          func.call @publish(%status, %c1, %tag, %g#0, %g#1, %g#2, %g#3, %g#4, %g#5, %g#6)
+              : (!llvm.ptr<1>, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+        }
+        %found:7 = func.call @look_back(%workspace, %tile, %lane, %tag, %seq)
+            : (!llvm.ptr<1>, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+        scf.yield %found#0, %found#1, %found#2, %found#3, %found#4, %found#5, %found#6
+            : i64, i64, i64, i64, i64, i64, i64
+      }
+      %total:7 = func.call @combine(%pre#0, %pre#1, %pre#2, %pre#3, %pre#4, %pre#5, %pre#6,
+                                    %g#0, %g#1, %g#2, %g#3, %g#4, %g#5, %g#6, %seq)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+          -> (i64, i64, i64, i64, i64, i64, i64)
+      scf.if %is_lane0 {
+        // Tile 0 starts the max and the violation before its prefix is
+        // published: every other tile's atomics follow that publication.
+        scf.if %is_first_tile {
+          func.call @store_global(%summary, %c2, %c0) : (!llvm.ptr<1>, i64, i64) -> ()
+          func.call @store_global(%summary, %c3, %cm1) : (!llvm.ptr<1>, i64, i64) -> ()
+        }
+        %several = arith.cmpi sgt, %tiles, %c1 : i64
+        scf.if %several {
+          func.call @publish(%status, %c2, %tag, %total#0, %total#1, %total#2, %total#3,
+                             %total#4, %total#5, %total#6)
+              : (!llvm.ptr<1>, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+        }
+        %tile_prefix_at = func.call @tile_prefix_slot() : () -> i64
+        %tile_inclusive_at = func.call @tile_inclusive_slot() : () -> i64
+        func.call @store_record(%shared, %tile_prefix_at, %pre#0, %pre#1, %pre#2, %pre#3, %pre#4, %pre#5, %pre#6)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+        func.call @store_record(%shared, %tile_inclusive_at, %total#0, %total#1, %total#2, %total#3,
+                                %total#4, %total#5, %total#6)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+      }
+      return
+    }
+
+    // Lane w < warps of warp 0 scans the warp totals and stores warp w's
+    // exclusive prefix; returns the tile aggregate (the last warp's
+    // inclusive value) in every lane.
+    func.func private @scan_warp_totals(%shared: memref<1024xi64, #gpu.address_space<workgroup>>,
+                                        %lane: i64, %warps: i64, %seq: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c2 = arith.constant 2 : i64
+      %c64 = arith.constant 64 : i64
+      %is_lane0 = arith.cmpi eq, %lane, %c0 : i64
+      %z:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
+      %holds_warp = arith.cmpi slt, %lane, %warps : i64
+      %wt:7 = scf.if %holds_warp -> (i64, i64, i64, i64, i64, i64, i64) {
+        %at = func.call @warp_total_slot(%lane) : (i64) -> i64
+        %y:7 = func.call @load_record(%shared, %at)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+        scf.yield %y#0, %y#1, %y#2, %y#3, %y#4, %y#5, %y#6 : i64, i64, i64, i64, i64, i64, i64
+      } else {
+        scf.yield %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6 : i64, i64, i64, i64, i64, i64, i64
+      }
+      // ceil(log2(warps)) steps (0 for one warp).
+      %warps_m1 = arith.subi %warps, %c1 : i64
+      %lz = "llvm.intr.ctlz"(%warps_m1) <{is_zero_poison = false}> : (i64) -> i64
+      %steps = arith.subi %c64, %lz : i64
+      %wi:7 = func.call @warp_scan(%wt#0, %wt#1, %wt#2, %wt#3, %wt#4, %wt#5, %wt#6, %lane, %steps, %seq)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+      // Exclusive: lane w gets lane w-1's inclusive value (lane 0 nothing).
+      %left:7 = func.call @shfl_record(%wi#0, %wi#1, %wi#2, %wi#3, %wi#4, %wi#5, %wi#6, %c1, %c0)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+      scf.if %holds_warp {
+        %ex:7 = func.call @select_record(%is_lane0, %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6,
+            %left#0, %left#1, %left#2, %left#3, %left#4, %left#5, %left#6)
+            : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+            -> (i64, i64, i64, i64, i64, i64, i64)
+        %prefix_at = func.call @warp_prefix_slot(%lane) : (i64) -> i64
+        func.call @store_record(%shared, %prefix_at, %ex#0, %ex#1, %ex#2, %ex#3, %ex#4, %ex#5, %ex#6)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+      }
+      // The tile aggregate: the last warp's inclusive value, in every lane.
+      %g:7 = func.call @shfl_record(%wi#0, %wi#1, %wi#2, %wi#3, %wi#4, %wi#5, %wi#6, %warps_m1, %c2)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+      return %g#0, %g#1, %g#2, %g#3, %g#4, %g#5, %g#6 : i64, i64, i64, i64, i64, i64, i64
+    }
+
+    // The exclusive prefix of tile `tile` (> 0), by decoupled look-back: the
+    // warp reads the status of 32 tiles (lane l: tile top - l), combines
+    // them down to the nearest inclusive prefix, and moves 32 tiles back
+    // while none has one.
+    func.func private @look_back(%workspace: !llvm.ptr<1>, %tile: i64, %lane: i64, %tag: i64,
+                                 %seq: i64) -> (i64, i64, i64, i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c2 = arith.constant 2 : i64
+      %c3 = arith.constant 3 : i64
+      %c8 = arith.constant 8 : i64
+      %c32 = arith.constant 32 : i64
+      %c0_32 = arith.constant 0 : i32
+      %z:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
+      %top0 = arith.subi %tile, %c1 : i64
+      %found:8 = scf.while (%top = %top0, %q0 = %z#0, %q1 = %z#1, %q2 = %z#2,
+                            %q3 = %z#3, %q4 = %z#4, %q5 = %z#5, %q6 = %z#6)
+          : (i64, i64, i64, i64, i64, i64, i64, i64)
+          -> (i64, i64, i64, i64, i64, i64, i64, i64) {
+        %idx = arith.subi %top, %lane : i64
+        %flag = func.call @wait_status(%workspace, %idx, %tag)
+            : (!llvm.ptr<1>, i64, i64) -> i64
+        %kind = arith.andi %flag, %c3 : i64
+        %inclusive = arith.cmpi eq, %kind, %c2 : i64
+        %before_first = arith.cmpi slt, %idx, %c0 : i64
+        %x:7 = scf.if %before_first -> (i64, i64, i64, i64, i64, i64, i64) {
+          scf.yield %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6 : i64, i64, i64, i64, i64, i64, i64
+        } else {
+          %rec = func.call @tile_status(%workspace, %idx) : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>
+          %field = arith.select %inclusive, %c8, %c1 : i64
+          %y:7 = func.call @read_status(%rec, %field)
+              : (!llvm.ptr<1>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+          scf.yield %y#0, %y#1, %y#2, %y#3, %y#4, %y#5, %y#6 : i64, i64, i64, i64, i64, i64, i64
+        }
+        %all = arith.constant -1 : i32
+        %ballot = nvvm.vote.sync ballot %all, %inclusive -> i32
+        %stop32 = "llvm.intr.cttz"(%ballot) <{is_zero_poison = false}> : (i32) -> i32
+        %stop = arith.extui %stop32 : i32 to i64
+        // Lanes past the nearest inclusive prefix contribute nothing.
+        %beyond = arith.cmpi sgt, %lane, %stop : i64
+        %m:7 = func.call @select_record(%beyond, %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6,
+            %x#0, %x#1, %x#2, %x#3, %x#4, %x#5, %x#6)
+            : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+            -> (i64, i64, i64, i64, i64, i64, i64)
+        // Reduce the window; higher lanes hold earlier tiles (the left).
+        %win:7 = func.call @reduce_window(%m#0, %m#1, %m#2, %m#3, %m#4, %m#5, %m#6, %lane, %seq)
+            : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+        %b:7 = func.call @shfl_record(%win#0, %win#1, %win#2, %win#3, %win#4, %win#5, %win#6, %c0, %c2)
+            : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+        %acc:7 = func.call @combine(%b#0, %b#1, %b#2, %b#3, %b#4, %b#5, %b#6,
+                                    %q0, %q1, %q2, %q3, %q4, %q5, %q6, %seq)
+            : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+            -> (i64, i64, i64, i64, i64, i64, i64)
+        %no_inclusive = arith.cmpi eq, %ballot, %c0_32 : i32
+        %next_top = arith.subi %top, %c32 : i64
+        scf.condition(%no_inclusive) %next_top, %acc#0, %acc#1, %acc#2, %acc#3, %acc#4, %acc#5, %acc#6
+            : i64, i64, i64, i64, i64, i64, i64, i64
+      } do {
+      ^bb0(%top: i64, %q0: i64, %q1: i64, %q2: i64, %q3: i64, %q4: i64, %q5: i64, %q6: i64):
+        scf.yield %top, %q0, %q1, %q2, %q3, %q4, %q5, %q6 : i64, i64, i64, i64, i64, i64, i64, i64
+      }
+      return %found#1, %found#2, %found#3, %found#4, %found#5, %found#6, %found#7
+          : i64, i64, i64, i64, i64, i64, i64
+    }
+
+    // The look-back window's records combined into lane 0; higher lanes hold
+    // earlier tiles (the left operand).
+    func.func private @reduce_window(%m0: i64, %m1: i64, %m2: i64, %m3: i64, %m4: i64,
+                                     %m5: i64, %m6: i64, %lane: i64, %seq: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c5 = arith.constant 5 : i64
+      %c32 = arith.constant 32 : i64
+      %win:7 = scf.for %step = %c0 to %c5 step %c1
+          iter_args(%r0 = %m0, %r1 = %m1, %r2 = %m2, %r3 = %m3,
+                    %r4 = %m4, %r5 = %m5, %r6 = %m6)
+          -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
+        %offset = arith.shli %c1, %step : i64
+        %o:7 = func.call @shfl_record(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %offset, %c1)
+            : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+        %u:7 = func.call @combine(%o#0, %o#1, %o#2, %o#3, %o#4, %o#5, %o#6,
+                                  %r0, %r1, %r2, %r3, %r4, %r5, %r6, %seq)
+            : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+            -> (i64, i64, i64, i64, i64, i64, i64)
+        %source = arith.addi %lane, %offset : i64
+        %in_warp = arith.cmpi slt, %source, %c32 : i64
+        %s:7 = func.call @select_record(%in_warp, %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6,
+            %r0, %r1, %r2, %r3, %r4, %r5, %r6)
+            : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+            -> (i64, i64, i64, i64, i64, i64, i64)
+        scf.yield %s#0, %s#1, %s#2, %s#3, %s#4, %s#5, %s#6 : i64, i64, i64, i64, i64, i64, i64
+      }
+      return %win#0, %win#1, %win#2, %win#3, %win#4, %win#5, %win#6 : i64, i64, i64, i64, i64, i64, i64
     }
 
     // The CHUNK bytes of the thread's tokens from flat position p0, as eight
