@@ -163,95 +163,22 @@ module {
       gpu.barrier
 
       // The thread's exact prefix: tile prefix, warp prefix, lanes before it.
-      %tp_at = func.call @tile_prefix_slot() : () -> i64
-      %tp:7 = func.call @load_record(%shared, %tp_at)
-          : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-      %wp_at = func.call @warp_prefix_slot(%warp) : (i64) -> i64
-      %wp:7 = func.call @load_record(%shared, %wp_at)
-          : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-      %lp:7 = func.call @shfl_record(%inc#0, %inc#1, %inc#2, %inc#3, %inc#4, %inc#5, %inc#6, %c1, %c0)
-          : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-      %z2:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
-      %e:7 = func.call @select_record(%is_lane0, %z2#0, %z2#1, %z2#2, %z2#3, %z2#4, %z2#5, %z2#6,
-          %lp#0, %lp#1, %lp#2, %lp#3, %lp#4, %lp#5, %lp#6)
-          : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-          -> (i64, i64, i64, i64, i64, i64, i64)
-      %tw:7 = func.call @combine(%tp#0, %tp#1, %tp#2, %tp#3, %tp#4, %tp#5, %tp#6,
-                                 %wp#0, %wp#1, %wp#2, %wp#3, %wp#4, %wp#5, %wp#6, %seq)
-          : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-          -> (i64, i64, i64, i64, i64, i64, i64)
-      %cr:7 = func.call @combine(%tw#0, %tw#1, %tw#2, %tw#3, %tw#4, %tw#5, %tw#6,
-                                 %e#0, %e#1, %e#2, %e#3, %e#4, %e#5, %e#6, %seq)
-          : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+      %cr:7 = func.call @thread_prefix(%shared, %warp, %is_lane0, %inc#0, %inc#1, %inc#2, %inc#3,
+                                       %inc#4, %inc#5, %inc#6, %seq)
+          : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i1, i64, i64, i64, i64, i64, i64, i64, i64)
           -> (i64, i64, i64, i64, i64, i64, i64)
 
       // Phase 2: outputs, from the exact prefix of each token.
-      %nm1 = arith.subi %N, %c1 : i64
-      %fin:9 = scf.for %j = %c0 to %per_thread step %c1
-          iter_args(%r0 = %cr#0, %r1 = %cr#1, %r2 = %cr#2, %r3 = %cr#3,
-                    %r4 = %cr#4, %r5 = %cr#5, %r6 = %cr#6,
-                    %longest = %c0, %violation = %highest)
-          -> (i64, i64, i64, i64, i64, i64, i64, i64, i64) : i64 {
-        %p = arith.addi %p0, %j : i64
-        %v = func.call @token(%mask, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7, %j, %p, %N,
-                              %tbytes, %unsigned)
-            : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
-        %nz = arith.cmpi ne, %v, %c0 : i64
-        %n:9 = scf.if %nz -> (i64, i64, i64, i64, i64, i64, i64, i64, i64) {
-          %any_before = arith.cmpi sgt, %r0, %c0 : i64
-          %prev_row = func.call @row_of(%r4, %seq) : (i64, i64) -> i64
-          %row = func.call @row_of(%p, %seq) : (i64, i64) -> i64
-          %same_row = arith.cmpi eq, %prev_row, %row : i64
-          %has_prev = arith.andi %any_before, %same_row : i1
-          %same_value = arith.cmpi eq, %r5, %v : i64
-          %joins = arith.andi %has_prev, %same_value : i1
-          %slot_ptr = llvm.getelementptr %indices[%r0] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
-          llvm.store %p, %slot_ptr : i64, !llvm.ptr<1>
-          %starts = arith.xori %joins, %true : i1
-          %fits = arith.cmpi sle, %r1, %max_docs : i64
-          %write_cu = arith.andi %starts, %fits : i1
-          scf.if %write_cu {
-            %cu_ptr = llvm.getelementptr %cu_seqlens[%r1] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
-            %slot32 = arith.trunci %r0 : i64 to i32
-            llvm.store %slot32, %cu_ptr : i32, !llvm.ptr<1>
-          }
-          %had_start = arith.cmpi sge, %r6, %c0 : i64
-          %ends_one = arith.andi %starts, %had_start : i1
-          %length = arith.subi %r0, %r6 : i64
-          %ended = arith.select %ends_one, %length, %c0 : i64
-          %longest2 = arith.maxsi %longest, %ended : i64
-          %negative = arith.cmpi slt, %v, %c0 : i64
-          %below = arith.cmpi slt, %v, %r5 : i64
-          %below_prev = arith.andi %below, %has_prev : i1
-          %decreasing = arith.andi %below_prev, %strict : i1
-          %violates = arith.ori %negative, %decreasing : i1
-          %mine = arith.select %violates, %p, %highest : i64
-          %violation2 = arith.minsi %violation, %mine : i64
-          %u:7 = func.call @combine(%r0, %r1, %r2, %r3, %r4, %r5, %r6,
-                                    %c1, %c1, %p, %v, %p, %v, %c0, %seq)
-              : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-              -> (i64, i64, i64, i64, i64, i64, i64)
-          scf.yield %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6, %longest2, %violation2
-              : i64, i64, i64, i64, i64, i64, i64, i64, i64
-        } else {
-          // PADDED: the z-th padding token fills indices[N - 1 - z].
-          %in_range = arith.cmpi slt, %p, %N : i64
-          %fill = arith.andi %padded, %in_range : i1
-          scf.if %fill {
-            %z = arith.subi %p, %r0 : i64
-            %back = arith.subi %nm1, %z : i64
-            %tail_ptr = llvm.getelementptr %indices[%back] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
-            llvm.store %cm1, %tail_ptr : i64, !llvm.ptr<1>
-          }
-          scf.yield %r0, %r1, %r2, %r3, %r4, %r5, %r6, %longest, %violation
-              : i64, i64, i64, i64, i64, i64, i64, i64, i64
-        }
-        scf.yield %n#0, %n#1, %n#2, %n#3, %n#4, %n#5, %n#6, %n#7, %n#8
-            : i64, i64, i64, i64, i64, i64, i64, i64, i64
-      }
+      %fin:2 = func.call @write_outputs(%mask, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7, %p0,
+                                        %per_thread, %N, %tbytes, %unsigned, %indices, %cu_seqlens,
+                                        %max_docs, %strict, %padded, %cr#0, %cr#1, %cr#2, %cr#3,
+                                        %cr#4, %cr#5, %cr#6, %seq)
+          : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1,
+             !llvm.ptr<1>, !llvm.ptr<1>, i64, i1, i1, i64, i64, i64, i64, i64, i64, i64, i64)
+          -> (i64, i64)
 
       // Block max of the lengths and min of the violations.
-      %warp_longest, %warp_violation = func.call @warp_max_min(%fin#7, %fin#8)
+      %warp_longest, %warp_violation = func.call @warp_max_min(%fin#0, %fin#1)
           : (i64, i64) -> (i64, i64)
       scf.if %is_lane0 {
         %at_max = func.call @warp_longest_slot(%warp) : (i64) -> i64
@@ -544,6 +471,141 @@ module {
         scf.yield %s#0, %s#1, %s#2, %s#3, %s#4, %s#5, %s#6 : i64, i64, i64, i64, i64, i64, i64
       }
       return %win#0, %win#1, %win#2, %win#3, %win#4, %win#5, %win#6 : i64, i64, i64, i64, i64, i64, i64
+    }
+
+    // The exact prefix of the thread's first token: the tile's prefix, the
+    // warp's prefix within the tile, then the lanes before it (`inc`: the
+    // warp's inclusive scan).
+    func.func private @thread_prefix(%shared: memref<1024xi64, #gpu.address_space<workgroup>>, %warp: i64, %is_lane0: i1,
+                                     %inc0: i64, %inc1: i64, %inc2: i64, %inc3: i64, %inc4: i64,
+                                     %inc5: i64, %inc6: i64, %seq: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %tp_at = func.call @tile_prefix_slot() : () -> i64
+      %tp:7 = func.call @load_record(%shared, %tp_at)
+          : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+      %wp_at = func.call @warp_prefix_slot(%warp) : (i64) -> i64
+      %wp:7 = func.call @load_record(%shared, %wp_at)
+          : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+      %lp:7 = func.call @shfl_record(%inc0, %inc1, %inc2, %inc3, %inc4, %inc5, %inc6, %c1, %c0)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+      %z2:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
+      %e:7 = func.call @select_record(%is_lane0, %z2#0, %z2#1, %z2#2, %z2#3, %z2#4, %z2#5, %z2#6,
+          %lp#0, %lp#1, %lp#2, %lp#3, %lp#4, %lp#5, %lp#6)
+          : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+          -> (i64, i64, i64, i64, i64, i64, i64)
+      %tw:7 = func.call @combine(%tp#0, %tp#1, %tp#2, %tp#3, %tp#4, %tp#5, %tp#6,
+                                 %wp#0, %wp#1, %wp#2, %wp#3, %wp#4, %wp#5, %wp#6, %seq)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+          -> (i64, i64, i64, i64, i64, i64, i64)
+      %cr:7 = func.call @combine(%tw#0, %tw#1, %tw#2, %tw#3, %tw#4, %tw#5, %tw#6,
+                                 %e#0, %e#1, %e#2, %e#3, %e#4, %e#5, %e#6, %seq)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+          -> (i64, i64, i64, i64, i64, i64, i64)
+      return %cr#0, %cr#1, %cr#2, %cr#3, %cr#4, %cr#5, %cr#6 : i64, i64, i64, i64, i64, i64, i64
+    }
+
+    // Phase 2: the outputs of the thread's tokens from the exact prefix
+    // `cr`; returns the longest document that ended here and the first
+    // violation's position (the largest i64 when none).
+    func.func private @write_outputs(%mask: !llvm.ptr<1>, %full: i1, %w0: i64, %w1: i64,
+                                     %w2: i64, %w3: i64, %w4: i64, %w5: i64, %w6: i64,
+                                     %w7: i64, %p0: i64, %per_thread: i64, %N: i64,
+                                     %tbytes: i64, %unsigned: i1, %indices: !llvm.ptr<1>,
+                                     %cu_seqlens: !llvm.ptr<1>, %max_docs: i64, %strict: i1,
+                                     %padded: i1, %cr0: i64, %cr1: i64, %cr2: i64, %cr3: i64,
+                                     %cr4: i64, %cr5: i64, %cr6: i64, %seq: i64) -> (i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %cm1 = arith.constant -1 : i64
+      %highest = arith.constant 9223372036854775807 : i64
+      %nm1 = arith.subi %N, %c1 : i64
+      %fin:9 = scf.for %j = %c0 to %per_thread step %c1
+          iter_args(%r0 = %cr0, %r1 = %cr1, %r2 = %cr2, %r3 = %cr3,
+                    %r4 = %cr4, %r5 = %cr5, %r6 = %cr6,
+                    %longest = %c0, %violation = %highest)
+          -> (i64, i64, i64, i64, i64, i64, i64, i64, i64) : i64 {
+        %p = arith.addi %p0, %j : i64
+        %v = func.call @token(%mask, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7, %j, %p, %N,
+                              %tbytes, %unsigned)
+            : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
+        %nz = arith.cmpi ne, %v, %c0 : i64
+        %n:9 = scf.if %nz -> (i64, i64, i64, i64, i64, i64, i64, i64, i64) {
+          %u:9 = func.call @write_token(%indices, %cu_seqlens, %max_docs, %strict, %p, %v,
+                                        %r0, %r1, %r2, %r3, %r4, %r5, %r6, %longest, %violation, %seq)
+              : (!llvm.ptr<1>, !llvm.ptr<1>, i64, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64,
+                 i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64, i64, i64)
+          scf.yield %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6, %u#7, %u#8
+              : i64, i64, i64, i64, i64, i64, i64, i64, i64
+        } else {
+          // PADDED: the z-th padding token fills indices[N - 1 - z].
+          %in_range = arith.cmpi slt, %p, %N : i64
+          %fill = arith.andi %padded, %in_range : i1
+          scf.if %fill {
+            %z = arith.subi %p, %r0 : i64
+            %back = arith.subi %nm1, %z : i64
+            %tail_ptr = llvm.getelementptr %indices[%back] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
+            llvm.store %cm1, %tail_ptr : i64, !llvm.ptr<1>
+          }
+          scf.yield %r0, %r1, %r2, %r3, %r4, %r5, %r6, %longest, %violation
+              : i64, i64, i64, i64, i64, i64, i64, i64, i64
+        }
+        scf.yield %n#0, %n#1, %n#2, %n#3, %n#4, %n#5, %n#6, %n#7, %n#8
+            : i64, i64, i64, i64, i64, i64, i64, i64, i64
+      }
+      return %fin#7, %fin#8 : i64, i64
+    }
+
+    // Non-zero token v at flat position p after the record r: its slot in
+    // indices; when it starts a document, cu_seqlens of that document and
+    // the length of the one it ends (into `longest`); a violation's
+    // position (into `violation`). Returns r with the token, longest and
+    // violation.
+    func.func private @write_token(%indices: !llvm.ptr<1>, %cu_seqlens: !llvm.ptr<1>,
+                                   %max_docs: i64, %strict: i1, %p: i64, %v: i64,
+                                   %r0: i64, %r1: i64, %r2: i64, %r3: i64, %r4: i64, %r5: i64,
+                                   %r6: i64, %longest: i64, %violation: i64, %seq: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %true = arith.constant true
+      %highest = arith.constant 9223372036854775807 : i64
+      %any_before = arith.cmpi sgt, %r0, %c0 : i64
+      %prev_row = func.call @row_of(%r4, %seq) : (i64, i64) -> i64
+      %row = func.call @row_of(%p, %seq) : (i64, i64) -> i64
+      %same_row = arith.cmpi eq, %prev_row, %row : i64
+      %has_prev = arith.andi %any_before, %same_row : i1
+      %same_value = arith.cmpi eq, %r5, %v : i64
+      %joins = arith.andi %has_prev, %same_value : i1
+      %slot_ptr = llvm.getelementptr %indices[%r0] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
+      llvm.store %p, %slot_ptr : i64, !llvm.ptr<1>
+      %starts = arith.xori %joins, %true : i1
+      %fits = arith.cmpi sle, %r1, %max_docs : i64
+      %write_cu = arith.andi %starts, %fits : i1
+      scf.if %write_cu {
+        %cu_ptr = llvm.getelementptr %cu_seqlens[%r1] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
+        %slot32 = arith.trunci %r0 : i64 to i32
+        llvm.store %slot32, %cu_ptr : i32, !llvm.ptr<1>
+      }
+      %had_start = arith.cmpi sge, %r6, %c0 : i64
+      %ends_one = arith.andi %starts, %had_start : i1
+      %length = arith.subi %r0, %r6 : i64
+      %ended = arith.select %ends_one, %length, %c0 : i64
+      %longest2 = arith.maxsi %longest, %ended : i64
+      %negative = arith.cmpi slt, %v, %c0 : i64
+      %below = arith.cmpi slt, %v, %r5 : i64
+      %below_prev = arith.andi %below, %has_prev : i1
+      %decreasing = arith.andi %below_prev, %strict : i1
+      %violates = arith.ori %negative, %decreasing : i1
+      %mine = arith.select %violates, %p, %highest : i64
+      %violation2 = arith.minsi %violation, %mine : i64
+      %u:7 = func.call @combine(%r0, %r1, %r2, %r3, %r4, %r5, %r6,
+                                %c1, %c1, %p, %v, %p, %v, %c0, %seq)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+          -> (i64, i64, i64, i64, i64, i64, i64)
+      return %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6, %longest2, %violation2
+          : i64, i64, i64, i64, i64, i64, i64, i64, i64
     }
 
     // The CHUNK bytes of the thread's tokens from flat position p0, as eight
