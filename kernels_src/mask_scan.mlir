@@ -178,80 +178,14 @@ module {
           -> (i64, i64)
 
       // Block max of the lengths and min of the violations.
-      %warp_longest, %warp_violation = func.call @warp_max_min(%fin#0, %fin#1)
-          : (i64, i64) -> (i64, i64)
-      scf.if %is_lane0 {
-        %at_max = func.call @warp_longest_slot(%warp) : (i64) -> i64
-        %at_viol = func.call @warp_violation_slot(%warp) : (i64) -> i64
-        func.call @store_shared(%shared, %at_max, %warp_longest)
-            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
-        func.call @store_shared(%shared, %at_viol, %warp_violation)
-            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
-      }
+      func.call @store_warp_max_min(%shared, %warp, %is_lane0, %fin#0, %fin#1)
+          : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i1, i64, i64) -> ()
       gpu.barrier
       scf.if %is_thread0 {
-        %bl:2 = scf.for %w = %c0 to %warps step %c1 iter_args(%mx = %c0, %mn = %highest)
-            -> (i64, i64) : i64 {
-          %at_max = func.call @warp_longest_slot(%w) : (i64) -> i64
-          %at_viol = func.call @warp_violation_slot(%w) : (i64) -> i64
-          %x = func.call @load_shared(%shared, %at_max)
-              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
-          %y = func.call @load_shared(%shared, %at_viol)
-              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
-          %mx2 = arith.maxsi %mx, %x : i64
-          %mn2 = arith.minsi %mn, %y : i64
-          scf.yield %mx2, %mn2 : i64, i64
-        }
-        // The last tile holds the totals and ends the last document.
-        %last_tile = arith.subi %tiles, %c1 : i64
-        %is_last_tile = arith.cmpi eq, %tile, %last_tile : i64
-        %block_longest = scf.if %is_last_tile -> (i64) {
-          %tt_at = func.call @tile_inclusive_slot() : () -> i64
-          %tt:7 = func.call @load_record(%shared, %tt_at)
-              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-          func.call @store_global(%summary, %c0, %tt#0) : (!llvm.ptr<1>, i64, i64) -> ()
-          func.call @store_global(%summary, %c1, %tt#1) : (!llvm.ptr<1>, i64, i64) -> ()
-          %fits = arith.cmpi sle, %tt#1, %max_docs : i64
-          scf.if %fits {
-            %cu_ptr = llvm.getelementptr %cu_seqlens[%tt#1] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
-            %nnz32 = arith.trunci %tt#0 : i64 to i32
-            llvm.store %nnz32, %cu_ptr : i32, !llvm.ptr<1>
-          }
-          // Every tile has published (the look-back chains prove it), so
-          // every block has read the epoch: the next launch may use the next.
-          llvm.store volatile %epoch1, %workspace : i64, !llvm.ptr<1>
-          %had_start = arith.cmpi sge, %tt#6, %c0 : i64
-          %length = arith.subi %tt#0, %tt#6 : i64
-          %ended = arith.select %had_start, %length, %c0 : i64
-          %m = arith.maxsi %bl#0, %ended : i64
-          scf.yield %m : i64
-        } else {
-          scf.yield %bl#0 : i64
-        }
-        %max_ptr = llvm.getelementptr %summary[2] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
-        %old_max = llvm.atomicrmw max %max_ptr, %block_longest monotonic : !llvm.ptr<1>, i64
-        // -1 is the largest unsigned value: "none" loses every unsigned min.
-        %found_violation = arith.cmpi ne, %bl#1, %highest : i64
-        scf.if %found_violation {
-          %viol_ptr = llvm.getelementptr %summary[3] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
-          %old_viol = llvm.atomicrmw umin %viol_ptr, %bl#1 monotonic : !llvm.ptr<1>, i64
-        }
-        // Without PADDED, the block that finishes last (after every block's
-        // atomics, counted in workspace word 1) posts the summary to the
-        // host's mailbox and resets the count for the next launch.
-        %to_host = arith.xori %padded, %true : i1
-        scf.if %to_host {
-          func.call @fence() : () -> ()
-          %done_ptr = llvm.getelementptr %workspace[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
-          %finished_before = llvm.atomicrmw add %done_ptr, %c1 monotonic : !llvm.ptr<1>, i64
-          %finishes_last = arith.cmpi eq, %finished_before, %last_tile : i64
-          scf.if %finishes_last {
-            func.call @fence() : () -> ()
-            func.call @post_summary(%summary, %mailbox, %sequence)
-                : (!llvm.ptr<1>, !llvm.ptr<1>, i64) -> ()
-            llvm.store %c0, %done_ptr : i64, !llvm.ptr<1>
-          }
-        }
+        func.call @finish_block(%shared, %workspace, %summary, %cu_seqlens, %mailbox, %sequence,
+                                %max_docs, %padded, %tile, %tiles, %warps, %epoch1)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, !llvm.ptr<1>, !llvm.ptr<1>, !llvm.ptr<1>, !llvm.ptr<1>, i64, i64, i1, i64,
+               i64, i64, i64) -> ()
       }
 
       // PADDED: the last tile's block fills cu_seqlens after D with nnz.
@@ -259,17 +193,8 @@ module {
       %is_last_block = arith.cmpi eq, %tile, %last_tile_all : i64
       %fill_tail = arith.andi %is_last_block, %padded : i1
       scf.if %fill_tail {
-        %tt_at = func.call @tile_inclusive_slot() : () -> i64
-        %tt:7 = func.call @load_record(%shared, %tt_at)
-            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-        %nnz32 = arith.trunci %tt#0 : i64 to i32
-        %first = arith.addi %tt#1, %c1 : i64
-        %from = arith.addi %first, %t : i64
-        %to = arith.addi %max_docs, %c1 : i64
-        scf.for %d = %from to %to step %block : i64 {
-          %cu_ptr = llvm.getelementptr %cu_seqlens[%d] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
-          llvm.store %nnz32, %cu_ptr : i32, !llvm.ptr<1>
-        }
+        func.call @fill_cu_tail(%shared, %cu_seqlens, %max_docs, %t, %block)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, !llvm.ptr<1>, i64, i64, i64) -> ()
       }
       gpu.return
     }
@@ -606,6 +531,139 @@ module {
           -> (i64, i64, i64, i64, i64, i64, i64)
       return %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6, %longest2, %violation2
           : i64, i64, i64, i64, i64, i64, i64, i64, i64
+    }
+
+    // The warp's longest document and first violation, into its slots.
+    func.func private @store_warp_max_min(%shared: memref<1024xi64, #gpu.address_space<workgroup>>, %warp: i64, %is_lane0: i1,
+                                          %longest: i64, %violation: i64) {
+      %warp_longest, %warp_violation = func.call @warp_max_min(%longest, %violation)
+          : (i64, i64) -> (i64, i64)
+      scf.if %is_lane0 {
+        %at_max = func.call @warp_longest_slot(%warp) : (i64) -> i64
+        %at_viol = func.call @warp_violation_slot(%warp) : (i64) -> i64
+        func.call @store_shared(%shared, %at_max, %warp_longest)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
+        func.call @store_shared(%shared, %at_viol, %warp_violation)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
+      }
+      return
+    }
+
+    // Thread 0, once every warp stored its max and min: the block's into
+    // the summary (atomics); the last tile's block also writes the totals,
+    // ends the last document and moves the epoch on.
+    func.func private @finish_block(%shared: memref<1024xi64, #gpu.address_space<workgroup>>, %workspace: !llvm.ptr<1>,
+                                    %summary: !llvm.ptr<1>, %cu_seqlens: !llvm.ptr<1>,
+                                    %mailbox: !llvm.ptr<1>, %sequence: i64, %max_docs: i64,
+                                    %padded: i1, %tile: i64, %tiles: i64, %warps: i64,
+                                    %epoch1: i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %true = arith.constant true
+      %highest = arith.constant 9223372036854775807 : i64
+      %bl:2 = func.call @block_max_min(%shared, %warps)
+          : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64)
+      // The last tile holds the totals and ends the last document.
+      %last_tile = arith.subi %tiles, %c1 : i64
+      %is_last_tile = arith.cmpi eq, %tile, %last_tile : i64
+      %block_longest = scf.if %is_last_tile -> (i64) {
+        %tt_at = func.call @tile_inclusive_slot() : () -> i64
+        %tt:7 = func.call @load_record(%shared, %tt_at)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+        func.call @store_global(%summary, %c0, %tt#0) : (!llvm.ptr<1>, i64, i64) -> ()
+        func.call @store_global(%summary, %c1, %tt#1) : (!llvm.ptr<1>, i64, i64) -> ()
+        %fits = arith.cmpi sle, %tt#1, %max_docs : i64
+        scf.if %fits {
+          %cu_ptr = llvm.getelementptr %cu_seqlens[%tt#1] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
+          %nnz32 = arith.trunci %tt#0 : i64 to i32
+          llvm.store %nnz32, %cu_ptr : i32, !llvm.ptr<1>
+        }
+        // Every tile has published (the look-back chains prove it), so
+        // every block has read the epoch: the next launch may use the next.
+        llvm.store volatile %epoch1, %workspace : i64, !llvm.ptr<1>
+        %had_start = arith.cmpi sge, %tt#6, %c0 : i64
+        %length = arith.subi %tt#0, %tt#6 : i64
+        %ended = arith.select %had_start, %length, %c0 : i64
+        %m = arith.maxsi %bl#0, %ended : i64
+        scf.yield %m : i64
+      } else {
+        scf.yield %bl#0 : i64
+      }
+      %max_ptr = llvm.getelementptr %summary[2] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %old_max = llvm.atomicrmw max %max_ptr, %block_longest monotonic : !llvm.ptr<1>, i64
+      // -1 is the largest unsigned value: "none" loses every unsigned min.
+      %found_violation = arith.cmpi ne, %bl#1, %highest : i64
+      scf.if %found_violation {
+        %viol_ptr = llvm.getelementptr %summary[3] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+        %old_viol = llvm.atomicrmw umin %viol_ptr, %bl#1 monotonic : !llvm.ptr<1>, i64
+      }
+      // Without PADDED, the block that finishes last (after every block's
+      // atomics, counted in workspace word 1) posts the summary to the
+      // host's mailbox and resets the count for the next launch.
+      %to_host = arith.xori %padded, %true : i1
+      scf.if %to_host {
+        func.call @post_when_last(%workspace, %summary, %mailbox, %sequence, %last_tile)
+            : (!llvm.ptr<1>, !llvm.ptr<1>, !llvm.ptr<1>, i64, i64) -> ()
+      }
+      return
+    }
+
+    // The max of the warps' longest documents and the min of their violations.
+    func.func private @block_max_min(%shared: memref<1024xi64, #gpu.address_space<workgroup>>, %warps: i64) -> (i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %highest = arith.constant 9223372036854775807 : i64
+      %bl:2 = scf.for %w = %c0 to %warps step %c1 iter_args(%mx = %c0, %mn = %highest)
+          -> (i64, i64) : i64 {
+        %at_max = func.call @warp_longest_slot(%w) : (i64) -> i64
+        %at_viol = func.call @warp_violation_slot(%w) : (i64) -> i64
+        %x = func.call @load_shared(%shared, %at_max)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
+        %y = func.call @load_shared(%shared, %at_viol)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
+        %mx2 = arith.maxsi %mx, %x : i64
+        %mn2 = arith.minsi %mn, %y : i64
+        scf.yield %mx2, %mn2 : i64, i64
+      }
+      return %bl#0, %bl#1 : i64, i64
+    }
+
+    // Without PADDED, the block that finishes last (after every block's
+    // atomics, counted in workspace word 1) posts the summary to the host's
+    // mailbox and resets the count for the next launch.
+    func.func private @post_when_last(%workspace: !llvm.ptr<1>, %summary: !llvm.ptr<1>,
+                                      %mailbox: !llvm.ptr<1>, %sequence: i64, %last_tile: i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      func.call @fence() : () -> ()
+      %done_ptr = llvm.getelementptr %workspace[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %finished_before = llvm.atomicrmw add %done_ptr, %c1 monotonic : !llvm.ptr<1>, i64
+      %finishes_last = arith.cmpi eq, %finished_before, %last_tile : i64
+      scf.if %finishes_last {
+        func.call @fence() : () -> ()
+        func.call @post_summary(%summary, %mailbox, %sequence)
+            : (!llvm.ptr<1>, !llvm.ptr<1>, i64) -> ()
+        llvm.store %c0, %done_ptr : i64, !llvm.ptr<1>
+      }
+      return
+    }
+
+    // PADDED, the last tile's block: cu_seqlens after D up to max_docs is nnz.
+    func.func private @fill_cu_tail(%shared: memref<1024xi64, #gpu.address_space<workgroup>>, %cu_seqlens: !llvm.ptr<1>, %max_docs: i64,
+                                    %t: i64, %block: i64) {
+      %c1 = arith.constant 1 : i64
+      %tt_at = func.call @tile_inclusive_slot() : () -> i64
+      %tt:7 = func.call @load_record(%shared, %tt_at)
+          : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+      %nnz32 = arith.trunci %tt#0 : i64 to i32
+      %first = arith.addi %tt#1, %c1 : i64
+      %from = arith.addi %first, %t : i64
+      %to = arith.addi %max_docs, %c1 : i64
+      scf.for %d = %from to %to step %block : i64 {
+        %cu_ptr = llvm.getelementptr %cu_seqlens[%d] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
+        llvm.store %nnz32, %cu_ptr : i32, !llvm.ptr<1>
+      }
+      return
     }
 
     // The CHUNK bytes of the thread's tokens from flat position p0, as eight
