@@ -88,17 +88,8 @@ module {
       %c0 = arith.constant 0 : i64
       %c1 = arith.constant 1 : i64
       %c2 = arith.constant 2 : i64
-      %c3 = arith.constant 3 : i64
       %c5 = arith.constant 5 : i64
-      %c8 = arith.constant 8 : i64
-      %c16 = arith.constant 16 : i64
       %c31 = arith.constant 31 : i64
-      %c32 = arith.constant 32 : i64
-      %c64 = arith.constant 64 : i64
-      %cm1 = arith.constant -1 : i64
-      %c0_32 = arith.constant 0 : i32
-      %true = arith.constant true
-      %highest = arith.constant 9223372036854775807 : i64
 
       %tid = gpu.thread_id x
       %t = arith.index_cast %tid : index to i64
@@ -525,10 +516,8 @@ module {
       %violates = arith.ori %negative, %decreasing : i1
       %mine = arith.select %violates, %p, %highest : i64
       %violation2 = arith.minsi %violation, %mine : i64
-      %u:7 = func.call @combine(%r0, %r1, %r2, %r3, %r4, %r5, %r6,
-                                %c1, %c1, %p, %v, %p, %v, %c0, %seq)
-          : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-          -> (i64, i64, i64, i64, i64, i64, i64)
+      %u:7 = func.call @append_token(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %p, %v, %seq)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
       return %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6, %longest2, %violation2
           : i64, i64, i64, i64, i64, i64, i64, i64, i64
     }
@@ -695,11 +684,10 @@ module {
         -> (i64, i64, i64, i64, i64, i64, i64) {
       %c0 = arith.constant 0 : i64
       %c1 = arith.constant 1 : i64
-      %i_nnz, %i_starts, %i_fpos, %i_fval, %i_lpos, %i_lval, %i_lstart =
-          func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
+      %id:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
       %a:7 = scf.for %j = %c0 to %per_thread step %c1
-          iter_args(%r0 = %i_nnz, %r1 = %i_starts, %r2 = %i_fpos, %r3 = %i_fval,
-                    %r4 = %i_lpos, %r5 = %i_lval, %r6 = %i_lstart)
+          iter_args(%r0 = %id#0, %r1 = %id#1, %r2 = %id#2, %r3 = %id#3,
+                    %r4 = %id#4, %r5 = %id#5, %r6 = %id#6)
           -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
         %p = arith.addi %p0, %j : i64
         %v = func.call @token(%mask, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7, %j, %p, %N,
@@ -707,10 +695,8 @@ module {
             : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
         %nz = arith.cmpi ne, %v, %c0 : i64
         %n:7 = scf.if %nz -> (i64, i64, i64, i64, i64, i64, i64) {
-          %u:7 = func.call @combine(%r0, %r1, %r2, %r3, %r4, %r5, %r6,
-                                    %c1, %c1, %p, %v, %p, %v, %c0, %seq)
-              : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-              -> (i64, i64, i64, i64, i64, i64, i64)
+          %u:7 = func.call @append_token(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %p, %v, %seq)
+              : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
           scf.yield %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6 : i64, i64, i64, i64, i64, i64, i64
         } else {
           scf.yield %r0, %r1, %r2, %r3, %r4, %r5, %r6 : i64, i64, i64, i64, i64, i64, i64
@@ -778,6 +764,19 @@ module {
       %lstart = arith.select %r_has, %shifted, %l_lstart : i64
       return %nnz, %starts, %fpos, %fval, %lpos, %lval, %lstart
           : i64, i64, i64, i64, i64, i64, i64
+    }
+
+    // The record r followed by the non-zero token v at flat position p.
+    func.func private @append_token(%r0: i64, %r1: i64, %r2: i64, %r3: i64, %r4: i64,
+                                    %r5: i64, %r6: i64, %p: i64, %v: i64, %seq: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %u:7 = func.call @combine(%r0, %r1, %r2, %r3, %r4, %r5, %r6,
+                                %c1, %c1, %p, %v, %p, %v, %c0, %seq)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+          -> (i64, i64, i64, i64, i64, i64, i64)
+      return %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6 : i64, i64, i64, i64, i64, i64, i64
     }
 
     // The row of flat position p (p < 2^31: 32-bit division; garbage for
