@@ -20,11 +20,8 @@
 // guarantees 16-byte aligned rows and strides). ROW counts words.
 // Launch: blockDim = (BLOCK, 1, 1) (.reqntid), any gridDim.x, gridDim.y = the
 // number of tensors (1..3).
-// Design: LANES consecutive threads (a power of two dividing BLOCK) copy one
-// row, BLOCK / LANES rows per block, grid-stride over the rows: one index
-// load per row and no division per word. Each thread issues up to four loads
-// before its first store, so several are in flight. An index outside
-// [0, src_rows) reads nothing and writes a row of zeros.
+// An index outside [0, src_rows) reads nothing and writes a row of zeros.
+// How it works: docs/kernels.md#gather_rows-and-scatter_rows.
 module {
   gpu.module @packjit {
     gpu.func @gather_rows(%src0: !llvm.ptr<1>, %dst0: !llvm.ptr<1>,

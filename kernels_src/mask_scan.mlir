@@ -37,37 +37,7 @@
 // Launch: gridDim.x = ceil(N / TILE) with TILE = BLOCK * CHUNK / sizeof(T)
 // tokens, blockDim = (BLOCK, 1, 1) (.reqntid), BLOCK a multiple of 32.
 //
-// Design. Tile `blockIdx.x` holds TILE consecutive tokens (row-major flat
-// order); each thread holds CHUNK (32 or 64) bytes of it, read with 16-byte
-// loads and unpacked in registers. Everything the op returns follows from
-// one scan over the tokens with this associative operator on records
-//   (nnz, starts, first non-zero (pos, value), last non-zero (pos, value),
-//    last start's offset in the record's tokens)
-// where `starts` counts document starts as if the record's first non-zero
-// token began one; combine(L, R) takes one start back when L's last and R's
-// first non-zero tokens lie in the same row with equal values (@combine).
-// Per tile: each thread reduces its tokens (phase 1), each warp scans its
-// thread records with shuffles, warp 0 scans the warp totals the same way
-// (one barrier between), then finds the tile's exclusive prefix with a
-// decoupled look-back (Merrill & Garland 2016): it publishes the tile
-// aggregate, then reads the status of 32
-// preceding tiles at once, combines them down to the nearest tile that has
-// published its inclusive prefix, and publishes its own. Phase 2 walks the
-// thread's tokens again from its exact prefix: token slot = nnz before it
-// (indices), a document start writes cu_seqlens[starts before it] and the
-// length of the document before it (slot - previous start's slot) into a
-// running max; violations go into a running min of positions; with PADDED
-// the z-th padding token writes -1 to indices[N-1-z].
-// Tile status words are tagged with the launch's epoch (workspace[0] + 1),
-// so stale ones never match; the last tile bumps the epoch once its
-// look-back has seen every tile publish (so every block has read it): no
-// memset per launch, and CUDA graph replays work. Tile 0 sets the summary's
-// max to 0 and violation to -1 before it publishes; every block then folds
-// its own in with one atomic max and one unsigned min (-1, "none", is the
-// largest unsigned value). The last tile writes nnz, D and cu_seqlens[D];
-// only the tail fill of PADDED's cu_seqlens is serial (that block,
-// max_docs - D entries). A grid of one tile publishes nothing.
-// SEQ != 0 specializes the row length (division by a constant).
+// How it works (records, phases, look-back, epochs): docs/kernels.md#mask_scan.
 module {
   gpu.module @packjit {
     gpu.func @mask_scan(%mask: !llvm.ptr<1>, %N: i64, %S: i64,

@@ -15,10 +15,8 @@
 // A word is one T, or 16 bytes when WIDE = 1 (T is then unused; the caller
 // guarantees 16-byte aligned rows and strides). ROW counts words.
 // Launch: blockDim = (BLOCK, 1, 1) (.reqntid), any gridDim.x.
-// Design: as gather_rows: LANES consecutive threads (a power of two dividing
-// BLOCK) copy one row, one index load per row, up to four loads in flight per
-// thread. A row whose index is outside [0, dst_rows) is skipped, so nothing
-// is written out of bounds.
+// A row whose index is outside [0, dst_rows) is skipped.
+// How it works: docs/kernels.md#gather_rows-and-scatter_rows.
 module {
   gpu.module @packjit {
     gpu.func @scatter_rows(%src: !llvm.ptr<1>, %dst: !llvm.ptr<1>,
