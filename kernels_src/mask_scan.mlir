@@ -160,6 +160,85 @@ module {
       gpu.return
     }
 
+    // The CHUNK bytes of the thread's tokens from flat position p0, as eight
+    // words (the upper four only when CHUNK is 64); `full` when the chunk
+    // lies before N (else the words are zeros: @token reads token by token).
+    func.func private @load_chunk(%mask: !llvm.ptr<1>, %p0: i64, %per_thread: i64, %N: i64,
+                                  %tbytes: i64, %chunk: i64)
+        -> (i1, i64, i64, i64, i64, i64, i64, i64, i64) {
+      %c64 = arith.constant 64 : i64
+      %chunk_end = arith.addi %p0, %per_thread : i64
+      %full = arith.cmpi sle, %chunk_end, %N : i64
+      %byte_offset = arith.muli %p0, %tbytes : i64
+      %chunk_ptr = llvm.getelementptr %mask[%byte_offset] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i8
+      %w0, %w1, %w2, %w3 = func.call @load32(%chunk_ptr, %full)
+          : (!llvm.ptr<1>, i1) -> (i64, i64, i64, i64)
+      %wide = arith.cmpi eq, %chunk, %c64 : i64
+      %second = arith.andi %full, %wide : i1
+      %upper_ptr = llvm.getelementptr %chunk_ptr[32] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i8
+      %w4, %w5, %w6, %w7 = func.call @load32(%upper_ptr, %second)
+          : (!llvm.ptr<1>, i1) -> (i64, i64, i64, i64)
+      return %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7 : i1, i64, i64, i64, i64, i64, i64, i64, i64
+    }
+
+    // Phase 1: the record of the thread's tokens.
+    func.func private @thread_record(%mask: !llvm.ptr<1>, %full: i1, %w0: i64, %w1: i64,
+                                     %w2: i64, %w3: i64, %w4: i64, %w5: i64, %w6: i64,
+                                     %w7: i64, %p0: i64, %per_thread: i64, %N: i64,
+                                     %tbytes: i64, %unsigned: i1, %seq: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %id:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
+      %a:7 = scf.for %j = %c0 to %per_thread step %c1
+          iter_args(%r0 = %id#0, %r1 = %id#1, %r2 = %id#2, %r3 = %id#3,
+                    %r4 = %id#4, %r5 = %id#5, %r6 = %id#6)
+          -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
+        %p = arith.addi %p0, %j : i64
+        %v = func.call @token(%mask, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7, %j, %p, %N,
+                              %tbytes, %unsigned)
+            : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
+        %nz = arith.cmpi ne, %v, %c0 : i64
+        %n:7 = scf.if %nz -> (i64, i64, i64, i64, i64, i64, i64) {
+          %u:7 = func.call @append_token(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %p, %v, %seq)
+              : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+          scf.yield %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6 : i64, i64, i64, i64, i64, i64, i64
+        } else {
+          scf.yield %r0, %r1, %r2, %r3, %r4, %r5, %r6 : i64, i64, i64, i64, i64, i64, i64
+        }
+        scf.yield %n#0, %n#1, %n#2, %n#3, %n#4, %n#5, %n#6 : i64, i64, i64, i64, i64, i64, i64
+      }
+      return %a#0, %a#1, %a#2, %a#3, %a#4, %a#5, %a#6 : i64, i64, i64, i64, i64, i64, i64
+    }
+
+    // Inclusive scan of the lanes' records over `steps` shuffles up: lane l
+    // ends with combine(lanes max(0, l + 1 - 2^steps)..l).
+    func.func private @warp_scan(%a0: i64, %a1: i64, %a2: i64, %a3: i64, %a4: i64,
+                                 %a5: i64, %a6: i64, %lane: i64, %steps: i64, %seq: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %inc:7 = scf.for %step = %c0 to %steps step %c1
+          iter_args(%r0 = %a0, %r1 = %a1, %r2 = %a2, %r3 = %a3,
+                    %r4 = %a4, %r5 = %a5, %r6 = %a6)
+          -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
+        %offset = arith.shli %c1, %step : i64
+        %o:7 = func.call @shfl_record(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %offset, %c0)
+            : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+        %u:7 = func.call @combine(%o#0, %o#1, %o#2, %o#3, %o#4, %o#5, %o#6,
+                                  %r0, %r1, %r2, %r3, %r4, %r5, %r6, %seq)
+            : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+            -> (i64, i64, i64, i64, i64, i64, i64)
+        %has_left = arith.cmpi sge, %lane, %offset : i64
+        %s:7 = func.call @select_record(%has_left, %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6,
+            %r0, %r1, %r2, %r3, %r4, %r5, %r6)
+            : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+            -> (i64, i64, i64, i64, i64, i64, i64)
+        scf.yield %s#0, %s#1, %s#2, %s#3, %s#4, %s#5, %s#6 : i64, i64, i64, i64, i64, i64, i64
+      }
+      return %inc#0, %inc#1, %inc#2, %inc#3, %inc#4, %inc#5, %inc#6 : i64, i64, i64, i64, i64, i64, i64
+    }
+
     // Warp 0, once the warp totals are in shared memory: each warp's
     // exclusive prefix within the tile, the tile's exclusive prefix (by
     // decoupled look-back) and inclusive prefix, published for the later
@@ -556,9 +635,6 @@ module {
         %viol_ptr = llvm.getelementptr %summary[3] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
         %old_viol = llvm.atomicrmw umin %viol_ptr, %bl#1 monotonic : !llvm.ptr<1>, i64
       }
-      // Without PADDED, the block that finishes last (after every block's
-      // atomics, counted in workspace word 1) posts the summary to the
-      // host's mailbox and resets the count for the next launch.
       %to_host = arith.xori %padded, %true : i1
       scf.if %to_host {
         func.call @post_when_last(%workspace, %summary, %mailbox, %sequence, %last_tile)
@@ -625,77 +701,11 @@ module {
       return
     }
 
-    // The CHUNK bytes of the thread's tokens from flat position p0, as eight
-    // words (the upper four only when CHUNK is 64); `full` when the chunk
-    // lies before N (else the words are zeros: @token reads token by token).
-    func.func private @load_chunk(%mask: !llvm.ptr<1>, %p0: i64, %per_thread: i64, %N: i64,
-                                  %tbytes: i64, %chunk: i64)
-        -> (i1, i64, i64, i64, i64, i64, i64, i64, i64) {
-      %c64 = arith.constant 64 : i64
-      %chunk_end = arith.addi %p0, %per_thread : i64
-      %full = arith.cmpi sle, %chunk_end, %N : i64
-      %byte_offset = arith.muli %p0, %tbytes : i64
-      %chunk_ptr = llvm.getelementptr %mask[%byte_offset] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i8
-      %w0, %w1, %w2, %w3 = func.call @load32(%chunk_ptr, %full)
-          : (!llvm.ptr<1>, i1) -> (i64, i64, i64, i64)
-      %wide = arith.cmpi eq, %chunk, %c64 : i64
-      %second = arith.andi %full, %wide : i1
-      %upper_ptr = llvm.getelementptr %chunk_ptr[32] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i8
-      %w4, %w5, %w6, %w7 = func.call @load32(%upper_ptr, %second)
-          : (!llvm.ptr<1>, i1) -> (i64, i64, i64, i64)
-      return %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7 : i1, i64, i64, i64, i64, i64, i64, i64, i64
-    }
-
-    // Phase 1: the record of the thread's tokens.
-    func.func private @thread_record(%mask: !llvm.ptr<1>, %full: i1, %w0: i64, %w1: i64,
-                                     %w2: i64, %w3: i64, %w4: i64, %w5: i64, %w6: i64,
-                                     %w7: i64, %p0: i64, %per_thread: i64, %N: i64,
-                                     %tbytes: i64, %unsigned: i1, %seq: i64)
-        -> (i64, i64, i64, i64, i64, i64, i64) {
-      %c0 = arith.constant 0 : i64
-      %c1 = arith.constant 1 : i64
-      %id:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
-      %a:7 = scf.for %j = %c0 to %per_thread step %c1
-          iter_args(%r0 = %id#0, %r1 = %id#1, %r2 = %id#2, %r3 = %id#3,
-                    %r4 = %id#4, %r5 = %id#5, %r6 = %id#6)
-          -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
-        %p = arith.addi %p0, %j : i64
-        %v = func.call @token(%mask, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7, %j, %p, %N,
-                              %tbytes, %unsigned)
-            : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
-        %nz = arith.cmpi ne, %v, %c0 : i64
-        %n:7 = scf.if %nz -> (i64, i64, i64, i64, i64, i64, i64) {
-          %u:7 = func.call @append_token(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %p, %v, %seq)
-              : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-          scf.yield %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6 : i64, i64, i64, i64, i64, i64, i64
-        } else {
-          scf.yield %r0, %r1, %r2, %r3, %r4, %r5, %r6 : i64, i64, i64, i64, i64, i64, i64
-        }
-        scf.yield %n#0, %n#1, %n#2, %n#3, %n#4, %n#5, %n#6 : i64, i64, i64, i64, i64, i64, i64
-      }
-      return %a#0, %a#1, %a#2, %a#3, %a#4, %a#5, %a#6 : i64, i64, i64, i64, i64, i64, i64
-    }
-
     // The empty record: no tokens, no starts, no first/last token (-1).
     func.func private @identity() -> (i64, i64, i64, i64, i64, i64, i64) {
       %c0 = arith.constant 0 : i64
       %cm1 = arith.constant -1 : i64
       return %c0, %c0, %cm1, %c0, %cm1, %c0, %cm1 : i64, i64, i64, i64, i64, i64, i64
-    }
-
-    // `pick` ? A : B, for a whole record.
-    func.func private @select_record(%pick: i1,
-                                     %a0: i64, %a1: i64, %a2: i64, %a3: i64, %a4: i64, %a5: i64, %a6: i64,
-                                     %b0: i64, %b1: i64, %b2: i64, %b3: i64, %b4: i64, %b5: i64, %b6: i64)
-        -> (i64, i64, i64, i64, i64, i64, i64) {
-      %r0 = arith.select %pick, %a0, %b0 : i64
-      %r1 = arith.select %pick, %a1, %b1 : i64
-      %r2 = arith.select %pick, %a2, %b2 : i64
-      %r3 = arith.select %pick, %a3, %b3 : i64
-      %r4 = arith.select %pick, %a4, %b4 : i64
-      %r5 = arith.select %pick, %a5, %b5 : i64
-      %r6 = arith.select %pick, %a6, %b6 : i64
-      return %r0, %r1, %r2, %r3, %r4, %r5, %r6 : i64, i64, i64, i64, i64, i64, i64
     }
 
     // combine(L, R) for L's tokens directly before R's. Fields: nnz, starts,
@@ -747,6 +757,34 @@ module {
           : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
           -> (i64, i64, i64, i64, i64, i64, i64)
       return %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6 : i64, i64, i64, i64, i64, i64, i64
+    }
+
+    // `pick` ? A : B, for a whole record.
+    func.func private @select_record(%pick: i1,
+                                     %a0: i64, %a1: i64, %a2: i64, %a3: i64, %a4: i64, %a5: i64, %a6: i64,
+                                     %b0: i64, %b1: i64, %b2: i64, %b3: i64, %b4: i64, %b5: i64, %b6: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %r0 = arith.select %pick, %a0, %b0 : i64
+      %r1 = arith.select %pick, %a1, %b1 : i64
+      %r2 = arith.select %pick, %a2, %b2 : i64
+      %r3 = arith.select %pick, %a3, %b3 : i64
+      %r4 = arith.select %pick, %a4, %b4 : i64
+      %r5 = arith.select %pick, %a5, %b5 : i64
+      %r6 = arith.select %pick, %a6, %b6 : i64
+      return %r0, %r1, %r2, %r3, %r4, %r5, %r6 : i64, i64, i64, i64, i64, i64, i64
+    }
+
+    func.func private @shfl_record(%r0: i64, %r1: i64, %r2: i64, %r3: i64, %r4: i64,
+                                   %r5: i64, %r6: i64, %offset: i64, %mode: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %s0 = func.call @shfl64(%r0, %offset, %mode) : (i64, i64, i64) -> i64
+      %s1 = func.call @shfl64(%r1, %offset, %mode) : (i64, i64, i64) -> i64
+      %s2 = func.call @shfl64(%r2, %offset, %mode) : (i64, i64, i64) -> i64
+      %s3 = func.call @shfl64(%r3, %offset, %mode) : (i64, i64, i64) -> i64
+      %s4 = func.call @shfl64(%r4, %offset, %mode) : (i64, i64, i64) -> i64
+      %s5 = func.call @shfl64(%r5, %offset, %mode) : (i64, i64, i64) -> i64
+      %s6 = func.call @shfl64(%r6, %offset, %mode) : (i64, i64, i64) -> i64
+      return %s0, %s1, %s2, %s3, %s4, %s5, %s6 : i64, i64, i64, i64, i64, i64, i64
     }
 
     // The row of flat position p (p < 2^31: 32-bit division; garbage for
@@ -840,34 +878,6 @@ module {
       return %w#0, %w#1, %w#2, %w#3 : i64, i64, i64, i64
     }
 
-    // Inclusive scan of the lanes' records over `steps` shuffles up: lane l
-    // ends with combine(lanes max(0, l + 1 - 2^steps)..l).
-    func.func private @warp_scan(%a0: i64, %a1: i64, %a2: i64, %a3: i64, %a4: i64,
-                                 %a5: i64, %a6: i64, %lane: i64, %steps: i64, %seq: i64)
-        -> (i64, i64, i64, i64, i64, i64, i64) {
-      %c0 = arith.constant 0 : i64
-      %c1 = arith.constant 1 : i64
-      %inc:7 = scf.for %step = %c0 to %steps step %c1
-          iter_args(%r0 = %a0, %r1 = %a1, %r2 = %a2, %r3 = %a3,
-                    %r4 = %a4, %r5 = %a5, %r6 = %a6)
-          -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
-        %offset = arith.shli %c1, %step : i64
-        %o:7 = func.call @shfl_record(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %offset, %c0)
-            : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-        %u:7 = func.call @combine(%o#0, %o#1, %o#2, %o#3, %o#4, %o#5, %o#6,
-                                  %r0, %r1, %r2, %r3, %r4, %r5, %r6, %seq)
-            : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-            -> (i64, i64, i64, i64, i64, i64, i64)
-        %has_left = arith.cmpi sge, %lane, %offset : i64
-        %s:7 = func.call @select_record(%has_left, %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6,
-            %r0, %r1, %r2, %r3, %r4, %r5, %r6)
-            : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-            -> (i64, i64, i64, i64, i64, i64, i64)
-        scf.yield %s#0, %s#1, %s#2, %s#3, %s#4, %s#5, %s#6 : i64, i64, i64, i64, i64, i64, i64
-      }
-      return %inc#0, %inc#1, %inc#2, %inc#3, %inc#4, %inc#5, %inc#6 : i64, i64, i64, i64, i64, i64, i64
-    }
-
     // One 64-bit shuffle: mode 0 up, 1 down, 2 index (from lane `offset`).
     func.func private @shfl64(%x: i64, %offset: i64, %mode: i64) -> i64 {
       %c0 = arith.constant 0 : i64
@@ -903,19 +913,6 @@ module {
       %hi_shifted = arith.shli %hi64, %c32 : i64
       %y = arith.ori %hi_shifted, %lo64 : i64
       return %y : i64
-    }
-
-    func.func private @shfl_record(%r0: i64, %r1: i64, %r2: i64, %r3: i64, %r4: i64,
-                                   %r5: i64, %r6: i64, %offset: i64, %mode: i64)
-        -> (i64, i64, i64, i64, i64, i64, i64) {
-      %s0 = func.call @shfl64(%r0, %offset, %mode) : (i64, i64, i64) -> i64
-      %s1 = func.call @shfl64(%r1, %offset, %mode) : (i64, i64, i64) -> i64
-      %s2 = func.call @shfl64(%r2, %offset, %mode) : (i64, i64, i64) -> i64
-      %s3 = func.call @shfl64(%r3, %offset, %mode) : (i64, i64, i64) -> i64
-      %s4 = func.call @shfl64(%r4, %offset, %mode) : (i64, i64, i64) -> i64
-      %s5 = func.call @shfl64(%r5, %offset, %mode) : (i64, i64, i64) -> i64
-      %s6 = func.call @shfl64(%r6, %offset, %mode) : (i64, i64, i64) -> i64
-      return %s0, %s1, %s2, %s3, %s4, %s5, %s6 : i64, i64, i64, i64, i64, i64, i64
     }
 
     // Lane 0 gets the warp's max of `longest` and min of `violation`.
