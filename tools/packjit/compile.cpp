@@ -12,7 +12,6 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 namespace packjit::cli {
 namespace {
@@ -53,15 +52,6 @@ std::map<std::string, int64_t> parseSets(const std::vector<std::string> &sets) {
     }
   }
   return values;
-}
-
-std::string readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw Error("cannot read '" + path + "'");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // --emit all: every stage, each under a "// ===== <stage> =====" banner.
@@ -111,8 +101,9 @@ void runCompile(const CompileArgs &args) {
       spec.ptxVersion = args.ptxVersion;
     result = compiler::Compiler::shared().compile(spec, options);
   } else {
-    // A template under development: its own header gives the parameters.
-    std::string text = readFile(args.templateFile);
+    // A template under development: its own header gives the parameters;
+    // its includes come from beside it, then from the embedded library.
+    std::string text = readTemplateFile(args.templateFile);
     KernelSignature signature = parseKernelSignature(text);
     KernelSpec spec;
     spec.kernel = args.kernel;
