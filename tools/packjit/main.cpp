@@ -9,7 +9,7 @@
 namespace packjit::cli {
 namespace {
 
-void addUnavailable(CLI::App &app, const std::string &name,
+[[maybe_unused]] void addUnavailable(CLI::App &app, const std::string &name,
                     const std::string &what, const std::string &missing) {
   CLI::App *cmd =
       app.add_subcommand(name, what + " (not built: " + missing + ")");
