@@ -1,4 +1,4 @@
-// packjit::compiler::Compiler: KernelSpec -> pipeline request, dumps.
+// packjit::compiler::Compiler: KernelSpec -> pipeline request.
 #include "packjit/compiler/compiler.h"
 
 #include "Pipeline.h"
@@ -49,8 +49,7 @@ bool isUnsigned(DType dtype) {
 
 pipeline::PipelineRequest makeRequest(std::string_view text,
                                       const KernelSpec &spec,
-                                      const CompileOptions &options,
-                                      bool dumping) {
+                                      const CompileOptions &options) {
   KernelSignature signature = parseKernelSignature(text);
   if (spec.dtypes.size() != signature.dtypes.size())
     throw Error("kernel '" + spec.kernel + "' takes " +
@@ -97,15 +96,13 @@ pipeline::PipelineRequest makeRequest(std::string_view text,
                 ptxVersionString(arch.minPtxVersion) + ")");
   request.chip = spec.arch;
   request.features = "+ptx" + std::to_string(spec.ptxVersion);
-  request.keepStages = options.keepStages || dumping;
-  request.optLevel = options.optLevel;
-  request.timePasses = options.timePasses;
+  request.options = options;
   return request;
 }
 
-// PACKJIT_LOG=debug: one line per compile with the time of each phase.
+// PACKJIT_LOG=debug: one line per compile with the time of each stage.
 std::string phasesLine(const KernelSpec &spec, const CompileResult &result) {
-  std::string line = "compiled " + spec.fileStem() + ", phases (ms):";
+  std::string line = "compiled " + spec.fileStem() + ", stages (ms):";
   double total = 0;
   for (const PhaseTime &phase : result.phases) {
     char cell[64];
@@ -121,25 +118,17 @@ std::string phasesLine(const KernelSpec &spec, const CompileResult &result) {
 
 } // namespace
 
-std::string_view stageName(Stage stage) {
-  static constexpr std::string_view kNames[] = {"template", "specialized",
-                                                "nvvm", "llvm", "ptx"};
-  return kNames[static_cast<int>(stage)];
-}
-
 struct Compiler::Impl {
   pipeline::Pipeline pipeline;
 
   CompileResult run(std::string_view text, const KernelSpec &spec,
                     const CompileOptions &options) {
-    std::string dumpDir = options.dumpDir.empty()
-                              ? pipeline::dumpDirFromEnvironment()
-                              : options.dumpDir;
-    CompileResult result =
-        pipeline.run(makeRequest(text, spec, options, !dumpDir.empty()));
+    pipeline::PipelineRequest request = makeRequest(text, spec, options);
+    if (request.options.dumpDir.empty())
+      request.options.dumpDir = pipeline::dumpDirFromEnvironment();
+    request.dumpStem = spec.fileStem();
+    CompileResult result = pipeline.run(request);
     PACKJIT_LOG(Debug, phasesLine(spec, result));
-    if (!dumpDir.empty())
-      pipeline::writeStageDumps(dumpDir, spec.fileStem(), result);
     return result;
   }
 };

@@ -1,4 +1,4 @@
-// Timing of a compile: wall time per phase (always) and exclusive wall time
+// Timing of a compile: wall time per stage (always) and exclusive wall time
 // per MLIR and LLVM IR pass (CompileOptions::timePasses).
 #pragma once
 
@@ -8,34 +8,32 @@
 #include "mlir/Pass/PassInstrumentation.h"
 #include "llvm/IR/PassInstrumentation.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace packjit::pipeline {
 
-// Appends the time since the previous mark to the result's phases.
-class PhaseClock {
+// Wall time since construction: one stage's entry in CompileResult::phases.
+class Stopwatch {
 public:
-  explicit PhaseClock(std::vector<compiler::PhaseTime> &phases)
-      : phases_(phases) {}
-  void mark(const char *name) {
-    auto now = std::chrono::steady_clock::now();
-    phases_.push_back(
-        {name, std::chrono::duration<double, std::milli>(now - last_).count()});
-    last_ = now;
+  double millis() const {
+    return std::chrono::duration<double, std::milli>(
+               std::chrono::steady_clock::now() - start_)
+        .count();
   }
 
 private:
-  std::vector<compiler::PhaseTime> &phases_;
-  std::chrono::steady_clock::time_point last_ =
+  std::chrono::steady_clock::time_point start_ =
       std::chrono::steady_clock::now();
 };
 
 // Exclusive wall time per pass name, as LLVM's -time-passes reports it: a
 // pass's time excludes the nested passes and analyses it runs (pass
-// managers, adaptors), so the numbers add up to the phase. Used from one
+// managers, adaptors), so the numbers add up to the stage. Used from one
 // thread at a time (one compile, one gpu.module).
 class PassTimer {
 public:
@@ -54,11 +52,11 @@ public:
     if (!running_.empty())
       running_.back().since = now;
   }
-  // Appends "<phase>/<pass>" entries, slowest first, and starts afresh.
-  void report(const char *phase, std::vector<compiler::PhaseTime> &out) {
+  // Appends "<stage>/<pass>" entries, slowest first, and starts afresh.
+  void report(std::string_view stage, std::vector<compiler::PhaseTime> &out) {
     std::vector<compiler::PhaseTime> sorted;
     for (const auto &[name, millis] : totals_)
-      sorted.push_back({std::string(phase) + "/" + name, millis});
+      sorted.push_back({std::string(stage) + "/" + name, millis});
     std::sort(sorted.begin(), sorted.end(),
               [](const auto &a, const auto &b) { return a.millis > b.millis; });
     out.insert(out.end(), sorted.begin(), sorted.end());

@@ -1,4 +1,5 @@
-// packjit's passes (declared in include/packjit/compiler/Passes.td).
+// packjit's passes (declared in include/packjit/compiler/Passes.td), with
+// their registration for packjit-opt (registerPackjitPasses()).
 #pragma once
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -8,6 +9,7 @@
 namespace packjit::pipeline {
 
 #define GEN_PASS_DECL
+#define GEN_PASS_REGISTRATION
 #include "Passes.h.inc"
 
 } // namespace packjit::pipeline

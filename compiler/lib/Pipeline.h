@@ -1,5 +1,6 @@
-// The MLIR pipeline behind packjit::compiler::Compiler: parse -> specialize
-// -> canonicalize -> lower to NVVM -> LLVM IR -> PTX, on one shared context.
+// The MLIR pipeline behind packjit::compiler::Compiler: runs the stages of
+// Stages.h (template -> specialized -> nvvm -> llvm -> ptx) on one shared
+// context, timing and dumping each.
 #pragma once
 
 #include "packjit/compiler/compiler.h"
@@ -11,6 +12,8 @@
 
 namespace packjit::pipeline {
 
+struct PipelineState;
+
 struct PipelineRequest {
   std::string_view templateText;
   std::string sourceName; // locations in diagnostics, e.g. mask_scan.mlir
@@ -18,9 +21,9 @@ struct PipelineRequest {
   std::vector<std::string> dtypes;     // NAME=MLIR type, e.g. T=i32
   std::string chip;                    // sm_90a
   std::string features;                // +ptx80
-  bool keepStages = false;
-  compiler::OptLevel optLevel = compiler::OptLevel::O3;
-  bool timePasses = false; // fills CompileResult::passes
+  // The caller's options, dumpDir already resolved (PACKJIT_DUMP).
+  compiler::CompileOptions options;
+  std::string dumpStem; // each stage goes to <dumpDir>/<dumpStem>.<stage>
 };
 
 // Thread-safe: run() may be called from several threads at once.
@@ -28,12 +31,12 @@ class Pipeline {
 public:
   Pipeline();
   ~Pipeline();
-  // Throws packjit::Error with MLIR's diagnostics on failure.
+  // Throws packjit::Error "packjit compiler: <stage> failed: ..." (with
+  // MLIR's diagnostics) on failure, after dumping the stages before it.
   compiler::CompileResult run(const PipelineRequest &request);
 
 private:
-  struct State;
-  std::unique_ptr<State> state_;
+  std::unique_ptr<PipelineState> state_;
 };
 
 } // namespace packjit::pipeline

@@ -17,6 +17,9 @@ public:
   public:
     Lease(Pool &pool, std::unique_ptr<T> item)
         : pool_(pool), item_(std::move(item)) {}
+    // Movable, so a compile can hold its lease across stages.
+    Lease(Lease &&other) noexcept
+        : pool_(other.pool_), item_(std::move(other.item_)) {}
     Lease(const Lease &) = delete;
     Lease &operator=(const Lease &) = delete;
     ~Lease() {

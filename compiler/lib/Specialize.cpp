@@ -100,8 +100,9 @@ private:
         return func.emitError()
                << "constexpr '" << name.getValue()
                << "' must be a signless integer or index, got " << type;
-      auto constant = builder.create<mlir::arith::ConstantOp>(
-          arg.getLoc(), type, builder.getIntegerAttr(type, it->second));
+      auto constant = mlir::arith::ConstantOp::create(
+          builder, arg.getLoc(), type,
+          builder.getIntegerAttr(type, it->second));
       arg.replaceAllUsesWith(constant);
       erase.set(i);
     }

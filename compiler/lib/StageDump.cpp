@@ -13,21 +13,21 @@ std::string dumpDirFromEnvironment() {
   return dir ? dir : "";
 }
 
-void writeStageDumps(const std::string &dir, const std::string &fileStem,
-                     const compiler::CompileResult &result) {
+void createDumpDir(const std::string &dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec)
     throw Error("PACKJIT_DUMP: cannot create '" + dir + "': " + ec.message());
-  for (compiler::Stage stage : compiler::kAllStages) {
-    std::filesystem::path path =
-        std::filesystem::path(dir) /
-        (fileStem + "." + std::string(compiler::stageName(stage)));
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << result.stage(stage);
-    if (!out)
-      throw Error("PACKJIT_DUMP: cannot write '" + path.string() + "'");
-  }
+}
+
+void writeStageDump(const std::string &dir, const std::string &fileStem,
+                    std::string_view stage, const std::string &text) {
+  std::filesystem::path path =
+      std::filesystem::path(dir) / (fileStem + "." + std::string(stage));
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out)
+    throw Error("PACKJIT_DUMP: cannot write '" + path.string() + "'");
 }
 
 } // namespace packjit::pipeline

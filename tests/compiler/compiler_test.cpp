@@ -17,7 +17,7 @@ using packjit::KernelSpec;
 using packjit::makeKernelSpec;
 using packjit::compiler::Compiler;
 using packjit::compiler::CompileResult;
-using packjit::compiler::Stage;
+using packjit::compiler::stageNames;
 
 namespace {
 
@@ -69,7 +69,8 @@ TEST_CASE("every embedded kernel compiles to PTX for its first dtype",
     CHECK(result.ptx.find(".target sm_90\n") != std::string::npos);
     CHECK(result.ptx.find(".visible .entry " + std::string(tmpl.name) + "(") !=
           std::string::npos);
-    CHECK(result.stage(Stage::Specialized).empty()); // not kept unless asked
+    CHECK(result.stage("specialized").empty()); // not kept unless asked
+    CHECK(result.stages.empty());
   }
 }
 
@@ -106,10 +107,10 @@ TEST_CASE("timePasses reports the MLIR and LLVM IR passes of the compile",
         return pass.millis >= 0;
     return false;
   };
-  CHECK(has("simplify/Canonicalizer"));
-  CHECK(has("lower/ConvertGpuOpsToNVVMOps"));
-  CHECK(has("optimize/EarlyCSEPass"));
-  CHECK(has("optimize/SROAPass"));
+  CHECK(has("specialized/Canonicalizer"));
+  CHECK(has("nvvm/ConvertGpuOpsToNVVMOps"));
+  CHECK(has("llvm/EarlyCSEPass"));
+  CHECK(has("llvm/SROAPass"));
   // The pass times are parts of the phases: together at most the phases' sum.
   double passes = 0, phases = 0;
   for (const auto &pass : result.passes)
@@ -125,19 +126,19 @@ TEST_CASE("compileText binds constexprs and dtypes of a template given as text",
   keep.keepStages = true;
   CompileResult f32 = Compiler::shared().compileText(
       kTinyTemplate, tinySpec(DType::Float32, 12), keep);
-  CHECK(f32.stage(Stage::Template) == kTinyTemplate);
+  CHECK(f32.stage("template") == kTinyTemplate);
   // N=12 became a constant and folded into the address computation.
-  CHECK(f32.stage(Stage::Specialized).find("llvm.getelementptr %arg0[12]") !=
+  CHECK(f32.stage("specialized").find("llvm.getelementptr %arg0[12]") !=
         std::string::npos);
-  CHECK(f32.stage(Stage::Specialized).find("-> f32") != std::string::npos);
-  CHECK(f32.stage(Stage::Specialized).find("!packjit.T") == std::string::npos);
-  CHECK(f32.stage(Stage::LLVM).find("load float") != std::string::npos);
+  CHECK(f32.stage("specialized").find("-> f32") != std::string::npos);
+  CHECK(f32.stage("specialized").find("!packjit.T") == std::string::npos);
+  CHECK(f32.stage("llvm").find("load float") != std::string::npos);
   // 12 floats past p: the store goes to byte offset 48.
   CHECK(f32.ptx.find("st.global.b32 \t[%rd1+48]") != std::string::npos);
 
   CompileResult i32 = Compiler::shared().compileText(
       kTinyTemplate, tinySpec(DType::Int32, 3), keep);
-  CHECK(i32.stage(Stage::LLVM).find("load i32") != std::string::npos);
+  CHECK(i32.stage("llvm").find("load i32") != std::string::npos);
   CHECK(i32.ptx.find("[%rd1+12]") != std::string::npos);
 }
 
@@ -190,7 +191,7 @@ TEST_CASE("helpers are inlined before lowering, multi-block ones after the "
   spec.kernel = "helpers";
   CompileResult result =
       Compiler::shared().compileText(kHelperTemplate, spec, keep);
-  const std::string &specialized = result.stage(Stage::Specialized);
+  const std::string &specialized = result.stage("specialized");
   // @offset and the @scale it calls are inlined and folded (2 * 5 + 1), then
   // erased.
   CHECK(specialized.find("@offset") == std::string::npos);
@@ -198,7 +199,7 @@ TEST_CASE("helpers are inlined before lowering, multi-block ones after the "
   CHECK(specialized.find("llvm.getelementptr %arg0[11]") != std::string::npos);
   // @pick has two blocks: it stays a call until the NVVM stage inlines it.
   CHECK(specialized.find("func.call @pick") != std::string::npos);
-  CHECK(result.stage(Stage::NVVM).find("@pick") == std::string::npos);
+  CHECK(result.stage("nvvm").find("@pick") == std::string::npos);
   CHECK(result.ptx.find(".func") == std::string::npos);
   CHECK(result.ptx.find("[%rd1+44]") != std::string::npos); // 11 * 4 bytes
 }
@@ -248,7 +249,7 @@ TEST_CASE("errors name what is wrong", "[compiler][errors]") {
                                      "4\nmodule { gpu.module @m { oops } }",
                                      tinySpec(DType::Float32, 1));
     });
-    CHECK_THAT(syntax, Catch::Contains("parsing the template failed"));
+    CHECK_THAT(syntax, Catch::Contains("packjit compiler: template failed:\n"));
     CHECK_THAT(syntax, Catch::Contains("tiny.mlir\":3:"));
 
     std::string noValue = errorOf([] {
@@ -257,6 +258,8 @@ TEST_CASE("errors name what is wrong", "[compiler][errors]") {
       text.replace(text.find("\"N\"}"), 4, "\"M\"}");
       Compiler::shared().compileText(text, spec);
     });
+    CHECK_THAT(noValue,
+               Catch::Contains("packjit compiler: specialized failed:\n"));
     CHECK_THAT(noValue,
                Catch::Contains("constexpr 'M' (argument 1) has no value"));
 
@@ -269,34 +272,126 @@ TEST_CASE("errors name what is wrong", "[compiler][errors]") {
     CHECK_THAT(unbound,
                Catch::Contains("dtype placeholder !packjit.U has no binding"));
   }
+
+  SECTION("a template's structure is checked where the kernel is looked for") {
+    std::string twoModules = errorOf([] {
+      std::string text = kTinyTemplate;
+      text.replace(text.rfind('}'), 1, "gpu.module @other {}\n}");
+      Compiler::shared().compileText(text, tinySpec(DType::Float32, 1));
+    });
+    CHECK_THAT(twoModules, Catch::Contains("packjit compiler: nvvm failed:\n"
+                                           "loc(\"tiny.mlir\":3:1): error: a "
+                                           "template must hold exactly one "
+                                           "gpu.module"));
+    std::string noKernel = errorOf([] {
+      std::string text = kTinyTemplate;
+      text.replace(text.find(") kernel {"), 10, ") {");
+      Compiler::shared().compileText(text, tinySpec(DType::Float32, 1));
+    });
+    CHECK_THAT(noKernel, Catch::Contains("nvvm failed:\n"));
+    CHECK_THAT(
+        noKernel,
+        Catch::Contains("error: the template's gpu.module holds no kernel"));
+  }
   // The compiler still works after all those failures.
   CHECK_NOTHROW(
       Compiler::shared().compileText(kTinyTemplate, tinySpec(DType::Int32, 2)));
 }
 
-TEST_CASE("PACKJIT_DUMP-style dumps write every stage", "[compiler][dump]") {
-  std::filesystem::path dir =
+TEST_CASE("each stage has one name: its text, its timing, its dump",
+          "[compiler][stages]") {
+  CHECK(stageNames() == std::vector<std::string_view>{"template", "specialized",
+                                                      "nvvm", "llvm", "ptx"});
+  packjit::compiler::CompileOptions keep;
+  keep.keepStages = true;
+  CompileResult result = Compiler::shared().compileText(
+      kTinyTemplate, tinySpec(DType::Int32, 2), keep);
+  REQUIRE(result.stages.size() == stageNames().size());
+  REQUIRE(result.phases.size() == stageNames().size());
+  for (size_t i = 0; i < stageNames().size(); ++i) {
+    CHECK(result.stages[i].name == stageNames()[i]);
+    CHECK(result.phases[i].name == stageNames()[i]);
+    CHECK(result.phases[i].millis >= 0);
+  }
+  CHECK(result.stage("ptx") == result.ptx);
+  CHECK(result.stage("nvvm").find("chip = \"sm_90\"") != std::string::npos);
+  CHECK_THAT(errorOf([&] { result.stage("mlir"); }),
+             Catch::Contains("no stage 'mlir' (stages: template, specialized, "
+                             "nvvm, llvm, ptx)"));
+}
+
+namespace {
+
+struct DumpDir {
+  std::filesystem::path path =
       std::filesystem::temp_directory_path() /
       ("packjit-dump-test-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  DumpDir() { std::filesystem::remove_all(path); }
+  ~DumpDir() { std::filesystem::remove_all(path); }
+  std::filesystem::path file(const KernelSpec &spec,
+                             std::string_view stage) const {
+    return path / (spec.fileStem() + "." + std::string(stage));
+  }
+};
+
+} // namespace
+
+TEST_CASE("PACKJIT_DUMP-style dumps write every stage", "[compiler][dump]") {
+  DumpDir dir;
   KernelSpec spec =
       makeKernelSpec("scatter_rows", {DType::Float16}, {{"ROW", 8}}, "sm_80");
   packjit::compiler::CompileOptions options;
-  options.dumpDir = dir.string();
+  options.dumpDir = dir.path.string();
   CompileResult result = Compiler::shared().compile(spec, options);
-  for (Stage stage : packjit::compiler::kAllStages) {
-    std::filesystem::path file =
-        dir / (spec.fileStem() + "." +
-               std::string(packjit::compiler::stageName(stage)));
+  CHECK(result.stages.empty()); // dumped, not kept
+  for (std::string_view stage : stageNames()) {
+    std::filesystem::path file = dir.file(spec, stage);
     INFO(file.string());
     REQUIRE(std::filesystem::exists(file));
     CHECK(std::filesystem::file_size(file) > 100);
   }
-  std::ifstream ptx(dir / (spec.fileStem() + ".ptx"));
+  std::ifstream ptx(dir.file(spec, "ptx"));
   std::stringstream text;
   text << ptx.rdbuf();
   CHECK(text.str() == result.ptx);
-  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a failed compile leaves the dumps of the stages before the failure",
+          "[compiler][dump]") {
+  DumpDir dir;
+  packjit::compiler::CompileOptions options;
+  options.dumpDir = dir.path.string();
+  KernelSpec spec = tinySpec(DType::Float32, 1);
+  auto dumped = [&] {
+    std::vector<std::string_view> stages;
+    for (std::string_view stage : stageNames())
+      if (std::filesystem::exists(dir.file(spec, stage)))
+        stages.push_back(stage);
+    return stages;
+  };
+
+  SECTION("failing in nvvm: a gpu.module without a kernel") {
+    std::string text = kTinyTemplate;
+    text.replace(text.find(") kernel {"), 10, ") {");
+    CHECK_THAT(
+        errorOf([&] { Compiler::shared().compileText(text, spec, options); }),
+        Catch::Contains("packjit compiler: nvvm failed:"));
+    CHECK(dumped() == std::vector<std::string_view>{"template", "specialized"});
+    std::ifstream specialized(dir.file(spec, "specialized"));
+    std::stringstream content;
+    content << specialized.rdbuf();
+    CHECK_THAT(content.str(), Catch::Contains("gpu.func @tiny(%arg0: "
+                                              "!llvm.ptr<1>) {"));
+  }
+  SECTION("failing in specialized: an unbound placeholder") {
+    std::string text = kTinyTemplate;
+    for (size_t at; (at = text.find("!packjit.T")) != std::string::npos;)
+      text.replace(at, 10, "!packjit.U");
+    CHECK_THAT(
+        errorOf([&] { Compiler::shared().compileText(text, spec, options); }),
+        Catch::Contains("packjit compiler: specialized failed:"));
+    CHECK(dumped() == std::vector<std::string_view>{"template"});
+  }
 }
 
 // Each CTest case is a fresh process, so these are the first compiles of a

@@ -1,5 +1,6 @@
-# lit configuration of packjit's compiler tests: each test drives
-# `packjit compile --emit <stage>` and checks the text with FileCheck.
+# lit configuration of packjit's compiler tests: the *.test files drive
+# `packjit compile --emit <stage>` and check the text with FileCheck; the
+# passes/ tests run one pass with packjit-opt.
 import os
 
 import lit.formats
@@ -14,3 +15,9 @@ config.environment["PATH"] = os.pathsep.join(
     [config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
 config.substitutions.append(("%packjit", config.packjit_cli))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "inputs")))
+# RUN lines name packjit-opt as a tool, as MLIR's do: the bare word (not part
+# of a path or an option) becomes the built tool's path.
+if config.packjit_opt:
+    config.available_features.add("packjit-opt")
+    config.substitutions.append(
+        (r"(?<![\w/.-])packjit-opt(?![\w/.-])", config.packjit_opt))

@@ -54,24 +54,29 @@ std::map<std::string, int64_t> parseSets(const std::vector<std::string> &sets) {
   return values;
 }
 
+// --emit: a stage's name, or one of these.
+constexpr const char *kEmitAll = "all";   // every stage, under banners
+constexpr const char *kEmitMlir = "mlir"; // an alias of kMlirStage
+constexpr const char *kMlirStage = "specialized";
+
+std::vector<std::string> emitChoices() {
+  std::vector<std::string> choices(compiler::stageNames().begin(),
+                                   compiler::stageNames().end());
+  choices.push_back(kEmitMlir);
+  choices.push_back(kEmitAll);
+  return choices;
+}
+
 // --emit all: every stage, each under a "// ===== <stage> =====" banner.
 std::string emitted(const compiler::CompileResult &result,
                     const std::string &emit) {
-  using compiler::Stage;
-  if (emit == "ptx")
-    return result.ptx;
-  if (emit == "template")
-    return result.stage(Stage::Template);
-  if (emit == "mlir" || emit == "specialized")
-    return result.stage(Stage::Specialized);
-  if (emit == "nvvm")
-    return result.stage(Stage::NVVM);
-  if (emit == "llvm")
-    return result.stage(Stage::LLVM);
+  if (emit == kEmitMlir)
+    return result.stage(kMlirStage);
+  if (emit != kEmitAll)
+    return result.stage(emit);
   std::string all;
-  for (Stage stage : compiler::kAllStages)
-    all += "// ===== " + std::string(compiler::stageName(stage)) + " =====\n" +
-           result.stage(stage) + "\n";
+  for (const compiler::StageText &stage : result.stages)
+    all += "// ===== " + stage.name + " =====\n" + stage.text + "\n";
   return all;
 }
 
@@ -152,9 +157,10 @@ void addCompileCommand(CLI::App &app) {
                   "PTX ISA version, e.g. 80 (default: the arch's)");
   cmd->add_option("--set", args->sets,
                   "Constexpr value NAME=VALUE (repeatable)");
-  cmd->add_option("--emit", args->emit, "What to print: ptx, mlir, llvm or all")
-      ->check(CLI::IsMember(
-          {"ptx", "mlir", "llvm", "all", "template", "specialized", "nvvm"}))
+  cmd->add_option("--emit", args->emit,
+                  "What to print: a stage of the pipeline, mlir (the " +
+                      std::string(kMlirStage) + " stage) or all of them")
+      ->check(CLI::IsMember(emitChoices()))
       ->capture_default_str();
   cmd->add_option("-o,--output", args->output, "Write here instead of stdout");
   cmd->add_option("--template", args->templateFile,

@@ -4,7 +4,6 @@
 
 #include "packjit/core/kernel_spec.h"
 
-#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,13 +12,12 @@
 
 namespace packjit::compiler {
 
-// The pipeline's stages, in order; each can be dumped as
-// <kernel>-<hash>.<stage>.
-enum class Stage { Template, Specialized, NVVM, LLVM, PTX };
-inline constexpr std::array<Stage, 5> kAllStages{
-    Stage::Template, Stage::Specialized, Stage::NVVM, Stage::LLVM, Stage::PTX};
-// "template", "specialized", "nvvm", "llvm", "ptx".
-std::string_view stageName(Stage stage);
+// The pipeline's stages, in order: "template", "specialized", "nvvm", "llvm",
+// "ptx" (docs/compiler.md says what each holds). A stage's name is the only
+// one it has: its entry in CompileResult::phases and ::stages, its dump file
+// <kernel>-<hash>.<stage>, `packjit compile --emit <stage>`, and the
+// "packjit compiler: <stage> failed" of its errors.
+const std::vector<std::string_view> &stageNames();
 
 // How much LLVM optimizes before the PTX is written. ptxas (the driver's JIT)
 // optimizes the PTX again, so LLVM's job is mainly what ptxas cannot do well
@@ -44,8 +42,8 @@ enum class OptLevel {
 };
 
 struct CompileOptions {
-  // Write every stage here (PACKJIT_DUMP's job); empty: use PACKJIT_DUMP when
-  // set.
+  // Write every stage here as it is produced (PACKJIT_DUMP's job); empty: use
+  // PACKJIT_DUMP when set.
   std::string dumpDir;
   // Keep every stage's text in CompileResult::stages (the CLI's --emit).
   bool keepStages = false;
@@ -55,26 +53,35 @@ struct CompileOptions {
   bool timePasses = false;
 };
 
-// Wall time of one phase of a compile (parse, specialize, ..., codegen); every
-// compile records them (a clock read per phase). PACKJIT_LOG=debug prints them.
+// Wall time of one stage of a compile (CompileResult::phases) or of one pass
+// (CompileResult::passes).
 struct PhaseTime {
   std::string name;
   double millis = 0;
 };
 
+// The text of one stage: MLIR, LLVM IR or PTX.
+struct StageText {
+  std::string name;
+  std::string text;
+};
+
 struct CompileResult {
   std::string ptx;
   std::string entryName; // the kernel's function name in the PTX
-  // Indexed by Stage; filled when CompileOptions::keepStages is set.
-  std::array<std::string, kAllStages.size()> stages;
-  const std::string &stage(Stage s) const {
-    return stages[static_cast<int>(s)];
-  }
-  std::vector<PhaseTime> phases; // in pipeline order
+  // Every stage's text in pipeline order, when CompileOptions::keepStages is
+  // set.
+  std::vector<StageText> stages;
+  // The text of the stage `name`, empty when not kept; throws packjit::Error
+  // when no stage has that name.
+  const std::string &stage(std::string_view name) const;
+  // One per stage, in pipeline order; every compile records them (a clock
+  // read per stage). PACKJIT_LOG=debug prints them.
+  std::vector<PhaseTime> phases;
   // With CompileOptions::timePasses: exclusive wall time per pass, summed
-  // over its runs, named "<phase>/<pass>" (e.g. "optimize/InstCombinePass",
-  // "lower/Canonicalizer"); within each phase the slowest first. Time spent
-  // in analyses counts as "<phase>/<analysis>".
+  // over its runs, named "<stage>/<pass>" (e.g. "llvm/EarlyCSEPass",
+  // "nvvm/ConvertGpuOpsToNVVMOps"); within each stage the slowest first. Time
+  // spent in analyses counts as "<stage>/<analysis>".
   std::vector<PhaseTime> passes;
 };
 
