@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstring>
+
 using namespace packjit;
 using namespace packjit::runtime;
 using namespace packjit::runtime::testing;
@@ -52,16 +54,24 @@ TEST_CASE("matching arguments reach the driver", "[runtime][launch]") {
 
 TEST_CASE("a KernelArg holds the value's bytes at its width",
           "[runtime][launch]") {
+  // What the driver reads: the parameter's width from data().
+  auto bytes = [](const KernelArg &arg, auto value) {
+    std::memcpy(&value, arg.data(), sizeof value);
+    return value;
+  };
   KernelArg wide = KernelArg::i64(-2);
   CHECK(wide.kind() == ParamKind::I64);
-  CHECK(*static_cast<const int64_t *>(wide.data()) == -2);
-  KernelArg narrow = KernelArg::i32(7);
+  CHECK(bytes(wide, int64_t{}) == -2);
+  KernelArg narrow = KernelArg::i32(-7);
   CHECK(narrow.kind() == ParamKind::I32);
-  CHECK(*static_cast<const int32_t *>(narrow.data()) == 7);
+  CHECK(bytes(narrow, int32_t{}) == -7);
+  CHECK(bytes(KernelArg::i16(-3), int16_t{}) == -3);
+  CHECK(bytes(KernelArg::i8(-4), int8_t{}) == -4);
   int object = 0;
   KernelArg address = KernelArg::pointer(&object);
   CHECK(address.kind() == ParamKind::Pointer);
-  CHECK(*static_cast<const CUdeviceptr *>(address.data()) ==
+  CHECK(bytes(address, CUdeviceptr{}) ==
         reinterpret_cast<CUdeviceptr>(&object));
-  CHECK(*static_cast<const float *>(KernelArg::f32(1.5f).data()) == 1.5f);
+  CHECK(bytes(KernelArg::f32(1.5f), float{}) == 1.5f);
+  CHECK(bytes(KernelArg::f64(-0.25), double{}) == -0.25);
 }

@@ -5,7 +5,8 @@
 
 #include "packjit/runtime/kernel_cache.h"
 
-#include <cstring>
+#include <bit>
+#include <cstdint>
 #include <initializer_list>
 #include <span>
 
@@ -25,23 +26,33 @@ public:
   static KernelArg pointer(const void *address) {
     return pointer(reinterpret_cast<CUdeviceptr>(address));
   }
-  static KernelArg i64(int64_t value) { return {ParamKind::I64, value}; }
-  static KernelArg i32(int32_t value) { return {ParamKind::I32, value}; }
-  static KernelArg i16(int16_t value) { return {ParamKind::I16, value}; }
-  static KernelArg i8(int8_t value) { return {ParamKind::I8, value}; }
-  static KernelArg f32(float value) { return {ParamKind::F32, value}; }
-  static KernelArg f64(double value) { return {ParamKind::F64, value}; }
+  static KernelArg i64(int64_t value) {
+    return {ParamKind::I64, static_cast<uint64_t>(value)};
+  }
+  static KernelArg i32(int32_t value) {
+    return {ParamKind::I32, static_cast<uint32_t>(value)};
+  }
+  static KernelArg i16(int16_t value) {
+    return {ParamKind::I16, static_cast<uint16_t>(value)};
+  }
+  static KernelArg i8(int8_t value) {
+    return {ParamKind::I8, static_cast<uint8_t>(value)};
+  }
+  static KernelArg f32(float value) {
+    return {ParamKind::F32, std::bit_cast<uint32_t>(value)};
+  }
+  static KernelArg f64(double value) {
+    return {ParamKind::F64, std::bit_cast<uint64_t>(value)};
+  }
 
   ParamKind kind() const { return kind_; }
-  // What cuLaunchKernel reads: the value's bytes.
-  const void *data() const { return bytes_; }
+  // What cuLaunchKernel reads: the value in its width's low-order bytes
+  // (the hosts CUDA runs on are little-endian).
+  const void *data() const { return &bits_; }
 
 private:
-  template <typename T> KernelArg(ParamKind kind, T value) : kind_(kind) {
-    static_assert(sizeof(T) <= sizeof bytes_);
-    std::memcpy(bytes_, &value, sizeof value);
-  }
-  alignas(8) unsigned char bytes_[8] = {};
+  KernelArg(ParamKind kind, uint64_t bits) : bits_(bits), kind_(kind) {}
+  uint64_t bits_;
   ParamKind kind_;
 };
 
