@@ -1,4 +1,4 @@
-"""get_unpad_data on CUDA: packjit against the anchors of DESIGN.md, one run.
+"""get_unpad_data on CUDA: packjit against its anchors (docs/design.md, docs/benchmarks.md), one run.
 
 Host wall time per call (median after warm-up), every call ending in its
 sync, for: the NeMo Automodel / LlamaFactory reference algorithm (our own

@@ -12,8 +12,7 @@
 //                    zeroes it first (the kernel never writes 0)
 // Launch: blockDim = (BLOCK, 1, 1) (.reqntid), any gridDim.x: a grid-stride
 // loop walks the B*S tokens.
-// Design: every thread that sees a value > 1 stores 1; the stores race
-// benignly (all write the same value), so no atomics and no reduction.
+// How it works: docs/kernels.md#mask_any_gt1.
 module {
   gpu.module @packjit {
     gpu.func @mask_any_gt1(%mask: !llvm.ptr<1>, %B: i64, %S: i64,

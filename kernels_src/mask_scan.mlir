@@ -37,37 +37,7 @@
 // Launch: gridDim.x = ceil(N / TILE) with TILE = BLOCK * CHUNK / sizeof(T)
 // tokens, blockDim = (BLOCK, 1, 1) (.reqntid), BLOCK a multiple of 32.
 //
-// Design. Tile `blockIdx.x` holds TILE consecutive tokens (row-major flat
-// order); each thread holds CHUNK (32 or 64) bytes of it, read with 16-byte
-// loads and unpacked in registers. Everything the op returns follows from
-// one scan over the tokens with this associative operator on records
-//   (nnz, starts, first non-zero (pos, value), last non-zero (pos, value),
-//    last start's offset in the record's tokens)
-// where `starts` counts document starts as if the record's first non-zero
-// token began one; combine(L, R) takes one start back when L's last and R's
-// first non-zero tokens lie in the same row with equal values (@combine).
-// Per tile: each thread reduces its tokens (phase 1), each warp scans its
-// thread records with shuffles, warp 0 scans the warp totals the same way
-// (one barrier between), then finds the tile's exclusive prefix with a
-// decoupled look-back (Merrill & Garland 2016): it publishes the tile
-// aggregate, then reads the status of 32
-// preceding tiles at once, combines them down to the nearest tile that has
-// published its inclusive prefix, and publishes its own. Phase 2 walks the
-// thread's tokens again from its exact prefix: token slot = nnz before it
-// (indices), a document start writes cu_seqlens[starts before it] and the
-// length of the document before it (slot - previous start's slot) into a
-// running max; violations go into a running min of positions; with PADDED
-// the z-th padding token writes -1 to indices[N-1-z].
-// Tile status words are tagged with the launch's epoch (workspace[0] + 1),
-// so stale ones never match; the last tile bumps the epoch once its
-// look-back has seen every tile publish (so every block has read it): no
-// memset per launch, and CUDA graph replays work. Tile 0 sets the summary's
-// max to 0 and violation to -1 before it publishes; every block then folds
-// its own in with one atomic max and one unsigned min (-1, "none", is the
-// largest unsigned value). The last tile writes nnz, D and cu_seqlens[D];
-// only the tail fill of PADDED's cu_seqlens is serial (that block,
-// max_docs - D entries). A grid of one tile publishes nothing.
-// SEQ != 0 specializes the row length (division by a constant).
+// How it works (records, phases, look-back, epochs): docs/kernels.md#mask_scan.
 module {
   gpu.module @packjit {
     gpu.func @mask_scan(%mask: !llvm.ptr<1>, %N: i64, %S: i64,
@@ -88,24 +58,8 @@ module {
       %c0 = arith.constant 0 : i64
       %c1 = arith.constant 1 : i64
       %c2 = arith.constant 2 : i64
-      %c3 = arith.constant 3 : i64
       %c5 = arith.constant 5 : i64
-      %c8 = arith.constant 8 : i64
-      %c16 = arith.constant 16 : i64
       %c31 = arith.constant 31 : i64
-      %c32 = arith.constant 32 : i64
-      %c64 = arith.constant 64 : i64
-      %cm1 = arith.constant -1 : i64
-      %c0_32 = arith.constant 0 : i32
-      %true = arith.constant true
-      %highest = arith.constant 9223372036854775807 : i64
-      // Shared memory, in i64 words.
-      %sh_warp_total = arith.constant 0 : i64
-      %sh_warp_prefix = arith.constant 256 : i64
-      %sh_tile_prefix = arith.constant 512 : i64
-      %sh_warp_max = arith.constant 528 : i64
-      %sh_warp_viol = arith.constant 560 : i64
-      %sh_tile_inclusive = arith.constant 600 : i64
 
       %tid = gpu.thread_id x
       %t = arith.index_cast %tid : index to i64
@@ -140,6 +94,79 @@ module {
           : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>
 
       // The thread's CHUNK bytes; a chunk that crosses N is read token by token.
+      %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7 = func.call @load_chunk(%mask, %p0, %per_thread, %N, %tbytes, %chunk)
+          : (!llvm.ptr<1>, i64, i64, i64, i64, i64) -> (i1, i64, i64, i64, i64, i64, i64, i64, i64)
+
+      // Phase 1: the thread's record.
+      %a:7 = func.call @thread_record(%mask, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7, %p0, %per_thread,
+                                      %N, %tbytes, %unsigned, %seq)
+          : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1, i64)
+          -> (i64, i64, i64, i64, i64, i64, i64)
+
+      // Inclusive scan of the records within each warp (shuffles up).
+      %inc:7 = func.call @warp_scan(%a#0, %a#1, %a#2, %a#3, %a#4, %a#5, %a#6, %lane, %c5, %seq)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+      %is_lane31 = arith.cmpi eq, %lane, %c31 : i64
+      scf.if %is_lane31 {
+        %at = func.call @warp_total_slot(%warp) : (i64) -> i64
+        func.call @store_record(%shared, %at, %inc#0, %inc#1, %inc#2, %inc#3, %inc#4, %inc#5, %inc#6)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+      }
+      gpu.barrier
+
+      // Warp 0: the warps' prefixes within the tile, then the tile's.
+      scf.if %is_warp0 {
+        func.call @scan_tile(%shared, %workspace, %summary, %status, %tag, %tile, %is_first_tile, %tiles,
+                             %lane, %warps, %seq)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, !llvm.ptr<1>, !llvm.ptr<1>, !llvm.ptr<1>, i64, i64, i1,
+               i64, i64, i64, i64) -> ()
+      }
+      gpu.barrier
+
+      // The thread's exact prefix: tile prefix, warp prefix, lanes before it.
+      %cr:7 = func.call @thread_prefix(%shared, %warp, %is_lane0, %inc#0, %inc#1, %inc#2, %inc#3,
+                                       %inc#4, %inc#5, %inc#6, %seq)
+          : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i1, i64, i64, i64, i64, i64, i64, i64, i64)
+          -> (i64, i64, i64, i64, i64, i64, i64)
+
+      // Phase 2: outputs, from the exact prefix of each token.
+      %fin:2 = func.call @write_outputs(%mask, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7, %p0,
+                                        %per_thread, %N, %tbytes, %unsigned, %indices, %cu_seqlens,
+                                        %max_docs, %strict, %padded, %cr#0, %cr#1, %cr#2, %cr#3,
+                                        %cr#4, %cr#5, %cr#6, %seq)
+          : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1,
+             !llvm.ptr<1>, !llvm.ptr<1>, i64, i1, i1, i64, i64, i64, i64, i64, i64, i64, i64)
+          -> (i64, i64)
+
+      // Block max of the lengths and min of the violations.
+      func.call @store_warp_max_min(%shared, %warp, %is_lane0, %fin#0, %fin#1)
+          : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i1, i64, i64) -> ()
+      gpu.barrier
+      scf.if %is_thread0 {
+        func.call @finish_block(%shared, %workspace, %summary, %cu_seqlens, %mailbox, %sequence,
+                                %max_docs, %padded, %tile, %tiles, %warps, %epoch1)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, !llvm.ptr<1>, !llvm.ptr<1>, !llvm.ptr<1>, !llvm.ptr<1>, i64, i64, i1, i64,
+               i64, i64, i64) -> ()
+      }
+
+      // PADDED: the last tile's block fills cu_seqlens after D with nnz.
+      %last_tile_all = arith.subi %tiles, %c1 : i64
+      %is_last_block = arith.cmpi eq, %tile, %last_tile_all : i64
+      %fill_tail = arith.andi %is_last_block, %padded : i1
+      scf.if %fill_tail {
+        func.call @fill_cu_tail(%shared, %cu_seqlens, %max_docs, %t, %block)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, !llvm.ptr<1>, i64, i64, i64) -> ()
+      }
+      gpu.return
+    }
+
+    // The CHUNK bytes of the thread's tokens from flat position p0, as eight
+    // words (the upper four only when CHUNK is 64); `full` when the chunk
+    // lies before N (else the words are zeros: @token reads token by token).
+    func.func private @load_chunk(%mask: !llvm.ptr<1>, %p0: i64, %per_thread: i64, %N: i64,
+                                  %tbytes: i64, %chunk: i64)
+        -> (i1, i64, i64, i64, i64, i64, i64, i64, i64) {
+      %c64 = arith.constant 64 : i64
       %chunk_end = arith.addi %p0, %per_thread : i64
       %full = arith.cmpi sle, %chunk_end, %N : i64
       %byte_offset = arith.muli %p0, %tbytes : i64
@@ -151,13 +178,21 @@ module {
       %upper_ptr = llvm.getelementptr %chunk_ptr[32] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i8
       %w4, %w5, %w6, %w7 = func.call @load32(%upper_ptr, %second)
           : (!llvm.ptr<1>, i1) -> (i64, i64, i64, i64)
+      return %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7 : i1, i64, i64, i64, i64, i64, i64, i64, i64
+    }
 
-      // Phase 1: the thread's record.
-      %i_nnz, %i_starts, %i_fpos, %i_fval, %i_lpos, %i_lval, %i_lstart =
-          func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
+    // Phase 1: the record of the thread's tokens.
+    func.func private @thread_record(%mask: !llvm.ptr<1>, %full: i1, %w0: i64, %w1: i64,
+                                     %w2: i64, %w3: i64, %w4: i64, %w5: i64, %w6: i64,
+                                     %w7: i64, %p0: i64, %per_thread: i64, %N: i64,
+                                     %tbytes: i64, %unsigned: i1, %seq: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %id:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
       %a:7 = scf.for %j = %c0 to %per_thread step %c1
-          iter_args(%r0 = %i_nnz, %r1 = %i_starts, %r2 = %i_fpos, %r3 = %i_fval,
-                    %r4 = %i_lpos, %r5 = %i_lval, %r6 = %i_lstart)
+          iter_args(%r0 = %id#0, %r1 = %id#1, %r2 = %id#2, %r3 = %id#3,
+                    %r4 = %id#4, %r5 = %id#5, %r6 = %id#6)
           -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
         %p = arith.addi %p0, %j : i64
         %v = func.call @token(%mask, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7, %j, %p, %N,
@@ -165,21 +200,27 @@ module {
             : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
         %nz = arith.cmpi ne, %v, %c0 : i64
         %n:7 = scf.if %nz -> (i64, i64, i64, i64, i64, i64, i64) {
-          %u:7 = func.call @combine(%r0, %r1, %r2, %r3, %r4, %r5, %r6,
-                                    %c1, %c1, %p, %v, %p, %v, %c0, %seq)
-              : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-              -> (i64, i64, i64, i64, i64, i64, i64)
+          %u:7 = func.call @append_token(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %p, %v, %seq)
+              : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
           scf.yield %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6 : i64, i64, i64, i64, i64, i64, i64
         } else {
           scf.yield %r0, %r1, %r2, %r3, %r4, %r5, %r6 : i64, i64, i64, i64, i64, i64, i64
         }
         scf.yield %n#0, %n#1, %n#2, %n#3, %n#4, %n#5, %n#6 : i64, i64, i64, i64, i64, i64, i64
       }
+      return %a#0, %a#1, %a#2, %a#3, %a#4, %a#5, %a#6 : i64, i64, i64, i64, i64, i64, i64
+    }
 
-      // Inclusive scan of the records within each warp (shuffles up).
-      %inc:7 = scf.for %step = %c0 to %c5 step %c1
-          iter_args(%r0 = %a#0, %r1 = %a#1, %r2 = %a#2, %r3 = %a#3,
-                    %r4 = %a#4, %r5 = %a#5, %r6 = %a#6)
+    // Inclusive scan of the lanes' records over `steps` shuffles up: lane l
+    // ends with combine(lanes max(0, l + 1 - 2^steps)..l).
+    func.func private @warp_scan(%a0: i64, %a1: i64, %a2: i64, %a3: i64, %a4: i64,
+                                 %a5: i64, %a6: i64, %lane: i64, %steps: i64, %seq: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %inc:7 = scf.for %step = %c0 to %steps step %c1
+          iter_args(%r0 = %a0, %r1 = %a1, %r2 = %a2, %r3 = %a3,
+                    %r4 = %a4, %r5 = %a5, %r6 = %a6)
           -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
         %offset = arith.shli %c1, %step : i64
         %o:7 = func.call @shfl_record(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %offset, %c0)
@@ -189,218 +230,265 @@ module {
             : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
             -> (i64, i64, i64, i64, i64, i64, i64)
         %has_left = arith.cmpi sge, %lane, %offset : i64
-        %s0 = arith.select %has_left, %u#0, %r0 : i64
-        %s1 = arith.select %has_left, %u#1, %r1 : i64
-        %s2 = arith.select %has_left, %u#2, %r2 : i64
-        %s3 = arith.select %has_left, %u#3, %r3 : i64
-        %s4 = arith.select %has_left, %u#4, %r4 : i64
-        %s5 = arith.select %has_left, %u#5, %r5 : i64
-        %s6 = arith.select %has_left, %u#6, %r6 : i64
-        scf.yield %s0, %s1, %s2, %s3, %s4, %s5, %s6 : i64, i64, i64, i64, i64, i64, i64
+        %s:7 = func.call @select_record(%has_left, %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6,
+            %r0, %r1, %r2, %r3, %r4, %r5, %r6)
+            : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+            -> (i64, i64, i64, i64, i64, i64, i64)
+        scf.yield %s#0, %s#1, %s#2, %s#3, %s#4, %s#5, %s#6 : i64, i64, i64, i64, i64, i64, i64
       }
-      %is_lane31 = arith.cmpi eq, %lane, %c31 : i64
-      scf.if %is_lane31 {
-        %at = arith.muli %warp, %c8 : i64
-        func.call @store_record(%shared, %at, %inc#0, %inc#1, %inc#2, %inc#3, %inc#4, %inc#5, %inc#6)
+      return %inc#0, %inc#1, %inc#2, %inc#3, %inc#4, %inc#5, %inc#6 : i64, i64, i64, i64, i64, i64, i64
+    }
+
+    // Warp 0, once the warp totals are in shared memory: each warp's
+    // exclusive prefix within the tile, the tile's exclusive prefix (by
+    // decoupled look-back) and inclusive prefix, published for the later
+    // tiles and stored for this block's threads.
+    func.func private @scan_tile(%shared: memref<1024xi64, #gpu.address_space<workgroup>>,
+                                 %workspace: !llvm.ptr<1>, %summary: !llvm.ptr<1>,
+                                 %status: !llvm.ptr<1>, %tag: i64, %tile: i64,
+                                 %is_first_tile: i1, %tiles: i64, %lane: i64, %warps: i64,
+                                 %seq: i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c2 = arith.constant 2 : i64
+      %c3 = arith.constant 3 : i64
+      %cm1 = arith.constant -1 : i64
+      %is_lane0 = arith.cmpi eq, %lane, %c0 : i64
+      %g:7 = func.call @scan_warp_totals(%shared, %lane, %warps, %seq)
+          : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+      %pre:7 = scf.if %is_first_tile -> (i64, i64, i64, i64, i64, i64, i64) {
+        %z:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
+        scf.yield %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6 : i64, i64, i64, i64, i64, i64, i64
+      } else {
+        scf.if %is_lane0 {
+          func.call @publish(%status, %c1, %tag, %g#0, %g#1, %g#2, %g#3, %g#4, %g#5, %g#6)
+              : (!llvm.ptr<1>, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+        }
+        %found:7 = func.call @look_back(%workspace, %tile, %lane, %tag, %seq)
+            : (!llvm.ptr<1>, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+        scf.yield %found#0, %found#1, %found#2, %found#3, %found#4, %found#5, %found#6
+            : i64, i64, i64, i64, i64, i64, i64
+      }
+      %total:7 = func.call @combine(%pre#0, %pre#1, %pre#2, %pre#3, %pre#4, %pre#5, %pre#6,
+                                    %g#0, %g#1, %g#2, %g#3, %g#4, %g#5, %g#6, %seq)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+          -> (i64, i64, i64, i64, i64, i64, i64)
+      scf.if %is_lane0 {
+        // Tile 0 starts the max and the violation before its prefix is
+        // published: every other tile's atomics follow that publication.
+        scf.if %is_first_tile {
+          func.call @store_global(%summary, %c2, %c0) : (!llvm.ptr<1>, i64, i64) -> ()
+          func.call @store_global(%summary, %c3, %cm1) : (!llvm.ptr<1>, i64, i64) -> ()
+        }
+        %several = arith.cmpi sgt, %tiles, %c1 : i64
+        scf.if %several {
+          func.call @publish(%status, %c2, %tag, %total#0, %total#1, %total#2, %total#3,
+                             %total#4, %total#5, %total#6)
+              : (!llvm.ptr<1>, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+        }
+        %tile_prefix_at = func.call @tile_prefix_slot() : () -> i64
+        %tile_inclusive_at = func.call @tile_inclusive_slot() : () -> i64
+        func.call @store_record(%shared, %tile_prefix_at, %pre#0, %pre#1, %pre#2, %pre#3, %pre#4, %pre#5, %pre#6)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+        func.call @store_record(%shared, %tile_inclusive_at, %total#0, %total#1, %total#2, %total#3,
+                                %total#4, %total#5, %total#6)
             : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
       }
-      gpu.barrier
+      return
+    }
 
-      // Warp 0: each warp's prefix within the tile and the tile aggregate, by
-      // a shuffle scan of the warp totals (lane w holds warp w's), then the
-      // decoupled look-back for the tile's exclusive prefix.
-      scf.if %is_warp0 {
-        %z:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
-        %holds_warp = arith.cmpi slt, %lane, %warps : i64
-        %wt:7 = scf.if %holds_warp -> (i64, i64, i64, i64, i64, i64, i64) {
-          %at = arith.muli %lane, %c8 : i64
-          %y:7 = func.call @load_record(%shared, %at)
-              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+    // Lane w < warps of warp 0 scans the warp totals and stores warp w's
+    // exclusive prefix; returns the tile aggregate (the last warp's
+    // inclusive value) in every lane.
+    func.func private @scan_warp_totals(%shared: memref<1024xi64, #gpu.address_space<workgroup>>,
+                                        %lane: i64, %warps: i64, %seq: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c2 = arith.constant 2 : i64
+      %c64 = arith.constant 64 : i64
+      %is_lane0 = arith.cmpi eq, %lane, %c0 : i64
+      %z:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
+      %holds_warp = arith.cmpi slt, %lane, %warps : i64
+      %wt:7 = scf.if %holds_warp -> (i64, i64, i64, i64, i64, i64, i64) {
+        %at = func.call @warp_total_slot(%lane) : (i64) -> i64
+        %y:7 = func.call @load_record(%shared, %at)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+        scf.yield %y#0, %y#1, %y#2, %y#3, %y#4, %y#5, %y#6 : i64, i64, i64, i64, i64, i64, i64
+      } else {
+        scf.yield %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6 : i64, i64, i64, i64, i64, i64, i64
+      }
+      // ceil(log2(warps)) steps (0 for one warp).
+      %warps_m1 = arith.subi %warps, %c1 : i64
+      %lz = "llvm.intr.ctlz"(%warps_m1) <{is_zero_poison = false}> : (i64) -> i64
+      %steps = arith.subi %c64, %lz : i64
+      %wi:7 = func.call @warp_scan(%wt#0, %wt#1, %wt#2, %wt#3, %wt#4, %wt#5, %wt#6, %lane, %steps, %seq)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+      // Exclusive: lane w gets lane w-1's inclusive value (lane 0 nothing).
+      %left:7 = func.call @shfl_record(%wi#0, %wi#1, %wi#2, %wi#3, %wi#4, %wi#5, %wi#6, %c1, %c0)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+      scf.if %holds_warp {
+        %ex:7 = func.call @select_record(%is_lane0, %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6,
+            %left#0, %left#1, %left#2, %left#3, %left#4, %left#5, %left#6)
+            : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+            -> (i64, i64, i64, i64, i64, i64, i64)
+        %prefix_at = func.call @warp_prefix_slot(%lane) : (i64) -> i64
+        func.call @store_record(%shared, %prefix_at, %ex#0, %ex#1, %ex#2, %ex#3, %ex#4, %ex#5, %ex#6)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+      }
+      // The tile aggregate: the last warp's inclusive value, in every lane.
+      %g:7 = func.call @shfl_record(%wi#0, %wi#1, %wi#2, %wi#3, %wi#4, %wi#5, %wi#6, %warps_m1, %c2)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+      return %g#0, %g#1, %g#2, %g#3, %g#4, %g#5, %g#6 : i64, i64, i64, i64, i64, i64, i64
+    }
+
+    // The exclusive prefix of tile `tile` (> 0), by decoupled look-back: the
+    // warp reads the status of 32 tiles (lane l: tile top - l), combines
+    // them down to the nearest inclusive prefix, and moves 32 tiles back
+    // while none has one.
+    func.func private @look_back(%workspace: !llvm.ptr<1>, %tile: i64, %lane: i64, %tag: i64,
+                                 %seq: i64) -> (i64, i64, i64, i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c2 = arith.constant 2 : i64
+      %c3 = arith.constant 3 : i64
+      %c8 = arith.constant 8 : i64
+      %c32 = arith.constant 32 : i64
+      %c0_32 = arith.constant 0 : i32
+      %z:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
+      %top0 = arith.subi %tile, %c1 : i64
+      %found:8 = scf.while (%top = %top0, %q0 = %z#0, %q1 = %z#1, %q2 = %z#2,
+                            %q3 = %z#3, %q4 = %z#4, %q5 = %z#5, %q6 = %z#6)
+          : (i64, i64, i64, i64, i64, i64, i64, i64)
+          -> (i64, i64, i64, i64, i64, i64, i64, i64) {
+        %idx = arith.subi %top, %lane : i64
+        %flag = func.call @wait_status(%workspace, %idx, %tag)
+            : (!llvm.ptr<1>, i64, i64) -> i64
+        %kind = arith.andi %flag, %c3 : i64
+        %inclusive = arith.cmpi eq, %kind, %c2 : i64
+        %before_first = arith.cmpi slt, %idx, %c0 : i64
+        %x:7 = scf.if %before_first -> (i64, i64, i64, i64, i64, i64, i64) {
+          scf.yield %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6 : i64, i64, i64, i64, i64, i64, i64
+        } else {
+          %rec = func.call @tile_status(%workspace, %idx) : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>
+          %field = arith.select %inclusive, %c8, %c1 : i64
+          %y:7 = func.call @read_status(%rec, %field)
+              : (!llvm.ptr<1>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
           scf.yield %y#0, %y#1, %y#2, %y#3, %y#4, %y#5, %y#6 : i64, i64, i64, i64, i64, i64, i64
-        } else {
-          scf.yield %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6 : i64, i64, i64, i64, i64, i64, i64
         }
-        // ceil(log2(warps)) steps (0 for one warp).
-        %warps_m1 = arith.subi %warps, %c1 : i64
-        %lz = "llvm.intr.ctlz"(%warps_m1) <{is_zero_poison = false}> : (i64) -> i64
-        %steps = arith.subi %c64, %lz : i64
-        %wi:7 = scf.for %step = %c0 to %steps step %c1
-            iter_args(%r0 = %wt#0, %r1 = %wt#1, %r2 = %wt#2, %r3 = %wt#3,
-                      %r4 = %wt#4, %r5 = %wt#5, %r6 = %wt#6)
-            -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
-          %offset = arith.shli %c1, %step : i64
-          %o:7 = func.call @shfl_record(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %offset, %c0)
-              : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-          %u:7 = func.call @combine(%o#0, %o#1, %o#2, %o#3, %o#4, %o#5, %o#6,
-                                    %r0, %r1, %r2, %r3, %r4, %r5, %r6, %seq)
-              : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-              -> (i64, i64, i64, i64, i64, i64, i64)
-          %has_left = arith.cmpi sge, %lane, %offset : i64
-          %s0 = arith.select %has_left, %u#0, %r0 : i64
-          %s1 = arith.select %has_left, %u#1, %r1 : i64
-          %s2 = arith.select %has_left, %u#2, %r2 : i64
-          %s3 = arith.select %has_left, %u#3, %r3 : i64
-          %s4 = arith.select %has_left, %u#4, %r4 : i64
-          %s5 = arith.select %has_left, %u#5, %r5 : i64
-          %s6 = arith.select %has_left, %u#6, %r6 : i64
-          scf.yield %s0, %s1, %s2, %s3, %s4, %s5, %s6 : i64, i64, i64, i64, i64, i64, i64
-        }
-        // Exclusive: lane w gets lane w-1's inclusive value (lane 0 nothing).
-        %ex:7 = func.call @shfl_record(%wi#0, %wi#1, %wi#2, %wi#3, %wi#4, %wi#5, %wi#6, %c1, %c0)
+        %all = arith.constant -1 : i32
+        %ballot = nvvm.vote.sync ballot %all, %inclusive -> i32
+        %stop32 = "llvm.intr.cttz"(%ballot) <{is_zero_poison = false}> : (i32) -> i32
+        %stop = arith.extui %stop32 : i32 to i64
+        // Lanes past the nearest inclusive prefix contribute nothing.
+        %beyond = arith.cmpi sgt, %lane, %stop : i64
+        %m:7 = func.call @select_record(%beyond, %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6,
+            %x#0, %x#1, %x#2, %x#3, %x#4, %x#5, %x#6)
+            : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+            -> (i64, i64, i64, i64, i64, i64, i64)
+        // Reduce the window; higher lanes hold earlier tiles (the left).
+        %win:7 = func.call @reduce_window(%m#0, %m#1, %m#2, %m#3, %m#4, %m#5, %m#6, %lane, %seq)
             : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-        scf.if %holds_warp {
-          %ex0 = arith.select %is_lane0, %z#0, %ex#0 : i64
-          %ex1 = arith.select %is_lane0, %z#1, %ex#1 : i64
-          %ex2 = arith.select %is_lane0, %z#2, %ex#2 : i64
-          %ex3 = arith.select %is_lane0, %z#3, %ex#3 : i64
-          %ex4 = arith.select %is_lane0, %z#4, %ex#4 : i64
-          %ex5 = arith.select %is_lane0, %z#5, %ex#5 : i64
-          %ex6 = arith.select %is_lane0, %z#6, %ex#6 : i64
-          %at = arith.muli %lane, %c8 : i64
-          %prefix_at = arith.addi %at, %sh_warp_prefix : i64
-          func.call @store_record(%shared, %prefix_at, %ex0, %ex1, %ex2, %ex3, %ex4, %ex5, %ex6)
-              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
-        }
-        // The tile aggregate: the last warp's inclusive value, in every lane.
-        %g:7 = func.call @shfl_record(%wi#0, %wi#1, %wi#2, %wi#3, %wi#4, %wi#5, %wi#6, %warps_m1, %c2)
+        %b:7 = func.call @shfl_record(%win#0, %win#1, %win#2, %win#3, %win#4, %win#5, %win#6, %c0, %c2)
             : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-        %pre:7 = scf.if %is_first_tile -> (i64, i64, i64, i64, i64, i64, i64) {
-          scf.yield %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6 : i64, i64, i64, i64, i64, i64, i64
-        } else {
-          scf.if %is_lane0 {
-            func.call @publish(%status, %c1, %tag, %g#0, %g#1, %g#2, %g#3, %g#4, %g#5, %g#6)
-                : (!llvm.ptr<1>, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
-          }
-          %top0 = arith.subi %tile, %c1 : i64
-          %found:8 = scf.while (%top = %top0, %q0 = %z#0, %q1 = %z#1, %q2 = %z#2,
-                                %q3 = %z#3, %q4 = %z#4, %q5 = %z#5, %q6 = %z#6)
-              : (i64, i64, i64, i64, i64, i64, i64, i64)
-              -> (i64, i64, i64, i64, i64, i64, i64, i64) {
-            %idx = arith.subi %top, %lane : i64
-            %flag = func.call @wait_status(%workspace, %idx, %tag)
-                : (!llvm.ptr<1>, i64, i64) -> i64
-            %kind = arith.andi %flag, %c3 : i64
-            %inclusive = arith.cmpi eq, %kind, %c2 : i64
-            %before_first = arith.cmpi slt, %idx, %c0 : i64
-            %x:7 = scf.if %before_first -> (i64, i64, i64, i64, i64, i64, i64) {
-              scf.yield %z#0, %z#1, %z#2, %z#3, %z#4, %z#5, %z#6 : i64, i64, i64, i64, i64, i64, i64
-            } else {
-              %rec = func.call @tile_status(%workspace, %idx) : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>
-              %field = arith.select %inclusive, %c8, %c1 : i64
-              %y:7 = func.call @read_status(%rec, %field)
-                  : (!llvm.ptr<1>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-              scf.yield %y#0, %y#1, %y#2, %y#3, %y#4, %y#5, %y#6 : i64, i64, i64, i64, i64, i64, i64
-            }
-            %all = arith.constant -1 : i32
-            %ballot = nvvm.vote.sync ballot %all, %inclusive -> i32
-            %stop32 = "llvm.intr.cttz"(%ballot) <{is_zero_poison = false}> : (i32) -> i32
-            %stop = arith.extui %stop32 : i32 to i64
-            // Lanes past the nearest inclusive prefix contribute nothing.
-            %beyond = arith.cmpi sgt, %lane, %stop : i64
-            %m0 = arith.select %beyond, %z#0, %x#0 : i64
-            %m1 = arith.select %beyond, %z#1, %x#1 : i64
-            %m2 = arith.select %beyond, %z#2, %x#2 : i64
-            %m3 = arith.select %beyond, %z#3, %x#3 : i64
-            %m4 = arith.select %beyond, %z#4, %x#4 : i64
-            %m5 = arith.select %beyond, %z#5, %x#5 : i64
-            %m6 = arith.select %beyond, %z#6, %x#6 : i64
-            // Reduce the window; higher lanes hold earlier tiles (the left).
-            %win:7 = scf.for %step = %c0 to %c5 step %c1
-                iter_args(%r0 = %m0, %r1 = %m1, %r2 = %m2, %r3 = %m3,
-                          %r4 = %m4, %r5 = %m5, %r6 = %m6)
-                -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
-              %offset = arith.shli %c1, %step : i64
-              %o:7 = func.call @shfl_record(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %offset, %c1)
-                  : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-              %u:7 = func.call @combine(%o#0, %o#1, %o#2, %o#3, %o#4, %o#5, %o#6,
-                                        %r0, %r1, %r2, %r3, %r4, %r5, %r6, %seq)
-                  : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-                  -> (i64, i64, i64, i64, i64, i64, i64)
-              %source = arith.addi %lane, %offset : i64
-              %in_warp = arith.cmpi slt, %source, %c32 : i64
-              %s0 = arith.select %in_warp, %u#0, %r0 : i64
-              %s1 = arith.select %in_warp, %u#1, %r1 : i64
-              %s2 = arith.select %in_warp, %u#2, %r2 : i64
-              %s3 = arith.select %in_warp, %u#3, %r3 : i64
-              %s4 = arith.select %in_warp, %u#4, %r4 : i64
-              %s5 = arith.select %in_warp, %u#5, %r5 : i64
-              %s6 = arith.select %in_warp, %u#6, %r6 : i64
-              scf.yield %s0, %s1, %s2, %s3, %s4, %s5, %s6 : i64, i64, i64, i64, i64, i64, i64
-            }
-            %b:7 = func.call @shfl_record(%win#0, %win#1, %win#2, %win#3, %win#4, %win#5, %win#6, %c0, %c2)
-                : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-            %acc:7 = func.call @combine(%b#0, %b#1, %b#2, %b#3, %b#4, %b#5, %b#6,
-                                        %q0, %q1, %q2, %q3, %q4, %q5, %q6, %seq)
-                : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-                -> (i64, i64, i64, i64, i64, i64, i64)
-            %no_inclusive = arith.cmpi eq, %ballot, %c0_32 : i32
-            %next_top = arith.subi %top, %c32 : i64
-            scf.condition(%no_inclusive) %next_top, %acc#0, %acc#1, %acc#2, %acc#3, %acc#4, %acc#5, %acc#6
-                : i64, i64, i64, i64, i64, i64, i64, i64
-          } do {
-          ^bb0(%top: i64, %q0: i64, %q1: i64, %q2: i64, %q3: i64, %q4: i64, %q5: i64, %q6: i64):
-            scf.yield %top, %q0, %q1, %q2, %q3, %q4, %q5, %q6 : i64, i64, i64, i64, i64, i64, i64, i64
-          }
-          scf.yield %found#1, %found#2, %found#3, %found#4, %found#5, %found#6, %found#7
-              : i64, i64, i64, i64, i64, i64, i64
-        }
-        %total:7 = func.call @combine(%pre#0, %pre#1, %pre#2, %pre#3, %pre#4, %pre#5, %pre#6,
-                                      %g#0, %g#1, %g#2, %g#3, %g#4, %g#5, %g#6, %seq)
+        %acc:7 = func.call @combine(%b#0, %b#1, %b#2, %b#3, %b#4, %b#5, %b#6,
+                                    %q0, %q1, %q2, %q3, %q4, %q5, %q6, %seq)
             : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
             -> (i64, i64, i64, i64, i64, i64, i64)
-        scf.if %is_lane0 {
-          // Tile 0 starts the max and the violation before its prefix is
-          // published: every other tile's atomics follow that publication.
-          scf.if %is_first_tile {
-            func.call @store_global(%summary, %c2, %c0) : (!llvm.ptr<1>, i64, i64) -> ()
-            func.call @store_global(%summary, %c3, %cm1) : (!llvm.ptr<1>, i64, i64) -> ()
-          }
-          %several = arith.cmpi sgt, %tiles, %c1 : i64
-          scf.if %several {
-            func.call @publish(%status, %c2, %tag, %total#0, %total#1, %total#2, %total#3,
-                               %total#4, %total#5, %total#6)
-                : (!llvm.ptr<1>, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
-          }
-          func.call @store_record(%shared, %sh_tile_prefix, %pre#0, %pre#1, %pre#2, %pre#3, %pre#4, %pre#5, %pre#6)
-              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
-          func.call @store_record(%shared, %sh_tile_inclusive, %total#0, %total#1, %total#2, %total#3,
-                                  %total#4, %total#5, %total#6)
-              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
-        }
+        %no_inclusive = arith.cmpi eq, %ballot, %c0_32 : i32
+        %next_top = arith.subi %top, %c32 : i64
+        scf.condition(%no_inclusive) %next_top, %acc#0, %acc#1, %acc#2, %acc#3, %acc#4, %acc#5, %acc#6
+            : i64, i64, i64, i64, i64, i64, i64, i64
+      } do {
+      ^bb0(%top: i64, %q0: i64, %q1: i64, %q2: i64, %q3: i64, %q4: i64, %q5: i64, %q6: i64):
+        scf.yield %top, %q0, %q1, %q2, %q3, %q4, %q5, %q6 : i64, i64, i64, i64, i64, i64, i64, i64
       }
-      gpu.barrier
+      return %found#1, %found#2, %found#3, %found#4, %found#5, %found#6, %found#7
+          : i64, i64, i64, i64, i64, i64, i64
+    }
 
-      // The thread's exact prefix: tile prefix, warp prefix, lanes before it.
-      %tp:7 = func.call @load_record(%shared, %sh_tile_prefix)
+    // The look-back window's records combined into lane 0; higher lanes hold
+    // earlier tiles (the left operand).
+    func.func private @reduce_window(%m0: i64, %m1: i64, %m2: i64, %m3: i64, %m4: i64,
+                                     %m5: i64, %m6: i64, %lane: i64, %seq: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c5 = arith.constant 5 : i64
+      %c32 = arith.constant 32 : i64
+      %win:7 = scf.for %step = %c0 to %c5 step %c1
+          iter_args(%r0 = %m0, %r1 = %m1, %r2 = %m2, %r3 = %m3,
+                    %r4 = %m4, %r5 = %m5, %r6 = %m6)
+          -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
+        %offset = arith.shli %c1, %step : i64
+        %o:7 = func.call @shfl_record(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %offset, %c1)
+            : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+        %u:7 = func.call @combine(%o#0, %o#1, %o#2, %o#3, %o#4, %o#5, %o#6,
+                                  %r0, %r1, %r2, %r3, %r4, %r5, %r6, %seq)
+            : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+            -> (i64, i64, i64, i64, i64, i64, i64)
+        %source = arith.addi %lane, %offset : i64
+        %in_warp = arith.cmpi slt, %source, %c32 : i64
+        %s:7 = func.call @select_record(%in_warp, %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6,
+            %r0, %r1, %r2, %r3, %r4, %r5, %r6)
+            : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+            -> (i64, i64, i64, i64, i64, i64, i64)
+        scf.yield %s#0, %s#1, %s#2, %s#3, %s#4, %s#5, %s#6 : i64, i64, i64, i64, i64, i64, i64
+      }
+      return %win#0, %win#1, %win#2, %win#3, %win#4, %win#5, %win#6 : i64, i64, i64, i64, i64, i64, i64
+    }
+
+    // The exact prefix of the thread's first token: the tile's prefix, the
+    // warp's prefix within the tile, then the lanes before it (`inc`: the
+    // warp's inclusive scan).
+    func.func private @thread_prefix(%shared: memref<1024xi64, #gpu.address_space<workgroup>>, %warp: i64, %is_lane0: i1,
+                                     %inc0: i64, %inc1: i64, %inc2: i64, %inc3: i64, %inc4: i64,
+                                     %inc5: i64, %inc6: i64, %seq: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %tp_at = func.call @tile_prefix_slot() : () -> i64
+      %tp:7 = func.call @load_record(%shared, %tp_at)
           : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-      %warp_at = arith.muli %warp, %c8 : i64
-      %wp_at = arith.addi %warp_at, %sh_warp_prefix : i64
+      %wp_at = func.call @warp_prefix_slot(%warp) : (i64) -> i64
       %wp:7 = func.call @load_record(%shared, %wp_at)
           : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-      %lp:7 = func.call @shfl_record(%inc#0, %inc#1, %inc#2, %inc#3, %inc#4, %inc#5, %inc#6, %c1, %c0)
+      %lp:7 = func.call @shfl_record(%inc0, %inc1, %inc2, %inc3, %inc4, %inc5, %inc6, %c1, %c0)
           : (i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
       %z2:7 = func.call @identity() : () -> (i64, i64, i64, i64, i64, i64, i64)
-      %e0 = arith.select %is_lane0, %z2#0, %lp#0 : i64
-      %e1 = arith.select %is_lane0, %z2#1, %lp#1 : i64
-      %e2 = arith.select %is_lane0, %z2#2, %lp#2 : i64
-      %e3 = arith.select %is_lane0, %z2#3, %lp#3 : i64
-      %e4 = arith.select %is_lane0, %z2#4, %lp#4 : i64
-      %e5 = arith.select %is_lane0, %z2#5, %lp#5 : i64
-      %e6 = arith.select %is_lane0, %z2#6, %lp#6 : i64
+      %e:7 = func.call @select_record(%is_lane0, %z2#0, %z2#1, %z2#2, %z2#3, %z2#4, %z2#5, %z2#6,
+          %lp#0, %lp#1, %lp#2, %lp#3, %lp#4, %lp#5, %lp#6)
+          : (i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+          -> (i64, i64, i64, i64, i64, i64, i64)
       %tw:7 = func.call @combine(%tp#0, %tp#1, %tp#2, %tp#3, %tp#4, %tp#5, %tp#6,
                                  %wp#0, %wp#1, %wp#2, %wp#3, %wp#4, %wp#5, %wp#6, %seq)
           : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
           -> (i64, i64, i64, i64, i64, i64, i64)
       %cr:7 = func.call @combine(%tw#0, %tw#1, %tw#2, %tw#3, %tw#4, %tw#5, %tw#6,
-                                 %e0, %e1, %e2, %e3, %e4, %e5, %e6, %seq)
+                                 %e#0, %e#1, %e#2, %e#3, %e#4, %e#5, %e#6, %seq)
           : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
           -> (i64, i64, i64, i64, i64, i64, i64)
+      return %cr#0, %cr#1, %cr#2, %cr#3, %cr#4, %cr#5, %cr#6 : i64, i64, i64, i64, i64, i64, i64
+    }
 
-      // Phase 2: outputs, from the exact prefix of each token.
+    // Phase 2: the outputs of the thread's tokens from the exact prefix
+    // `cr`; returns the longest document that ended here and the first
+    // violation's position (the largest i64 when none).
+    func.func private @write_outputs(%mask: !llvm.ptr<1>, %full: i1, %w0: i64, %w1: i64,
+                                     %w2: i64, %w3: i64, %w4: i64, %w5: i64, %w6: i64,
+                                     %w7: i64, %p0: i64, %per_thread: i64, %N: i64,
+                                     %tbytes: i64, %unsigned: i1, %indices: !llvm.ptr<1>,
+                                     %cu_seqlens: !llvm.ptr<1>, %max_docs: i64, %strict: i1,
+                                     %padded: i1, %cr0: i64, %cr1: i64, %cr2: i64, %cr3: i64,
+                                     %cr4: i64, %cr5: i64, %cr6: i64, %seq: i64) -> (i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %cm1 = arith.constant -1 : i64
+      %highest = arith.constant 9223372036854775807 : i64
       %nm1 = arith.subi %N, %c1 : i64
       %fin:9 = scf.for %j = %c0 to %per_thread step %c1
-          iter_args(%r0 = %cr#0, %r1 = %cr#1, %r2 = %cr#2, %r3 = %cr#3,
-                    %r4 = %cr#4, %r5 = %cr#5, %r6 = %cr#6,
+          iter_args(%r0 = %cr0, %r1 = %cr1, %r2 = %cr2, %r3 = %cr3,
+                    %r4 = %cr4, %r5 = %cr5, %r6 = %cr6,
                     %longest = %c0, %violation = %highest)
           -> (i64, i64, i64, i64, i64, i64, i64, i64, i64) : i64 {
         %p = arith.addi %p0, %j : i64
@@ -409,40 +497,11 @@ module {
             : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
         %nz = arith.cmpi ne, %v, %c0 : i64
         %n:9 = scf.if %nz -> (i64, i64, i64, i64, i64, i64, i64, i64, i64) {
-          %any_before = arith.cmpi sgt, %r0, %c0 : i64
-          %prev_row = func.call @row_of(%r4, %seq) : (i64, i64) -> i64
-          %row = func.call @row_of(%p, %seq) : (i64, i64) -> i64
-          %same_row = arith.cmpi eq, %prev_row, %row : i64
-          %has_prev = arith.andi %any_before, %same_row : i1
-          %same_value = arith.cmpi eq, %r5, %v : i64
-          %joins = arith.andi %has_prev, %same_value : i1
-          %slot_ptr = llvm.getelementptr %indices[%r0] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
-          llvm.store %p, %slot_ptr : i64, !llvm.ptr<1>
-          %starts = arith.xori %joins, %true : i1
-          %fits = arith.cmpi sle, %r1, %max_docs : i64
-          %write_cu = arith.andi %starts, %fits : i1
-          scf.if %write_cu {
-            %cu_ptr = llvm.getelementptr %cu_seqlens[%r1] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
-            %slot32 = arith.trunci %r0 : i64 to i32
-            llvm.store %slot32, %cu_ptr : i32, !llvm.ptr<1>
-          }
-          %had_start = arith.cmpi sge, %r6, %c0 : i64
-          %ends_one = arith.andi %starts, %had_start : i1
-          %length = arith.subi %r0, %r6 : i64
-          %ended = arith.select %ends_one, %length, %c0 : i64
-          %longest2 = arith.maxsi %longest, %ended : i64
-          %negative = arith.cmpi slt, %v, %c0 : i64
-          %below = arith.cmpi slt, %v, %r5 : i64
-          %below_prev = arith.andi %below, %has_prev : i1
-          %decreasing = arith.andi %below_prev, %strict : i1
-          %violates = arith.ori %negative, %decreasing : i1
-          %mine = arith.select %violates, %p, %highest : i64
-          %violation2 = arith.minsi %violation, %mine : i64
-          %u:7 = func.call @combine(%r0, %r1, %r2, %r3, %r4, %r5, %r6,
-                                    %c1, %c1, %p, %v, %p, %v, %c0, %seq)
-              : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
-              -> (i64, i64, i64, i64, i64, i64, i64)
-          scf.yield %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6, %longest2, %violation2
+          %u:9 = func.call @write_token(%indices, %cu_seqlens, %max_docs, %strict, %p, %v,
+                                        %r0, %r1, %r2, %r3, %r4, %r5, %r6, %longest, %violation, %seq)
+              : (!llvm.ptr<1>, !llvm.ptr<1>, i64, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64,
+                 i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64, i64, i64)
+          scf.yield %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6, %u#7, %u#8
               : i64, i64, i64, i64, i64, i64, i64, i64, i64
         } else {
           // PADDED: the z-th padding token fills indices[N - 1 - z].
@@ -460,100 +519,186 @@ module {
         scf.yield %n#0, %n#1, %n#2, %n#3, %n#4, %n#5, %n#6, %n#7, %n#8
             : i64, i64, i64, i64, i64, i64, i64, i64, i64
       }
+      return %fin#7, %fin#8 : i64, i64
+    }
 
-      // Block max of the lengths and min of the violations.
-      %warp_longest, %warp_violation = func.call @warp_max_min(%fin#7, %fin#8)
+    // Non-zero token v at flat position p after the record r: its slot in
+    // indices; when it starts a document, cu_seqlens of that document and
+    // the length of the one it ends (into `longest`); a violation's
+    // position (into `violation`). Returns r with the token, longest and
+    // violation.
+    func.func private @write_token(%indices: !llvm.ptr<1>, %cu_seqlens: !llvm.ptr<1>,
+                                   %max_docs: i64, %strict: i1, %p: i64, %v: i64,
+                                   %r0: i64, %r1: i64, %r2: i64, %r3: i64, %r4: i64, %r5: i64,
+                                   %r6: i64, %longest: i64, %violation: i64, %seq: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %true = arith.constant true
+      %highest = arith.constant 9223372036854775807 : i64
+      %any_before = arith.cmpi sgt, %r0, %c0 : i64
+      %prev_row = func.call @row_of(%r4, %seq) : (i64, i64) -> i64
+      %row = func.call @row_of(%p, %seq) : (i64, i64) -> i64
+      %same_row = arith.cmpi eq, %prev_row, %row : i64
+      %has_prev = arith.andi %any_before, %same_row : i1
+      %same_value = arith.cmpi eq, %r5, %v : i64
+      %joins = arith.andi %has_prev, %same_value : i1
+      %slot_ptr = llvm.getelementptr %indices[%r0] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
+      llvm.store %p, %slot_ptr : i64, !llvm.ptr<1>
+      %starts = arith.xori %joins, %true : i1
+      %fits = arith.cmpi sle, %r1, %max_docs : i64
+      %write_cu = arith.andi %starts, %fits : i1
+      scf.if %write_cu {
+        %cu_ptr = llvm.getelementptr %cu_seqlens[%r1] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
+        %slot32 = arith.trunci %r0 : i64 to i32
+        llvm.store %slot32, %cu_ptr : i32, !llvm.ptr<1>
+      }
+      %had_start = arith.cmpi sge, %r6, %c0 : i64
+      %ends_one = arith.andi %starts, %had_start : i1
+      %length = arith.subi %r0, %r6 : i64
+      %ended = arith.select %ends_one, %length, %c0 : i64
+      %longest2 = arith.maxsi %longest, %ended : i64
+      %negative = arith.cmpi slt, %v, %c0 : i64
+      %below = arith.cmpi slt, %v, %r5 : i64
+      %below_prev = arith.andi %below, %has_prev : i1
+      %decreasing = arith.andi %below_prev, %strict : i1
+      %violates = arith.ori %negative, %decreasing : i1
+      %mine = arith.select %violates, %p, %highest : i64
+      %violation2 = arith.minsi %violation, %mine : i64
+      %u:7 = func.call @append_token(%r0, %r1, %r2, %r3, %r4, %r5, %r6, %p, %v, %seq)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+      return %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6, %longest2, %violation2
+          : i64, i64, i64, i64, i64, i64, i64, i64, i64
+    }
+
+    // The warp's longest document and first violation, into its slots.
+    func.func private @store_warp_max_min(%shared: memref<1024xi64, #gpu.address_space<workgroup>>, %warp: i64, %is_lane0: i1,
+                                          %longest: i64, %violation: i64) {
+      %warp_longest, %warp_violation = func.call @warp_max_min(%longest, %violation)
           : (i64, i64) -> (i64, i64)
       scf.if %is_lane0 {
-        %at_max = arith.addi %sh_warp_max, %warp : i64
-        %at_viol = arith.addi %sh_warp_viol, %warp : i64
+        %at_max = func.call @warp_longest_slot(%warp) : (i64) -> i64
+        %at_viol = func.call @warp_violation_slot(%warp) : (i64) -> i64
         func.call @store_shared(%shared, %at_max, %warp_longest)
             : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
         func.call @store_shared(%shared, %at_viol, %warp_violation)
             : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
       }
-      gpu.barrier
-      scf.if %is_thread0 {
-        %bl:2 = scf.for %w = %c0 to %warps step %c1 iter_args(%mx = %c0, %mn = %highest)
-            -> (i64, i64) : i64 {
-          %at_max = arith.addi %sh_warp_max, %w : i64
-          %at_viol = arith.addi %sh_warp_viol, %w : i64
-          %x = func.call @load_shared(%shared, %at_max)
-              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
-          %y = func.call @load_shared(%shared, %at_viol)
-              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
-          %mx2 = arith.maxsi %mx, %x : i64
-          %mn2 = arith.minsi %mn, %y : i64
-          scf.yield %mx2, %mn2 : i64, i64
-        }
-        // The last tile holds the totals and ends the last document.
-        %last_tile = arith.subi %tiles, %c1 : i64
-        %is_last_tile = arith.cmpi eq, %tile, %last_tile : i64
-        %block_longest = scf.if %is_last_tile -> (i64) {
-          %tt:7 = func.call @load_record(%shared, %sh_tile_inclusive)
-              : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-          func.call @store_global(%summary, %c0, %tt#0) : (!llvm.ptr<1>, i64, i64) -> ()
-          func.call @store_global(%summary, %c1, %tt#1) : (!llvm.ptr<1>, i64, i64) -> ()
-          %fits = arith.cmpi sle, %tt#1, %max_docs : i64
-          scf.if %fits {
-            %cu_ptr = llvm.getelementptr %cu_seqlens[%tt#1] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
-            %nnz32 = arith.trunci %tt#0 : i64 to i32
-            llvm.store %nnz32, %cu_ptr : i32, !llvm.ptr<1>
-          }
-          // Every tile has published (the look-back chains prove it), so
-          // every block has read the epoch: the next launch may use the next.
-          llvm.store volatile %epoch1, %workspace : i64, !llvm.ptr<1>
-          %had_start = arith.cmpi sge, %tt#6, %c0 : i64
-          %length = arith.subi %tt#0, %tt#6 : i64
-          %ended = arith.select %had_start, %length, %c0 : i64
-          %m = arith.maxsi %bl#0, %ended : i64
-          scf.yield %m : i64
-        } else {
-          scf.yield %bl#0 : i64
-        }
-        %max_ptr = llvm.getelementptr %summary[2] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
-        %old_max = llvm.atomicrmw max %max_ptr, %block_longest monotonic : !llvm.ptr<1>, i64
-        // -1 is the largest unsigned value: "none" loses every unsigned min.
-        %found_violation = arith.cmpi ne, %bl#1, %highest : i64
-        scf.if %found_violation {
-          %viol_ptr = llvm.getelementptr %summary[3] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
-          %old_viol = llvm.atomicrmw umin %viol_ptr, %bl#1 monotonic : !llvm.ptr<1>, i64
-        }
-        // Without PADDED, the block that finishes last (after every block's
-        // atomics, counted in workspace word 1) posts the summary to the
-        // host's mailbox and resets the count for the next launch.
-        %to_host = arith.xori %padded, %true : i1
-        scf.if %to_host {
-          func.call @fence() : () -> ()
-          %done_ptr = llvm.getelementptr %workspace[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
-          %finished_before = llvm.atomicrmw add %done_ptr, %c1 monotonic : !llvm.ptr<1>, i64
-          %finishes_last = arith.cmpi eq, %finished_before, %last_tile : i64
-          scf.if %finishes_last {
-            func.call @fence() : () -> ()
-            func.call @post_summary(%summary, %mailbox, %sequence)
-                : (!llvm.ptr<1>, !llvm.ptr<1>, i64) -> ()
-            llvm.store %c0, %done_ptr : i64, !llvm.ptr<1>
-          }
-        }
-      }
+      return
+    }
 
-      // PADDED: the last tile's block fills cu_seqlens after D with nnz.
-      %last_tile_all = arith.subi %tiles, %c1 : i64
-      %is_last_block = arith.cmpi eq, %tile, %last_tile_all : i64
-      %fill_tail = arith.andi %is_last_block, %padded : i1
-      scf.if %fill_tail {
-        %tt:7 = func.call @load_record(%shared, %sh_tile_inclusive)
+    // Thread 0, once every warp stored its max and min: the block's into
+    // the summary (atomics); the last tile's block also writes the totals,
+    // ends the last document and moves the epoch on.
+    func.func private @finish_block(%shared: memref<1024xi64, #gpu.address_space<workgroup>>, %workspace: !llvm.ptr<1>,
+                                    %summary: !llvm.ptr<1>, %cu_seqlens: !llvm.ptr<1>,
+                                    %mailbox: !llvm.ptr<1>, %sequence: i64, %max_docs: i64,
+                                    %padded: i1, %tile: i64, %tiles: i64, %warps: i64,
+                                    %epoch1: i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %true = arith.constant true
+      %highest = arith.constant 9223372036854775807 : i64
+      %bl:2 = func.call @block_max_min(%shared, %warps)
+          : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64)
+      // The last tile holds the totals and ends the last document.
+      %last_tile = arith.subi %tiles, %c1 : i64
+      %is_last_tile = arith.cmpi eq, %tile, %last_tile : i64
+      %block_longest = scf.if %is_last_tile -> (i64) {
+        %tt_at = func.call @tile_inclusive_slot() : () -> i64
+        %tt:7 = func.call @load_record(%shared, %tt_at)
             : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
-        %nnz32 = arith.trunci %tt#0 : i64 to i32
-        %first = arith.addi %tt#1, %c1 : i64
-        %from = arith.addi %first, %t : i64
-        %to = arith.addi %max_docs, %c1 : i64
-        scf.for %d = %from to %to step %block : i64 {
-          %cu_ptr = llvm.getelementptr %cu_seqlens[%d] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
+        func.call @store_global(%summary, %c0, %tt#0) : (!llvm.ptr<1>, i64, i64) -> ()
+        func.call @store_global(%summary, %c1, %tt#1) : (!llvm.ptr<1>, i64, i64) -> ()
+        %fits = arith.cmpi sle, %tt#1, %max_docs : i64
+        scf.if %fits {
+          %cu_ptr = llvm.getelementptr %cu_seqlens[%tt#1] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
+          %nnz32 = arith.trunci %tt#0 : i64 to i32
           llvm.store %nnz32, %cu_ptr : i32, !llvm.ptr<1>
         }
+        // Every tile has published (the look-back chains prove it), so
+        // every block has read the epoch: the next launch may use the next.
+        llvm.store volatile %epoch1, %workspace : i64, !llvm.ptr<1>
+        %had_start = arith.cmpi sge, %tt#6, %c0 : i64
+        %length = arith.subi %tt#0, %tt#6 : i64
+        %ended = arith.select %had_start, %length, %c0 : i64
+        %m = arith.maxsi %bl#0, %ended : i64
+        scf.yield %m : i64
+      } else {
+        scf.yield %bl#0 : i64
       }
-      gpu.return
+      %max_ptr = llvm.getelementptr %summary[2] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %old_max = llvm.atomicrmw max %max_ptr, %block_longest monotonic : !llvm.ptr<1>, i64
+      // -1 is the largest unsigned value: "none" loses every unsigned min.
+      %found_violation = arith.cmpi ne, %bl#1, %highest : i64
+      scf.if %found_violation {
+        %viol_ptr = llvm.getelementptr %summary[3] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+        %old_viol = llvm.atomicrmw umin %viol_ptr, %bl#1 monotonic : !llvm.ptr<1>, i64
+      }
+      %to_host = arith.xori %padded, %true : i1
+      scf.if %to_host {
+        func.call @post_when_last(%workspace, %summary, %mailbox, %sequence, %last_tile)
+            : (!llvm.ptr<1>, !llvm.ptr<1>, !llvm.ptr<1>, i64, i64) -> ()
+      }
+      return
+    }
+
+    // The max of the warps' longest documents and the min of their violations.
+    func.func private @block_max_min(%shared: memref<1024xi64, #gpu.address_space<workgroup>>, %warps: i64) -> (i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %highest = arith.constant 9223372036854775807 : i64
+      %bl:2 = scf.for %w = %c0 to %warps step %c1 iter_args(%mx = %c0, %mn = %highest)
+          -> (i64, i64) : i64 {
+        %at_max = func.call @warp_longest_slot(%w) : (i64) -> i64
+        %at_viol = func.call @warp_violation_slot(%w) : (i64) -> i64
+        %x = func.call @load_shared(%shared, %at_max)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
+        %y = func.call @load_shared(%shared, %at_viol)
+            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
+        %mx2 = arith.maxsi %mx, %x : i64
+        %mn2 = arith.minsi %mn, %y : i64
+        scf.yield %mx2, %mn2 : i64, i64
+      }
+      return %bl#0, %bl#1 : i64, i64
+    }
+
+    // Without PADDED, the block that finishes last (after every block's
+    // atomics, counted in workspace word 1) posts the summary to the host's
+    // mailbox and resets the count for the next launch.
+    func.func private @post_when_last(%workspace: !llvm.ptr<1>, %summary: !llvm.ptr<1>,
+                                      %mailbox: !llvm.ptr<1>, %sequence: i64, %last_tile: i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      func.call @fence() : () -> ()
+      %done_ptr = llvm.getelementptr %workspace[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+      %finished_before = llvm.atomicrmw add %done_ptr, %c1 monotonic : !llvm.ptr<1>, i64
+      %finishes_last = arith.cmpi eq, %finished_before, %last_tile : i64
+      scf.if %finishes_last {
+        func.call @fence() : () -> ()
+        func.call @post_summary(%summary, %mailbox, %sequence)
+            : (!llvm.ptr<1>, !llvm.ptr<1>, i64) -> ()
+        llvm.store %c0, %done_ptr : i64, !llvm.ptr<1>
+      }
+      return
+    }
+
+    // PADDED, the last tile's block: cu_seqlens after D up to max_docs is nnz.
+    func.func private @fill_cu_tail(%shared: memref<1024xi64, #gpu.address_space<workgroup>>, %cu_seqlens: !llvm.ptr<1>, %max_docs: i64,
+                                    %t: i64, %block: i64) {
+      %c1 = arith.constant 1 : i64
+      %tt_at = func.call @tile_inclusive_slot() : () -> i64
+      %tt:7 = func.call @load_record(%shared, %tt_at)
+          : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64, i64, i64, i64, i64, i64)
+      %nnz32 = arith.trunci %tt#0 : i64 to i32
+      %first = arith.addi %tt#1, %c1 : i64
+      %from = arith.addi %first, %t : i64
+      %to = arith.addi %max_docs, %c1 : i64
+      scf.for %d = %from to %to step %block : i64 {
+        %cu_ptr = llvm.getelementptr %cu_seqlens[%d] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
+        llvm.store %nnz32, %cu_ptr : i32, !llvm.ptr<1>
+      }
+      return
     }
 
     // The empty record: no tokens, no starts, no first/last token (-1).
@@ -599,6 +744,47 @@ module {
       %lstart = arith.select %r_has, %shifted, %l_lstart : i64
       return %nnz, %starts, %fpos, %fval, %lpos, %lval, %lstart
           : i64, i64, i64, i64, i64, i64, i64
+    }
+
+    // The record r followed by the non-zero token v at flat position p.
+    func.func private @append_token(%r0: i64, %r1: i64, %r2: i64, %r3: i64, %r4: i64,
+                                    %r5: i64, %r6: i64, %p: i64, %v: i64, %seq: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %u:7 = func.call @combine(%r0, %r1, %r2, %r3, %r4, %r5, %r6,
+                                %c1, %c1, %p, %v, %p, %v, %c0, %seq)
+          : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+          -> (i64, i64, i64, i64, i64, i64, i64)
+      return %u#0, %u#1, %u#2, %u#3, %u#4, %u#5, %u#6 : i64, i64, i64, i64, i64, i64, i64
+    }
+
+    // `pick` ? A : B, for a whole record.
+    func.func private @select_record(%pick: i1,
+                                     %a0: i64, %a1: i64, %a2: i64, %a3: i64, %a4: i64, %a5: i64, %a6: i64,
+                                     %b0: i64, %b1: i64, %b2: i64, %b3: i64, %b4: i64, %b5: i64, %b6: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %r0 = arith.select %pick, %a0, %b0 : i64
+      %r1 = arith.select %pick, %a1, %b1 : i64
+      %r2 = arith.select %pick, %a2, %b2 : i64
+      %r3 = arith.select %pick, %a3, %b3 : i64
+      %r4 = arith.select %pick, %a4, %b4 : i64
+      %r5 = arith.select %pick, %a5, %b5 : i64
+      %r6 = arith.select %pick, %a6, %b6 : i64
+      return %r0, %r1, %r2, %r3, %r4, %r5, %r6 : i64, i64, i64, i64, i64, i64, i64
+    }
+
+    func.func private @shfl_record(%r0: i64, %r1: i64, %r2: i64, %r3: i64, %r4: i64,
+                                   %r5: i64, %r6: i64, %offset: i64, %mode: i64)
+        -> (i64, i64, i64, i64, i64, i64, i64) {
+      %s0 = func.call @shfl64(%r0, %offset, %mode) : (i64, i64, i64) -> i64
+      %s1 = func.call @shfl64(%r1, %offset, %mode) : (i64, i64, i64) -> i64
+      %s2 = func.call @shfl64(%r2, %offset, %mode) : (i64, i64, i64) -> i64
+      %s3 = func.call @shfl64(%r3, %offset, %mode) : (i64, i64, i64) -> i64
+      %s4 = func.call @shfl64(%r4, %offset, %mode) : (i64, i64, i64) -> i64
+      %s5 = func.call @shfl64(%r5, %offset, %mode) : (i64, i64, i64) -> i64
+      %s6 = func.call @shfl64(%r6, %offset, %mode) : (i64, i64, i64) -> i64
+      return %s0, %s1, %s2, %s3, %s4, %s5, %s6 : i64, i64, i64, i64, i64, i64, i64
     }
 
     // The row of flat position p (p < 2^31: 32-bit division; garbage for
@@ -727,19 +913,6 @@ module {
       %hi_shifted = arith.shli %hi64, %c32 : i64
       %y = arith.ori %hi_shifted, %lo64 : i64
       return %y : i64
-    }
-
-    func.func private @shfl_record(%r0: i64, %r1: i64, %r2: i64, %r3: i64, %r4: i64,
-                                   %r5: i64, %r6: i64, %offset: i64, %mode: i64)
-        -> (i64, i64, i64, i64, i64, i64, i64) {
-      %s0 = func.call @shfl64(%r0, %offset, %mode) : (i64, i64, i64) -> i64
-      %s1 = func.call @shfl64(%r1, %offset, %mode) : (i64, i64, i64) -> i64
-      %s2 = func.call @shfl64(%r2, %offset, %mode) : (i64, i64, i64) -> i64
-      %s3 = func.call @shfl64(%r3, %offset, %mode) : (i64, i64, i64) -> i64
-      %s4 = func.call @shfl64(%r4, %offset, %mode) : (i64, i64, i64) -> i64
-      %s5 = func.call @shfl64(%r5, %offset, %mode) : (i64, i64, i64) -> i64
-      %s6 = func.call @shfl64(%r6, %offset, %mode) : (i64, i64, i64) -> i64
-      return %s0, %s1, %s2, %s3, %s4, %s5, %s6 : i64, i64, i64, i64, i64, i64, i64
     }
 
     // Lane 0 gets the warp's max of `longest` and min of `violation`.
@@ -889,6 +1062,49 @@ module {
       %ptr = llvm.getelementptr %base[%slot] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
       llvm.store %value, %ptr : i64, !llvm.ptr<1>
       return
+    }
+
+    // Shared memory (%shared, i64 words; a record takes 8):
+    //   0..255    each warp's total: the inclusive scan of its lanes' records
+    //   256..511  each warp's exclusive prefix within the tile
+    //   512..518  the tile's exclusive prefix
+    //   528..559  each warp's longest document
+    //   560..591  each warp's first violation
+    //   600..606  the tile's inclusive prefix
+    func.func private @warp_total_slot(%warp: i64) -> i64 {
+      %c8 = arith.constant 8 : i64
+      %at = arith.muli %warp, %c8 : i64
+      return %at : i64
+    }
+
+    func.func private @warp_prefix_slot(%warp: i64) -> i64 {
+      %c8 = arith.constant 8 : i64
+      %warp_prefixes = arith.constant 256 : i64
+      %scaled = arith.muli %warp, %c8 : i64
+      %at = arith.addi %scaled, %warp_prefixes : i64
+      return %at : i64
+    }
+
+    func.func private @tile_prefix_slot() -> i64 {
+      %at = arith.constant 512 : i64
+      return %at : i64
+    }
+
+    func.func private @warp_longest_slot(%warp: i64) -> i64 {
+      %warp_longest = arith.constant 528 : i64
+      %at = arith.addi %warp_longest, %warp : i64
+      return %at : i64
+    }
+
+    func.func private @warp_violation_slot(%warp: i64) -> i64 {
+      %warp_violations = arith.constant 560 : i64
+      %at = arith.addi %warp_violations, %warp : i64
+      return %at : i64
+    }
+
+    func.func private @tile_inclusive_slot() -> i64 {
+      %at = arith.constant 600 : i64
+      return %at : i64
     }
 
     func.func private @store_shared(%shared: memref<1024xi64, #gpu.address_space<workgroup>>,

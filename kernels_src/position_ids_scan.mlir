@@ -18,13 +18,7 @@
 //                    (0 when there are no tokens)
 // Launch: gridDim = (1, 1, 1), blockDim = (BLOCK, 1, 1) (.reqntid).
 //
-// Design: one block. A first pass finds the smallest position id (a block
-// max of negated values). A sequence starts at each row start and wherever
-// the position equals that minimum. The second pass walks the tokens in
-// chunks of BLOCK and scans the start flags (sum; the exclusive count is the
-// sequence's index, and cu_seqlens of a sequence is its first token's flat
-// position) together with the first violation (max of negated positions),
-// as mask_scan does. The shared arrays hold 1024 entries.
+// How it works: docs/kernels.md#position_ids_scan.
 module {
   gpu.module @packjit {
     gpu.func @position_ids_scan(%positions: !llvm.ptr<1>, %B: i64, %S: i64,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs on the GPU host (shared/DEVICE.md: torch with CUDA, nvcc, compute-sanitizer;
+# Runs on the GPU host (torch with CUDA, nvcc, compute-sanitizer;
 # no LLVM, no Catch2, no network). Needs .device/ from scripts/prepare-gpu-host.sh.
 #
 # Builds packjit against the local torch and the prebuilt compiler, runs every

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run here (the Debian build machine) before a run on the GPU host, which has
-# no LLVM/MLIR and no package manager (shared/DEVICE.md). Fills the
+# no LLVM/MLIR and no package manager. Fills the
 # git-ignored folder .device/ with what the host cannot make itself:
 #   .device/libpackjit_compiler.so.xz  the compiler, LLVM/MLIR linked in (xz: it travels)
 #   .device/include/                   header-only dependencies (Catch2, CLI11,

@@ -12,7 +12,6 @@
 #include <torch/version.h>
 
 #include <cstdint>
-#include <tuple>
 
 #if TORCH_VERSION_MAJOR >= 2
 #include <c10/core/SymInt.h>
@@ -41,15 +40,6 @@ inline at::IntArrayRef symSizes(const at::Tensor &t) { return t.sizes(); }
 inline SymSize toSymSize(const c10::IValue &value) { return value.toInt(); }
 inline int64_t concreteInt(SymSize size) { return size; }
 #endif
-
-// get_unpad_data and pad_input through the dispatcher with their sizes as
-// SymSize, for the kernels that run while torch.compile traces (autograd,
-// composites); packjit/ops.h's API reads and passes integers instead. Defined
-// in api.cpp.
-std::tuple<at::Tensor, at::Tensor, SymSize>
-getUnpadDataSym(const at::Tensor &attentionMask, bool strict);
-at::Tensor padInputSym(const at::Tensor &x, const at::Tensor &indices,
-                       SymSize batch, SymSize seqlen);
 
 // Whether `t` holds real values here, or is a stand-in of a trace (a fake
 // or functional tensor of torch.compile, a meta tensor): checks that read

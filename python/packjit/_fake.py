@@ -7,11 +7,31 @@ longest document) are unbacked SymInts, one fresh symbol each:
 rather than ``D + 1``, since nothing in the trace defines ``D`` itself. The
 padded variant's shapes are static. The kernels themselves (CPU, CUDA) and the
 autograd formulas stay in C++; this module only registers what tracing needs.
+They are grouped as the ops' C++ files are (``ops/src/<op>.cpp``,
+docs/ops.md); ``is_indexed_packed_mask`` and ``unpad_input_from_mask`` are
+composites of the other ops and need none. Python, not C++, because a fake
+kernel creates unbacked SymInts (``torch.library.get_ctx()``).
 Needs ``torch.library.register_fake`` (torch >= 2.4); older torch has no
 torch.compile of custom ops to serve, and nothing is registered.
 """
 
 import torch
+
+
+def _dynamic_size(upper=None, lower=0):
+    """A fresh unbacked SymInt in [lower, upper] (upper only when it is a plain int)."""
+    ctx = torch.library.get_ctx()
+    if isinstance(upper, int):
+        return ctx.new_dynamic_size(min=lower, max=max(upper, lower))
+    return ctx.new_dynamic_size(min=lower)
+
+
+def _upper(numel):
+    return numel if isinstance(numel, int) else None
+
+
+# get_unpad_data, get_seqlens_in_batch, get_unpad_data_padded
+# (ops/src/unpad_data.cpp)
 
 _SUMMARY_FIELDS = 4
 
@@ -29,79 +49,81 @@ def _check_mask(op, mask):
                  f"tensor, got {mask.dtype}")
 
 
-def _dynamic_size(upper=None, lower=0):
-    """A fresh unbacked SymInt in [lower, upper] (upper only when it is a plain int)."""
-    ctx = torch.library.get_ctx()
-    if isinstance(upper, int):
-        return ctx.new_dynamic_size(min=lower, max=max(upper, lower))
-    return ctx.new_dynamic_size(min=lower)
+def _get_unpad_data(attention_mask, strict=True):
+    _check_mask("get_unpad_data", attention_mask)
+    n = _upper(attention_mask.numel())
+    nnz = _dynamic_size(n)
+    boundaries = _dynamic_size(None if n is None else n + 1, lower=1)
+    longest = _dynamic_size(n)
+    return (attention_mask.new_empty((nnz,), dtype=torch.int64),
+            attention_mask.new_empty((boundaries,), dtype=torch.int32), longest)
 
 
-def _upper(numel):
-    return numel if isinstance(numel, int) else None
+def _get_seqlens_in_batch(attention_mask, strict=True):
+    _check_mask("get_seqlens_in_batch", attention_mask)
+    docs = _dynamic_size(_upper(attention_mask.numel()))
+    return attention_mask.new_empty((docs,), dtype=_seqlens_dtype(attention_mask.dtype))
 
 
-def _register(register_fake):
-    @register_fake("packjit::get_unpad_data")
-    def _get_unpad_data(attention_mask, strict=True):
-        _check_mask("get_unpad_data", attention_mask)
-        n = _upper(attention_mask.numel())
-        nnz = _dynamic_size(n)
-        boundaries = _dynamic_size(None if n is None else n + 1, lower=1)
-        longest = _dynamic_size(n)
-        return (attention_mask.new_empty((nnz,), dtype=torch.int64),
-                attention_mask.new_empty((boundaries,), dtype=torch.int32), longest)
+def _get_unpad_data_padded(attention_mask, strict=True, max_documents=-1):
+    _check_mask("get_unpad_data_padded", attention_mask)
+    torch._check(max_documents >= -1,
+                 lambda: "packjit.get_unpad_data_padded: max_documents should be "
+                 f">= 0, or -1 for batch*seqlen, got {max_documents}")
+    n = attention_mask.numel()
+    docs = n if max_documents < 0 else max_documents
+    return (attention_mask.new_empty((n,), dtype=torch.int64),
+            attention_mask.new_empty((docs + 1,), dtype=torch.int32),
+            attention_mask.new_empty((_SUMMARY_FIELDS,), dtype=torch.int64))
 
-    @register_fake("packjit::get_seqlens_in_batch")
-    def _get_seqlens_in_batch(attention_mask, strict=True):
-        _check_mask("get_seqlens_in_batch", attention_mask)
-        docs = _dynamic_size(_upper(attention_mask.numel()))
-        return attention_mask.new_empty((docs,), dtype=_seqlens_dtype(attention_mask.dtype))
 
-    @register_fake("packjit::get_unpad_data_padded")
-    def _get_unpad_data_padded(attention_mask, strict=True, max_documents=-1):
-        _check_mask("get_unpad_data_padded", attention_mask)
-        torch._check(max_documents >= -1,
-                     lambda: "packjit.get_unpad_data_padded: max_documents should be "
-                     f">= 0, or -1 for batch*seqlen, got {max_documents}")
-        n = attention_mask.numel()
-        docs = n if max_documents < 0 else max_documents
-        return (attention_mask.new_empty((n,), dtype=torch.int64),
-                attention_mask.new_empty((docs + 1,), dtype=torch.int32),
-                attention_mask.new_empty((_SUMMARY_FIELDS,), dtype=torch.int64))
+# cu_seqlens_from_position_ids (ops/src/cu_seqlens_from_position_ids.cpp)
 
-    @register_fake("packjit::cu_seqlens_from_position_ids")
-    def _cu_seqlens_from_position_ids(position_ids, strict=True):
-        torch._check(1 <= position_ids.dim() <= 2,
-                     lambda: "packjit.cu_seqlens_from_position_ids: position_ids should "
-                     f"be [N], [1, N] or [batch, seqlen], got {position_ids.dim()}-D")
-        n = _upper(position_ids.numel())
-        boundaries = _dynamic_size(None if n is None else n + 1, lower=1)
-        longest = _dynamic_size(n)
-        return position_ids.new_empty((boundaries,), dtype=torch.int32), longest
+def _cu_seqlens_from_position_ids(position_ids, strict=True):
+    torch._check(1 <= position_ids.dim() <= 2,
+                 lambda: "packjit.cu_seqlens_from_position_ids: position_ids should "
+                 f"be [N], [1, N] or [batch, seqlen], got {position_ids.dim()}-D")
+    n = _upper(position_ids.numel())
+    boundaries = _dynamic_size(None if n is None else n + 1, lower=1)
+    longest = _dynamic_size(n)
+    return position_ids.new_empty((boundaries,), dtype=torch.int32), longest
 
-    @register_fake("packjit::unpad_input")
-    def _unpad_input(hidden, indices):
-        torch._check(hidden.dim() >= 2, lambda: "packjit.unpad_input: hidden should be "
-                     f"[batch, seqlen, ...] (at least 2-D), got {hidden.dim()}-D")
-        torch._check(indices.dim() == 1, lambda: "packjit.unpad_input: indices should "
-                     f"be 1-D, got {indices.dim()}-D")
-        return hidden.new_empty((indices.shape[0], *hidden.shape[2:]))
 
-    @register_fake("packjit::pad_input")
-    def _pad_input(x, indices, batch, seqlen):
-        torch._check(x.dim() >= 1, lambda: "packjit.pad_input: x should be [nnz, ...]")
-        torch._check(indices.dim() == 1, lambda: "packjit.pad_input: indices should "
-                     f"be 1-D, got {indices.dim()}-D")
-        return x.new_empty((batch, seqlen, *x.shape[1:]))
+# unpad_input, pad_input, unpad_inputs (ops/src/unpad_input.cpp)
 
-    @register_fake("packjit::unpad_inputs")
-    def _unpad_inputs(hidden, indices):
-        return [_unpad_input(h, indices) for h in hidden]
+def _unpad_input(hidden, indices):
+    torch._check(hidden.dim() >= 2, lambda: "packjit.unpad_input: hidden should be "
+                 f"[batch, seqlen, ...] (at least 2-D), got {hidden.dim()}-D")
+    torch._check(indices.dim() == 1, lambda: "packjit.unpad_input: indices should "
+                 f"be 1-D, got {indices.dim()}-D")
+    return hidden.new_empty((indices.shape[0], *hidden.shape[2:]))
+
+
+def _pad_input(x, indices, batch, seqlen):
+    torch._check(x.dim() >= 1, lambda: "packjit.pad_input: x should be [nnz, ...]")
+    torch._check(indices.dim() == 1, lambda: "packjit.pad_input: indices should "
+                 f"be 1-D, got {indices.dim()}-D")
+    return x.new_empty((batch, seqlen, *x.shape[1:]))
+
+
+def _unpad_inputs(hidden, indices):
+    return [_unpad_input(h, indices) for h in hidden]
+
+
+_FAKE_KERNELS = {
+    "packjit::get_unpad_data": _get_unpad_data,
+    "packjit::get_seqlens_in_batch": _get_seqlens_in_batch,
+    "packjit::get_unpad_data_padded": _get_unpad_data_padded,
+    "packjit::cu_seqlens_from_position_ids": _cu_seqlens_from_position_ids,
+    "packjit::unpad_input": _unpad_input,
+    "packjit::pad_input": _pad_input,
+    "packjit::unpad_inputs": _unpad_inputs,
+}
 
 
 def register():
     """Registers every fake kernel once (a no-op before torch 2.4)."""
     register_fake = getattr(torch.library, "register_fake", None)
     if register_fake is not None:
-        _register(register_fake)
+        for op, kernel in _FAKE_KERNELS.items():
+            register_fake(op, kernel)

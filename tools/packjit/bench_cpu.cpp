@@ -37,8 +37,8 @@ int runCpuBench(const BenchOptions &options) {
       PackedMaskOptions maskOptions;
       maskOptions.batch = shape.batch;
       maskOptions.seqLen = shape.seqLen;
-      // Documents of about 512 tokens (258 in a 128k row, as measured in
-      // DESIGN.md).
+      // Documents of about 512 tokens (258 in a 128k row, as in the
+      // trainers' masks that docs/design.md describes).
       maskOptions.docsPerRow = std::max<int64_t>(1, shape.seqLen / 512);
       maskOptions.dtype = dtype;
       at::Tensor mask = makePackedMask(maskOptions);

@@ -12,7 +12,6 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 namespace packjit::cli {
 namespace {
@@ -55,15 +54,6 @@ std::map<std::string, int64_t> parseSets(const std::vector<std::string> &sets) {
   return values;
 }
 
-std::string readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw Error("cannot read '" + path + "'");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // --emit all: every stage, each under a "// ===== <stage> =====" banner.
 std::string emitted(const compiler::CompileResult &result,
                     const std::string &emit) {
@@ -101,9 +91,10 @@ void runCompile(const CompileArgs &args) {
   }
   const auto start = std::chrono::steady_clock::now();
   // A template under development (--template): its own header gives the
-  // parameters, checked as the embedded ones are.
+  // parameters, checked as the embedded ones are; its includes come from
+  // beside it, then from the embedded library.
   const std::string templateText =
-      args.templateFile.empty() ? "" : readFile(args.templateFile);
+      args.templateFile.empty() ? "" : readTemplateFile(args.templateFile);
   const KernelContract contract =
       args.templateFile.empty()
           ? KernelContract::of(args.kernel)

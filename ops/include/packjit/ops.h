@@ -1,7 +1,7 @@
 // packjit's ops for C++ trainers. Each call goes through the PyTorch
 // dispatcher, so CPU and CUDA tensors (and autograd, where it applies) work
-// exactly as through torch.ops.packjit.* from Python. Semantics:
-// shared/DESIGN.md and docs/ops.md.
+// exactly as through torch.ops.packjit.* from Python. Semantics: docs/ops.md
+// and docs/padding.md.
 #pragma once
 
 #include <ATen/Tensor.h>

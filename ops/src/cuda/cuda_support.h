@@ -6,11 +6,12 @@
 
 #include "packjit/core/error.h"
 #include "packjit/runtime/driver.h"
-#include "packjit/runtime/launch.h"
 
 #include <ATen/Tensor.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
+#include <c10/util/Exception.h>
+#include <cuda.h>
 
 namespace packjit::ops::cuda {
 

@@ -5,18 +5,18 @@
 // launch, one small device-to-host write, one wait. The padded variant waits
 // for nothing, so it can be captured into a CUDA graph (the PyTorch way, on
 // any stream); the other two refuse a capture before enqueuing anything.
-#include "packjit/core/error.h" // before cuda_support.h, which uses it
-
-#include "../mask_checks.h"
+#include "../unpad_data.h"
 #include "../sym_size.h"
+#include "../unpad_data_checks.h"
 #include "cuda_support.h"
 #include "host_mailbox.h"
 #include "unpad_data_scan.h"
 
 #include <ATen/ATen.h>
+#include <torch/library.h>
 
 #include <array>
-#include <torch/library.h>
+#include <string>
 
 namespace packjit::ops::cuda {
 namespace {
@@ -114,6 +114,12 @@ getUnpadDataPadded(const at::Tensor &mask, bool strict, int64_t maxDocuments) {
 }
 
 } // namespace
+
+std::string unpadDataKernelSpec(const at::Tensor &mask, bool strict) {
+  ScanRequest request;
+  request.strict = strict;
+  return maskScanSpec(mask, request);
+}
 
 TORCH_LIBRARY_IMPL(packjit, CUDA, m) {
   m.impl("get_unpad_data", &getUnpadData);

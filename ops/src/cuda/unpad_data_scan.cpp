@@ -1,7 +1,5 @@
 #include "unpad_data_scan.h"
 
-#include "packjit/core/error.h" // before cuda_support.h, which uses it
-
 #include "cuda_support.h"
 
 #include "packjit/runtime/driver.h"

@@ -8,8 +8,9 @@
 // node exists: on torch 2.11 an exception thrown from inside forward()
 // crashed the Python process (a CPU out-of-range index, a CUDA tensor with
 // CPU indices), while the same error raised here reaches Python intact.
-#include "../cpu/padding_checks.h"
+#include "../unpad_input.h"
 #include "../sym_size.h"
+#include "../unpad_input_checks.h"
 #include "packjit/ops.h"
 
 #include <torch/autograd.h>

@@ -1,6 +1,7 @@
-// Input checks of unpad_input / pad_input shared by the CPU and CUDA kernels,
-// so that both devices report the same problem with the same words, and the
-// row geometry both kernels work on.
+// Input checks of unpad_input / pad_input / unpad_inputs, shared by the CPU
+// and CUDA kernels and the autograd kernels, so that both devices report the
+// same problem with the same words, and the row geometry both kernels work
+// on.
 #pragma once
 
 #include <ATen/Tensor.h>

@@ -3,9 +3,7 @@
 // it refuses to be captured into a CUDA graph).
 // Narrow position dtypes are widened to int32 first (the template reads
 // int64 and int32).
-#include "packjit/core/error.h" // before cuda_support.h, which uses it
-
-#include "../position_ids_checks.h"
+#include "../cu_seqlens_from_position_ids_checks.h"
 #include "../sym_size.h"
 #include "cuda_support.h"
 #include "summary_copy.h"

@@ -1,4 +1,4 @@
-#include "padding_checks.h"
+#include "unpad_input_checks.h"
 
 #include <c10/util/Exception.h>
 

@@ -12,10 +12,8 @@
 // builds the inverse map (output row -> input row, -1 for padding) with a
 // scatter of row numbers, then gathers every output row, and the gather
 // writes zeros where the map says -1.
-#include "../cpu/padding_checks.h"
+#include "../unpad_input_checks.h"
 #include "cuda_support.h"
-#include "packjit/core/error.h" // before cuda_support.h, which uses it
-
 #include "packjit/runtime/launch.h"
 
 #include <ATen/ATen.h>

@@ -1,11 +1,14 @@
-#include "position_ids.h"
-
-#include "../position_ids_checks.h"
+// cu_seqlens_from_position_ids on the CPU (transformers'
+// DataCollatorWithFlattening convention).
+#include "../cu_seqlens_from_position_ids_checks.h"
+#include "../sym_size.h"
 
 #include <ATen/ATen.h>
+#include <torch/library.h>
 
 #include <algorithm>
 #include <limits>
+#include <tuple>
 #include <vector>
 
 namespace packjit::ops::cpu {
@@ -54,8 +57,7 @@ std::tuple<at::Tensor, int64_t> scan(const at::Tensor &positions, bool strict) {
   return {cuSeqlens, maxLength};
 }
 
-} // namespace
-
+// The longest sequence as a SymSize: the schema's SymInt (sym_size.h).
 std::tuple<at::Tensor, SymSize>
 cuSeqlensFromPositionIds(const at::Tensor &positionIds, bool strict) {
   at::Tensor positions = asRowsOfPositions(positionIds);
@@ -75,6 +77,12 @@ cuSeqlensFromPositionIds(const at::Tensor &positionIds, bool strict) {
   default:
     TORCH_CHECK(false, "unreachable: dtype checked by asRowsOfPositions");
   }
+}
+
+} // namespace
+
+TORCH_LIBRARY_IMPL(packjit, CPU, m) {
+  m.impl("cu_seqlens_from_position_ids", &cuSeqlensFromPositionIds);
 }
 
 } // namespace packjit::ops::cpu

@@ -1,4 +1,4 @@
-#include "mask_checks.h"
+#include "unpad_data_checks.h"
 
 #include <c10/util/Exception.h>
 

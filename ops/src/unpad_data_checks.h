@@ -1,5 +1,6 @@
-// Input checks and strict-mode errors shared by the CPU and CUDA paths, so
-// that both report the same problem with the same words.
+// Input checks and strict-mode errors of get_unpad_data, get_seqlens_in_batch
+// and get_unpad_data_padded, shared by the CPU and CUDA paths, so that both
+// report the same problem with the same words.
 #pragma once
 
 #include <ATen/Tensor.h>

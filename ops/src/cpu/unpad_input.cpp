@@ -1,6 +1,6 @@
 // The CPU kernels of unpad_input / pad_input / unpad_inputs: row copies with
 // memcpy, rows read where they lie (strided rows need no copy first).
-#include "padding_checks.h"
+#include "../unpad_input_checks.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>

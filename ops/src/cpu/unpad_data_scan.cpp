@@ -1,6 +1,6 @@
-#include "mask_scan.h"
+#include "unpad_data_scan.h"
 
-#include "../mask_checks.h"
+#include "../unpad_data_checks.h"
 #include "large_buffer.h"
 
 #include <ATen/ATen.h>

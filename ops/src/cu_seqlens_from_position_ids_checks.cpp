@@ -1,4 +1,4 @@
-#include "position_ids_checks.h"
+#include "cu_seqlens_from_position_ids_checks.h"
 
 #include <c10/util/Exception.h>
 
