@@ -4,7 +4,7 @@
 // @dtype T: f32 f16 bf16 i64 i32
 // @constexpr ROW = 1 in 1..1048576
 // @constexpr BLOCK = 256 in 32..1024
-// @constexpr LANES = 32 in 1..1024
+// @constexpr LANES = 32 in 1..1024 power_of_2 divides BLOCK
 // @constexpr WIDE = 0 in 0..1
 //
 // Kernel ABI, the PTX parameters in order (pointers are .u64 global addresses):

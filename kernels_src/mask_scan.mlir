@@ -1,11 +1,11 @@
 // mask_scan: everything get_unpad_data returns, from an indexed attention
 // mask [B, S], in one launch and one pass over the mask.
 // @dtype T: i64 i32 i16 i8 u8 bool
-// @constexpr BLOCK = 256 in 32..1024
+// @constexpr BLOCK = 256 in 32..1024 multiple_of 32
 // @constexpr STRICT = 1 in 0..1
 // @constexpr PADDED = 0 in 0..1
 // @constexpr SEQ = 0 in 0..2147483647
-// @constexpr CHUNK = 32 in 32..64
+// @constexpr CHUNK = 32 one_of 32 64
 //
 // Kernel ABI, the PTX parameters in order (pointers are .u64 global addresses):
 //   mask       T*    [B, S], contiguous, 16-byte aligned (bool and u8 read

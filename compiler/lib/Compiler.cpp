@@ -4,14 +4,12 @@
 #include "Pipeline.h"
 #include "StageDump.h"
 
-#include "packjit/core/arch.h"
 #include "packjit/core/error.h"
-#include "packjit/core/kernel_signature.h"
 #include "packjit/core/kernel_templates.h"
 #include "packjit/core/log.h"
+#include "packjit/core/template_header.h"
 #include "packjit/core/version.h"
 
-#include <algorithm>
 #include <cstdio>
 
 namespace packjit::compiler {
@@ -47,53 +45,25 @@ bool isUnsigned(DType dtype) {
   return dtype == DType::Bool || dtype == DType::UInt8;
 }
 
+// A spec made by a KernelBinding is valid; one given as text (the C API,
+// compileText) is checked by the same function, with the same words.
 pipeline::PipelineRequest makeRequest(std::string_view text,
                                       const KernelSpec &spec,
                                       const CompileOptions &options) {
-  KernelSignature signature = parseKernelSignature(text);
-  if (spec.dtypes.size() != signature.dtypes.size())
-    throw Error("kernel '" + spec.kernel + "' takes " +
-                std::to_string(signature.dtypes.size()) +
-                " dtype(s), the spec has " +
-                std::to_string(spec.dtypes.size()));
+  const TemplateHeader header = TemplateHeader::parse(text);
+  header.check(spec);
   pipeline::PipelineRequest request;
   request.templateText = text;
   request.sourceName = spec.kernel + ".mlir";
   for (size_t i = 0; i < spec.dtypes.size(); ++i) {
-    const DTypeParameter &param = signature.dtypes[i];
-    DType dtype = spec.dtypes[i];
-    if (std::find(param.allowed.begin(), param.allowed.end(), dtype) ==
-        param.allowed.end())
-      throw Error("kernel '" + spec.kernel + "' does not support dtype '" +
-                  std::string(dtypeName(dtype)) + "' for " + param.name);
-    request.dtypes.push_back(param.name + "=" + std::string(mlirType(dtype)));
+    const std::string &name = header.dtypes[i].name;
+    request.dtypes.push_back(name + "=" +
+                             std::string(mlirType(spec.dtypes[i])));
     request.constexprs.push_back(
-        param.name + "_UNSIGNED=" + std::to_string(isUnsigned(dtype) ? 1 : 0));
+        name + "_UNSIGNED=" + std::to_string(isUnsigned(spec.dtypes[i])));
   }
-  for (const ConstexprParameter &param : signature.constexprs) {
-    auto it = spec.constexprs.find(param.name);
-    if (it == spec.constexprs.end())
-      throw Error("kernel '" + spec.kernel +
-                  "': the spec gives no value for constexpr " + param.name);
-    if (it->second < param.min || it->second > param.max)
-      throw Error("kernel '" + spec.kernel + "': constexpr " + param.name +
-                  "=" + std::to_string(it->second) + " is out of range " +
-                  std::to_string(param.min) + ".." + std::to_string(param.max));
-  }
-  for (const auto &[name, value] : spec.constexprs) {
-    bool known = false;
-    for (const ConstexprParameter &param : signature.constexprs)
-      known |= param.name == name;
-    if (!known)
-      throw Error("kernel '" + spec.kernel + "' has no constexpr '" + name +
-                  "'");
+  for (const auto &[name, value] : spec.constexprs)
     request.constexprs.push_back(name + "=" + std::to_string(value));
-  }
-  const ArchInfo &arch = archInfo(spec.arch); // throws for unsupported archs
-  if (spec.ptxVersion < arch.minPtxVersion)
-    throw Error("PTX ISA " + ptxVersionString(spec.ptxVersion) +
-                " is too old for " + spec.arch + " (needs " +
-                ptxVersionString(arch.minPtxVersion) + ")");
   request.chip = spec.arch;
   request.features = "+ptx" + std::to_string(spec.ptxVersion);
   request.options = options;

@@ -1,9 +1,8 @@
 #include "packjit/core/kernel_spec.h"
 
-#include "packjit/core/arch.h"
 #include "packjit/core/error.h"
-#include "packjit/core/kernel_templates.h"
 #include "packjit/core/version.h"
+#include "template_text.h"
 
 #include <charconv>
 #include <cstdio>
@@ -13,16 +12,6 @@
 
 namespace packjit {
 namespace {
-
-bool isIdentifier(std::string_view s) {
-  if (s.empty() || (s[0] >= '0' && s[0] <= '9'))
-    return false;
-  for (char c : s)
-    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-          (c >= '0' && c <= '9')))
-      return false;
-  return true;
-}
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
   std::vector<std::string_view> parts;
@@ -61,24 +50,6 @@ std::string Hash128::hex() const {
 Hash128 hash128(std::string_view bytes) {
   XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
   return {h.high64, h.low64};
-}
-
-KernelSpec KernelSpec::make(std::string_view kernel, std::vector<DType> dtypes,
-                            std::map<std::string, int64_t> constexprs,
-                            std::string_view arch, int ptxVersion) {
-  archInfo(arch); // validates
-  for (const auto &[name, value] : constexprs)
-    if (!isIdentifier(name))
-      throw Error("constexpr name '" + name + "' is not an identifier");
-  KernelSpec spec;
-  spec.kernel = std::string(kernel);
-  spec.templateHash = packjit::templateHash(kernelTemplate(kernel));
-  spec.dtypes = std::move(dtypes);
-  spec.constexprs = std::move(constexprs);
-  spec.arch = std::string(arch);
-  spec.ptxVersion = ptxVersion;
-  spec.compilerVersion = std::string(packjit::compilerVersion());
-  return spec;
 }
 
 std::string KernelSpec::canonical() const {

@@ -1,6 +1,6 @@
 // A hand-written PTX kernel for GPU tests and the launch benchmark, so that
 // they need no compiler: add_one(int32 *data, uint32 n) adds 1 to data[i]
-// for every i < n, one thread each.
+// for every i < n, one thread each; and its contract.
 #pragma once
 
 namespace packjit::runtime {
@@ -37,6 +37,14 @@ inline constexpr const char *kAddOnePtx = R"(
 DONE:
     ret;
 }
+)";
+
+// The contract of that kernel, as a template header and gpu.func signature
+// would state it (KernelContract::fromText("add_one", kAddOneContract)).
+inline constexpr const char *kAddOneContract = R"(// add_one, hand-written PTX
+// @dtype T: i32
+// @constexpr BLOCK = 256 in 32..1024
+gpu.func @packjit_add_one(%data: !llvm.ptr<1>, %n: i32) kernel
 )";
 
 } // namespace packjit::runtime

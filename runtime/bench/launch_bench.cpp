@@ -52,7 +52,7 @@ LaunchResult measureLaunches(int rounds, int batch) {
   CUdeviceptr data = 0;
   unsigned n = 1024;
   PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&data, n * 4));
-  void *args[] = {&data, &n};
+  void *rawArgs[] = {&data, &n};
 
   CUmodule rawModule = nullptr;
   CUfunction rawFunction = nullptr;
@@ -63,30 +63,34 @@ LaunchResult measureLaunches(int rounds, int batch) {
   std::string cacheDir = std::filesystem::temp_directory_path() /
                          ("packjit-bench-" + std::to_string(getpid()));
   KernelCache cache(handwrittenOptions(cacheDir));
-  KernelFamily family("add_one", {"BLOCK"}, hash128("add_one").hex(), &cache);
+  KernelFamily family(KernelContract::fromText("add_one", kAddOneContract),
+                      &cache);
   const DType dtypes[] = {DType::Int32};
-  const int64_t constexprs[] = {256};
-  KernelSpec spec = family.spec(0, dtypes, constexprs);
-  family.get(0, dtypes, constexprs); // load outside the timing
+  const ConstexprValues &values = family.defaults();
+  KernelSpec spec = family.spec(0, dtypes, values);
+  family.get(0, dtypes, values); // load outside the timing
+  const int32_t count = static_cast<int32_t>(n);
 
   std::vector<double> raw, packjit, bySpec;
   for (int round = 0; round < rounds + 1; ++round) {
     auto start = BenchClock::now();
     for (int i = 0; i < batch; ++i)
       PACKJIT_CUDA_CHECK(driver.cuLaunchKernel(rawFunction, 4, 1, 1, 256, 1, 1,
-                                               0, stream, args, nullptr));
+                                               0, stream, rawArgs, nullptr));
     double rawTime = microsecondsSince(start) / batch;
     PACKJIT_CUDA_CHECK(driver.cuStreamSynchronize(stream));
 
     start = BenchClock::now();
     for (int i = 0; i < batch; ++i)
-      launch(family.get(0, dtypes, constexprs), {4}, {256}, stream, args);
+      launch(family.get(0, dtypes, values), {4}, {256}, stream,
+             {KernelArg::pointer(data), KernelArg::i32(count)});
     double packjitTime = microsecondsSince(start) / batch;
     PACKJIT_CUDA_CHECK(driver.cuStreamSynchronize(stream));
 
     start = BenchClock::now();
     for (int i = 0; i < batch; ++i)
-      launch(cache.get(spec, 0), {4}, {256}, stream, args);
+      launch(cache.get(family.contract(), spec, 0), {4}, {256}, stream,
+             {KernelArg::pointer(data), KernelArg::i32(count)});
     double bySpecTime = microsecondsSince(start) / batch;
     PACKJIT_CUDA_CHECK(driver.cuStreamSynchronize(stream));
     if (round == 0)
@@ -124,11 +128,11 @@ int firstResultChild(const std::string &path) {
   const Kernel *kernel = nullptr;
   if (path == "compiler") {
     // The ABI of kernels_src/gather_rows.mlir: one tensor, one lane per row.
-    KernelFamily gather("gather_rows", {"BLOCK", "ROW", "LANES", "WIDE"}, "",
-                        &cache);
+    KernelFamily gather("gather_rows", &cache);
     const DType dtypes[] = {DType::Float32};
-    const int64_t constexprs[] = {256, 1, 1, 0};
-    kernel = &gather.get(0, dtypes, constexprs);
+    ConstexprValues values = gather.defaults();
+    values.set(gather.slot("ROW"), 1).set(gather.slot("LANES"), 1);
+    kernel = &gather.get(0, dtypes, values);
     float hostSrc[4] = {1, 2, 3, 4}, hostDst[2] = {0, 0};
     int64_t hostIndices[2] = {3, 1}, nnz = 2, rows = 4, stride = 1;
     CUdeviceptr src, dst, indices;
@@ -138,24 +142,26 @@ int firstResultChild(const std::string &path) {
     PACKJIT_CUDA_CHECK(driver.cuMemcpyHtoD(src, hostSrc, sizeof hostSrc));
     PACKJIT_CUDA_CHECK(
         driver.cuMemcpyHtoD(indices, hostIndices, sizeof hostIndices));
-    CUdeviceptr unused = 0;
-    void *args[] = {&src,     &dst, &unused, &unused, &unused, &unused,
-                    &indices, &nnz, &rows,   &stride, &stride, &stride};
-    launch(*kernel, {1}, {256}, nullptr, args);
+    const KernelArg unused = KernelArg::pointer(CUdeviceptr{0});
+    launch(*kernel, {1}, {256}, nullptr,
+           {KernelArg::pointer(src), KernelArg::pointer(dst), unused, unused,
+            unused, unused, KernelArg::pointer(indices), KernelArg::i64(nnz),
+            KernelArg::i64(rows), KernelArg::i64(stride),
+            KernelArg::i64(stride), KernelArg::i64(stride)});
     PACKJIT_CUDA_CHECK(driver.cuMemcpyDtoH(hostDst, dst, sizeof hostDst));
     ok = hostDst[0] == 4 && hostDst[1] == 2;
   } else {
-    KernelFamily addOne("add_one", {"BLOCK"}, hash128("add_one").hex(), &cache);
+    KernelFamily addOne(KernelContract::fromText("add_one", kAddOneContract),
+                        &cache);
     const DType dtypes[] = {DType::Int32};
-    const int64_t constexprs[] = {256};
-    kernel = &addOne.get(0, dtypes, constexprs);
+    kernel = &addOne.get(0, dtypes, addOne.defaults());
     int32_t host[256] = {};
     unsigned n = 256;
     CUdeviceptr data;
     PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&data, sizeof host));
     PACKJIT_CUDA_CHECK(driver.cuMemcpyHtoD(data, host, sizeof host));
-    void *args[] = {&data, &n};
-    launch(*kernel, {1}, {256}, nullptr, args);
+    launch(*kernel, {1}, {256}, nullptr,
+           {KernelArg::pointer(data), KernelArg::i32(static_cast<int32_t>(n))});
     PACKJIT_CUDA_CHECK(driver.cuMemcpyDtoH(host, data, sizeof host));
     ok = host[0] == 1 && host[255] == 1;
   }

@@ -66,13 +66,6 @@ const Device &device(int ordinal) {
   return *devices[ordinal];
 }
 
-KernelSpec specForTarget(const DeviceTarget &target, std::string_view kernel,
-                         std::vector<DType> dtypes,
-                         std::map<std::string, int64_t> constexprs) {
-  return KernelSpec::make(kernel, std::move(dtypes), std::move(constexprs),
-                          target.arch, target.ptxVersion);
-}
-
 ScopedContext::ScopedContext(CUcontext context) {
   const CudaDriver &driver = cudaDriver();
   CUcontext current = nullptr;

@@ -1,9 +1,7 @@
 #include "packjit/runtime/kernel_cache.h"
 
 #include "packjit/core/error.h"
-#include "packjit/core/kernel_templates.h"
 #include "packjit/core/log.h"
-#include "packjit/core/version.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -31,11 +29,13 @@ KernelCache::KernelCache(KernelCacheOptions options)
 // process-wide cache dies at exit, when the driver may be gone already.
 KernelCache::~KernelCache() = default;
 
-const Kernel &KernelCache::get(const KernelSpec &spec, int device) {
-  return get(spec, spec.hash(), device);
+const Kernel &KernelCache::get(const KernelContract &contract,
+                               const KernelSpec &spec, int device) {
+  return get(contract, spec, spec.hash(), device);
 }
 
-const Kernel &KernelCache::get(const KernelSpec &spec, const Hash128 &specHash,
+const Kernel &KernelCache::get(const KernelContract &contract,
+                               const KernelSpec &spec, const Hash128 &specHash,
                                int device) {
   SlotKey key{specHash, device};
   Slot *slot = nullptr;
@@ -54,14 +54,20 @@ const Kernel &KernelCache::get(const KernelSpec &spec, const Hash128 &specHash,
   }
   if (const Kernel *kernel = slot->ready.load(std::memory_order_acquire))
     return *kernel;
-  return load(*slot, spec, device);
+  return load(*slot, contract, spec, device);
 }
 
-const Kernel &KernelCache::load(Slot &slot, const KernelSpec &spec,
-                                int device) {
+const Kernel &KernelCache::load(Slot &slot, const KernelContract &contract,
+                                const KernelSpec &spec, int device) {
   std::lock_guard lock(slot.loadMutex);
   if (const Kernel *kernel = slot.ready.load(std::memory_order_acquire))
     return *kernel; // another thread loaded it while we waited
+  if (spec.kernel != contract.kernel() ||
+      spec.templateHash != contract.templateHash())
+    throw Error("KernelSpec '" + spec.canonical() +
+                "' is not a specialization of the contract of '" +
+                contract.kernel() + "' (template hash " +
+                contract.templateHash() + ")");
   memoryMisses_++;
   PACKJIT_LOG(Debug, "memory cache miss: " + spec.fileStem() + " on device " +
                          std::to_string(device));
@@ -79,6 +85,7 @@ const Kernel &KernelCache::load(Slot &slot, const KernelSpec &spec,
   }
   auto kernel = std::make_unique<Kernel>();
   kernel->spec = spec;
+  kernel->params = contract.params().params;
   kernel->device = device;
   kernel->context = loaded.context;
   kernel->module = loaded.module;
@@ -102,30 +109,35 @@ KernelCache &defaultKernelCache() {
   return *cache;
 }
 
-KernelFamily::KernelFamily(std::string kernel,
-                           std::vector<std::string> constexprNames,
-                           std::string templateHash, KernelCache *cache)
-    : kernel_(std::move(kernel)), constexprNames_(std::move(constexprNames)),
-      templateHash_(std::move(templateHash)), cache_(cache) {
-  if (constexprNames_.size() > kMaxConstexprs)
-    throw Error("kernel '" + kernel_ + "' has more than " +
-                std::to_string(kMaxConstexprs) + " constexprs");
+KernelFamily::KernelFamily(std::string_view kernel, KernelCache *cache)
+    : KernelFamily(KernelContract::of(kernel), cache) {}
+
+KernelFamily::KernelFamily(KernelContract contract, KernelCache *cache)
+    : contract_(std::move(contract)), cache_(cache) {
+  const std::vector<ConstexprParameter> &params = contract_.header().constexprs;
+  if (params.size() > kMaxFamilyConstexprs)
+    throw Error("kernel '" + contract_.kernel() + "' has more than " +
+                std::to_string(kMaxFamilyConstexprs) + " constexprs");
+  for (size_t i = 0; i < params.size(); ++i)
+    defaults_.values_[i] = params[i].defaultValue;
+}
+
+ConstexprSlot KernelFamily::slot(std::string_view name) const {
+  const ConstexprParameter &param = contract_.constexprParameter(name);
+  return {static_cast<uint8_t>(&param - contract_.header().constexprs.data())};
 }
 
 size_t KernelFamily::KeyHash::operator()(const Key &key) const {
   return XXH3_64bits(key.words.data(), sizeof key.words);
 }
 
-KernelFamily::Key
-KernelFamily::makeKey(int device, std::span<const DType> dtypes,
-                      std::span<const int64_t> constexprValues) const {
-  if (dtypes.size() > kMaxDTypes ||
-      constexprValues.size() != constexprNames_.size())
-    throw Error("kernel '" + kernel_ + "' takes " +
-                std::to_string(constexprNames_.size()) +
-                " constexpr values and at most " + std::to_string(kMaxDTypes) +
-                " dtypes; got " + std::to_string(constexprValues.size()) +
-                " and " + std::to_string(dtypes.size()));
+KernelFamily::Key KernelFamily::makeKey(int device,
+                                        std::span<const DType> dtypes,
+                                        const ConstexprValues &values) const {
+  if (dtypes.size() > kMaxDTypes)
+    throw Error("kernel '" + contract_.kernel() + "': at most " +
+                std::to_string(kMaxDTypes) + " dtypes, got " +
+                std::to_string(dtypes.size()));
   Key key;
   key.words[0] = static_cast<int64_t>(static_cast<uint32_t>(device)) |
                  (static_cast<int64_t>(dtypes.size()) << 32);
@@ -133,8 +145,8 @@ KernelFamily::makeKey(int device, std::span<const DType> dtypes,
   for (size_t i = 0; i < dtypes.size(); ++i)
     packed |= static_cast<uint64_t>(dtypes[i]) << (8 * i);
   key.words[1] = static_cast<int64_t>(packed);
-  for (size_t i = 0; i < constexprValues.size(); ++i)
-    key.words[2 + i] = constexprValues[i];
+  std::copy(values.values_.begin(), values.values_.end(),
+            key.words.begin() + 2);
   return key;
 }
 
@@ -143,34 +155,29 @@ KernelCache &KernelFamily::cache() {
 }
 
 KernelSpec KernelFamily::spec(int device, std::span<const DType> dtypes,
-                              std::span<const int64_t> constexprValues) {
+                              const ConstexprValues &values) {
   DeviceTarget target = cache().loader().target(device);
-  KernelSpec spec;
-  spec.kernel = kernel_;
-  spec.templateHash = templateHash_.empty()
-                          ? templateHash(kernelTemplate(kernel_))
-                          : templateHash_;
-  spec.dtypes.assign(dtypes.begin(), dtypes.end());
-  for (size_t i = 0; i < constexprValues.size(); ++i)
-    spec.constexprs[constexprNames_[i]] = constexprValues[i];
-  spec.arch = target.arch;
-  spec.ptxVersion = target.ptxVersion;
-  spec.compilerVersion = std::string(compilerVersion());
-  return spec;
+  KernelBinding binding(contract_);
+  binding.dtypes({dtypes.begin(), dtypes.end()});
+  const std::vector<ConstexprParameter> &params = contract_.header().constexprs;
+  for (size_t i = 0; i < params.size(); ++i)
+    binding.set(params[i].name, values.values_[i]);
+  return binding.arch(target.arch).ptxVersion(target.ptxVersion).spec();
 }
 
 const Kernel &KernelFamily::get(int device, std::span<const DType> dtypes,
-                                std::span<const int64_t> constexprValues) {
-  Key key = makeKey(device, dtypes, constexprValues);
+                                const ConstexprValues &values) {
+  Key key = makeKey(device, dtypes, values);
   {
     std::shared_lock lock(mutex_);
     auto it = kernels_.find(key);
     if (it != kernels_.end())
       return *it->second;
   }
-  // Slow path: the cache below makes concurrent callers load only once.
+  // Slow path: the binding checks the values; the cache below makes
+  // concurrent callers load only once.
   const Kernel &kernel =
-      cache().get(spec(device, dtypes, constexprValues), device);
+      cache().get(contract_, spec(device, dtypes, values), device);
   std::unique_lock lock(mutex_);
   kernels_.emplace(key, &kernel);
   return kernel;

@@ -1,7 +1,7 @@
 // The C++ API: real compiles, stages, dumps, and every kind of error.
 #include "packjit/compiler/compiler.h"
 #include "packjit/core/error.h"
-#include "packjit/core/kernel_signature.h"
+#include "packjit/core/kernel_contract.h"
 #include "packjit/core/kernel_templates.h"
 
 #include <catch2/catch.hpp>
@@ -14,12 +14,23 @@
 using packjit::DType;
 using packjit::Error;
 using packjit::KernelSpec;
-using packjit::makeKernelSpec;
 using packjit::compiler::Compiler;
 using packjit::compiler::CompileResult;
 using packjit::compiler::stageNames;
 
 namespace {
+
+// A checked spec of an embedded template (KernelBinding).
+packjit::KernelSpec bindSpec(std::string_view kernel,
+                             std::vector<packjit::DType> dtypes,
+                             const std::map<std::string, int64_t> &constexprs,
+                             std::string_view arch) {
+  return packjit::KernelBinding(packjit::KernelContract::of(kernel))
+      .dtypes(std::move(dtypes))
+      .set(constexprs)
+      .arch(arch)
+      .spec();
+}
 
 std::string errorOf(const std::function<void()> &fn) {
   try {
@@ -59,10 +70,10 @@ KernelSpec tinySpec(DType dtype, int64_t n) {
 TEST_CASE("every embedded kernel compiles to PTX for its first dtype",
           "[compiler]") {
   for (const packjit::KernelTemplate &tmpl : packjit::kernelTemplates()) {
-    const packjit::KernelSignature &signature =
-        packjit::kernelSignature(tmpl.name);
-    KernelSpec spec = makeKernelSpec(
-        tmpl.name, {signature.dtypes[0].allowed[0]}, {}, "sm_90");
+    const packjit::TemplateHeader &signature =
+        packjit::KernelContract::of(tmpl.name).header();
+    KernelSpec spec =
+        bindSpec(tmpl.name, {signature.dtypes[0].allowed[0]}, {}, "sm_90");
     CompileResult result = Compiler::shared().compile(spec);
     INFO(tmpl.name);
     CHECK(result.entryName == tmpl.name);
@@ -82,10 +93,10 @@ TEST_CASE("every optimization level compiles every embedded kernel",
     packjit::compiler::CompileOptions options;
     options.optLevel = level;
     for (const packjit::KernelTemplate &tmpl : packjit::kernelTemplates()) {
-      const packjit::KernelSignature &signature =
-          packjit::kernelSignature(tmpl.name);
-      KernelSpec spec = makeKernelSpec(
-          tmpl.name, {signature.dtypes[0].allowed[0]}, {}, "sm_90");
+      const packjit::TemplateHeader &signature =
+          packjit::KernelContract::of(tmpl.name).header();
+      KernelSpec spec =
+          bindSpec(tmpl.name, {signature.dtypes[0].allowed[0]}, {}, "sm_90");
       CompileResult result = Compiler::shared().compile(spec, options);
       INFO(tmpl.name << " level " << static_cast<int>(level));
       CHECK(result.ptx.find(".visible .entry " + std::string(tmpl.name) +
@@ -205,26 +216,22 @@ TEST_CASE("helpers are inlined before lowering, multi-block ones after the "
 }
 
 TEST_CASE("errors name what is wrong", "[compiler][errors]") {
-  CHECK_THAT(errorOf([] {
-               makeKernelSpec("no_such_kernel", {DType::Int64}, {}, "sm_90");
-             }),
-             Catch::Contains("unknown kernel 'no_such_kernel'"));
-  CHECK_THAT(errorOf([] {
-               makeKernelSpec("mask_scan", {DType::Float32}, {}, "sm_90");
-             }),
-             Catch::Contains("does not support dtype 'f32'"));
   CHECK_THAT(
-      errorOf([] { makeKernelSpec("mask_scan", {DType::Int64}, {}, "sm_70"); }),
+      errorOf([] { bindSpec("no_such_kernel", {DType::Int64}, {}, "sm_90"); }),
+      Catch::Contains("unknown kernel 'no_such_kernel'"));
+  CHECK_THAT(
+      errorOf([] { bindSpec("mask_scan", {DType::Float32}, {}, "sm_90"); }),
+      Catch::Contains("does not support dtype 'f32'"));
+  CHECK_THAT(
+      errorOf([] { bindSpec("mask_scan", {DType::Int64}, {}, "sm_70"); }),
       Catch::Contains("unsupported GPU architecture 'sm_70'"));
-  CHECK_THAT(
-      errorOf([] {
-        makeKernelSpec("mask_scan", {DType::Int64}, {{"NOPE", 1}}, "sm_90");
-      }),
-      Catch::Contains("has no constexpr 'NOPE'"));
+  CHECK_THAT(errorOf([] {
+               bindSpec("mask_scan", {DType::Int64}, {{"NOPE", 1}}, "sm_90");
+             }),
+             Catch::Contains("has no constexpr 'NOPE'"));
 
-  SECTION("a spec that bypasses makeKernelSpec is checked again") {
-    KernelSpec spec =
-        makeKernelSpec("gather_rows", {DType::Float32}, {}, "sm_90");
+  SECTION("a spec that bypasses the binding is checked again") {
+    KernelSpec spec = bindSpec("gather_rows", {DType::Float32}, {}, "sm_90");
     KernelSpec wrongDtype = spec;
     wrongDtype.dtypes = {DType::Int8};
     CHECK_THAT(errorOf([&] { Compiler::shared().compile(wrongDtype); }),
@@ -339,7 +346,7 @@ struct DumpDir {
 TEST_CASE("PACKJIT_DUMP-style dumps write every stage", "[compiler][dump]") {
   DumpDir dir;
   KernelSpec spec =
-      makeKernelSpec("scatter_rows", {DType::Float16}, {{"ROW", 8}}, "sm_80");
+      bindSpec("scatter_rows", {DType::Float16}, {{"ROW", 8}}, "sm_80");
   packjit::compiler::CompileOptions options;
   options.dumpDir = dir.path.string();
   CompileResult result = Compiler::shared().compile(spec, options);
@@ -400,9 +407,9 @@ TEST_CASE("a failed compile leaves the dumps of the stages before the failure",
 TEST_CASE("parallel compiles from several threads agree",
           "[compiler][threads]") {
   const KernelSpec specs[] = {
-      makeKernelSpec("gather_rows", {DType::Float32}, {{"ROW", 16}}, "sm_90"),
-      makeKernelSpec("gather_rows", {DType::Float32}, {{"ROW", 17}}, "sm_90"),
-      makeKernelSpec("mask_scan", {DType::Int32}, {}, "sm_80")};
+      bindSpec("gather_rows", {DType::Float32}, {{"ROW", 16}}, "sm_90"),
+      bindSpec("gather_rows", {DType::Float32}, {{"ROW", 17}}, "sm_90"),
+      bindSpec("mask_scan", {DType::Int32}, {}, "sm_80")};
   constexpr int kThreads = 9;
   std::vector<std::string> ptx(kThreads);
   std::vector<std::thread> threads;

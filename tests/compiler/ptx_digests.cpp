@@ -7,7 +7,7 @@
 // defaults, and on sm_90 the constexpr combinations the ops launch.
 #include "packjit/compiler/compiler.h"
 #include "packjit/core/arch.h"
-#include "packjit/core/kernel_signature.h"
+#include "packjit/core/kernel_contract.h"
 #include "packjit/core/kernel_templates.h"
 
 #include <cstdio>
@@ -16,6 +16,18 @@
 #include <vector>
 
 namespace {
+
+// A checked spec of an embedded template (KernelBinding).
+packjit::KernelSpec bindSpec(std::string_view kernel,
+                             std::vector<packjit::DType> dtypes,
+                             const std::map<std::string, int64_t> &constexprs,
+                             std::string_view arch) {
+  return packjit::KernelBinding(packjit::KernelContract::of(kernel))
+      .dtypes(std::move(dtypes))
+      .set(constexprs)
+      .arch(arch)
+      .spec();
+}
 
 using Overrides = std::map<std::string, int64_t>;
 
@@ -35,9 +47,10 @@ std::vector<Overrides> launchedVariants(std::string_view kernel) {
     struct Row {
       int64_t row, lanes, wide;
     };
-    for (Row r : {Row{1, 1, 0}, Row{3, 2, 0}, Row{64, 32, 0},
-                  Row{4096, 32, 0}, Row{8, 8, 1}, Row{256, 32, 1}})
-      variants.push_back({{"ROW", r.row}, {"LANES", r.lanes}, {"WIDE", r.wide}});
+    for (Row r : {Row{1, 1, 0}, Row{3, 2, 0}, Row{64, 32, 0}, Row{4096, 32, 0},
+                  Row{8, 8, 1}, Row{256, 32, 1}})
+      variants.push_back(
+          {{"ROW", r.row}, {"LANES", r.lanes}, {"WIDE", r.wide}});
   } else if (kernel == "position_ids_scan") {
     variants.push_back({{"STRICT", 0}});
   }
@@ -68,13 +81,13 @@ void print(const packjit::KernelSpec &spec) {
 int main() {
   try {
     for (const packjit::KernelTemplate &tmpl : packjit::kernelTemplates()) {
-      const packjit::KernelSignature &signature =
-          packjit::kernelSignature(tmpl.name);
+      const packjit::TemplateHeader &signature =
+          packjit::KernelContract::of(tmpl.name).header();
       for (packjit::DType dtype : signature.dtypes.at(0).allowed) {
         for (const packjit::ArchInfo &arch : packjit::supportedArchs())
-          print(packjit::makeKernelSpec(tmpl.name, {dtype}, {}, arch.name));
+          print(bindSpec(tmpl.name, {dtype}, {}, arch.name));
         for (const Overrides &variant : launchedVariants(tmpl.name))
-          print(packjit::makeKernelSpec(tmpl.name, {dtype}, variant, "sm_90"));
+          print(bindSpec(tmpl.name, {dtype}, variant, "sm_90"));
       }
     }
   } catch (const std::exception &e) {

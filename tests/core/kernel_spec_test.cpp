@@ -1,6 +1,5 @@
 // KernelSpec: a stable hash, sensitive to every field; canonical round trip.
 #include "packjit/core/error.h"
-#include "packjit/core/kernel_signature.h"
 #include "packjit/core/kernel_spec.h"
 
 #include <catch2/catch.hpp>
@@ -79,29 +78,4 @@ TEST_CASE("malformed canonical text is an error", "[core][spec]") {
       KernelSpec::parse("kernel=x;template=;dtypes=i8;constexprs=;arch=sm_90;"
                         "ptx=7.8;compiler=c"),
       Catch::Contains("not an integer"));
-}
-
-TEST_CASE("kernel signatures come from the template header",
-          "[core][signature]") {
-  packjit::KernelSignature signature = packjit::parseKernelSignature(
-      "// what it does\n// @dtype T: i64 u8\n// @constexpr BLOCK = 256 in "
-      "32..1024\n"
-      "// @constexpr ROW = 1\nmodule {}\n// @constexpr IGNORED = 1\n");
-  REQUIRE(signature.dtypes.size() == 1);
-  CHECK(signature.dtypes[0].allowed ==
-        std::vector<DType>{DType::Int64, DType::UInt8});
-  REQUIRE(signature.constexprs.size() == 2);
-  CHECK(signature.constexprs[0].max == 1024);
-  CHECK(signature.describe() == "T:i64|u8 BLOCK=256[32..1024] ROW=1");
-  CHECK_THROWS_WITH(packjit::parseKernelSignature("// @constexpr B = x\n"),
-                    Catch::Contains("not an integer"));
-
-  KernelSpec spec = packjit::makeKernelSpec("mask_scan", {DType::Bool},
-                                            {{"STRICT", 0}}, "sm_80");
-  CHECK(spec.constexprs == std::map<std::string, int64_t>{{"BLOCK", 256},
-                                                          {"CHUNK", 32},
-                                                          {"PADDED", 0},
-                                                          {"SEQ", 0},
-                                                          {"STRICT", 0}});
-  CHECK(spec.ptxVersion == 70);
 }

@@ -37,11 +37,19 @@ KernelCacheOptions addOneOptions(const std::string &cacheDir, int *compiles) {
   return options;
 }
 
+// add_one_ptx.h's kernel: testContract's parameters (%data, %n).
+const KernelContract &addOneContract() {
+  static const KernelContract contract = testContract("add_one");
+  return contract;
+}
+
 KernelSpec addOneSpec(int ordinal) {
   const Device &dev = device(ordinal);
-  KernelSpec spec = testSpec("add_one", 0, dev.target.arch);
-  spec.ptxVersion = dev.target.ptxVersion;
-  return spec;
+  return KernelBinding(addOneContract())
+      .dtype("T", DType::Int64)
+      .arch(dev.target.arch)
+      .ptxVersion(dev.target.ptxVersion)
+      .spec();
 }
 
 // Device buffer of int32 with RAII.
@@ -73,7 +81,7 @@ int childLoad(const std::string &cacheDir) {
   try {
     ScopedContext scope(device(0).context);
     KernelCache cache(addOneOptions(cacheDir, nullptr));
-    const Kernel &kernel = cache.get(addOneSpec(0), 0);
+    const Kernel &kernel = cache.get(addOneContract(), addOneSpec(0), 0);
     return 10 + static_cast<int>(kernel.origin) + (kernel.cubinReused ? 5 : 0);
   } catch (const std::exception &e) {
     std::cerr << "child: " << e.what() << "\n";
@@ -104,14 +112,13 @@ TEST_CASE("a cached kernel launches on the caller's stream and computes",
     values[i] = static_cast<int32_t>(i * 7 - 3);
   DeviceInts data(values);
   unsigned n = static_cast<unsigned>(values.size());
-  void *args[] = {&data.ptr(), &n};
-  KernelFamily family("add_one", {"BLOCK", "S"}, hash128("add_one").hex(),
-                      &cache);
+  KernelFamily family(addOneContract(), &cache);
   const DType dtypes[] = {DType::Int64};
-  const int64_t constexprs[] = {256, 0};
   for (int i = 0; i < 2; ++i) {
-    const Kernel &kernel = family.get(0, dtypes, constexprs);
-    launch(kernel, {(n + 255) / 256}, {256}, stream, args);
+    const Kernel &kernel = family.get(0, dtypes, family.defaults());
+    launch(kernel, {(n + 255) / 256}, {256}, stream,
+           {KernelArg::pointer(data.ptr()),
+            KernelArg::i32(static_cast<int32_t>(n))});
   }
   PACKJIT_CUDA_CHECK(driver.cuStreamSynchronize(stream));
   std::vector<int32_t> result = data.read();
@@ -136,13 +143,11 @@ TEST_CASE("hits and misses across processes", "[gpu][runtime]") {
 TEST_CASE("a bad launch names the kernel", "[gpu][runtime][api-error]") {
   TempDir dir;
   KernelCache cache(addOneOptions(dir.path(), nullptr));
-  const Kernel &kernel = cache.get(addOneSpec(0), 0);
-  CUdeviceptr none = 0;
-  unsigned n = 0;
-  void *args[] = {&none, &n};
-  CHECK_THROWS_WITH(launch(kernel, {1}, {4096}, nullptr, args),
-                    Catch::Contains("cuLaunchKernel") &&
-                        Catch::Contains("add_one"));
+  const Kernel &kernel = cache.get(addOneContract(), addOneSpec(0), 0);
+  CHECK_THROWS_WITH(
+      launch(kernel, {1}, {4096}, nullptr,
+             {KernelArg::pointer(CUdeviceptr{0}), KernelArg::i32(0)}),
+      Catch::Contains("cuLaunchKernel") && Catch::Contains("add_one"));
 }
 
 TEST_CASE("the compiler library's gather_rows loads and runs",
@@ -165,11 +170,11 @@ TEST_CASE("the compiler library's gather_rows loads and runs",
   constexpr int64_t kRow = 4;
   // The ABI of kernels_src/gather_rows.mlir: one tensor (gridDim.y = 1),
   // LANES threads per row, plain words.
-  KernelFamily gather("gather_rows", {"BLOCK", "ROW", "LANES", "WIDE"}, "",
-                      &cache);
+  KernelFamily gather("gather_rows", &cache);
   const DType dtypes[] = {DType::Int32};
-  const int64_t constexprs[] = {256, kRow, 4, 0};
-  const Kernel &kernel = gather.get(0, dtypes, constexprs);
+  ConstexprValues values = gather.defaults();
+  values.set(gather.slot("ROW"), kRow).set(gather.slot("LANES"), 4);
+  const Kernel &kernel = gather.get(0, dtypes, values);
   CHECK(kernel.origin == ImageOrigin::Compiled);
 
   std::vector<int32_t> src(10 * kRow);
@@ -183,11 +188,12 @@ TEST_CASE("the compiler library's gather_rows loads and runs",
   DeviceInts indexBuf(indexWords);
   int64_t nnz = static_cast<int64_t>(indices.size()), srcRows = 10,
           stride = kRow;
-  CUdeviceptr unused = 0;
-  void *args[] = {&srcBuf.ptr(), &dstBuf.ptr(), &unused,         &unused,
-                  &unused,       &unused,       &indexBuf.ptr(), &nnz,
-                  &srcRows,      &stride,       &stride,         &stride};
-  launch(kernel, {1}, {256}, nullptr, args);
+  const KernelArg unused = KernelArg::pointer(CUdeviceptr{0});
+  launch(kernel, {1}, {256}, nullptr,
+         {KernelArg::pointer(srcBuf.ptr()), KernelArg::pointer(dstBuf.ptr()),
+          unused, unused, unused, unused, KernelArg::pointer(indexBuf.ptr()),
+          KernelArg::i64(nnz), KernelArg::i64(srcRows), KernelArg::i64(stride),
+          KernelArg::i64(stride), KernelArg::i64(stride)});
   PACKJIT_CUDA_CHECK(cudaDriver().cuCtxSynchronize());
   std::vector<int32_t> dst = dstBuf.read();
   for (size_t i = 0; i < indices.size(); ++i)

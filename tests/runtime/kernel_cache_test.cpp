@@ -70,7 +70,8 @@ TEST_CASE("many threads asking for one key compile and load it once",
   std::vector<const Kernel *> seen(kThreads);
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i)
-    threads.emplace_back([&, i] { seen[i] = &cache.get(spec, 0); });
+    threads.emplace_back(
+        [&, i] { seen[i] = &cache.get(testContract(), spec, 0); });
   for (std::thread &thread : threads)
     thread.join();
   for (const Kernel *kernel : seen)
@@ -78,11 +79,12 @@ TEST_CASE("many threads asking for one key compile and load it once",
   CHECK(fixture.compiles == 1);
   CHECK(fixture.loader->loads == 1);
   CHECK(seen[0]->spec == spec);
+  CHECK(seen[0]->params == testContract().params().params);
   CHECK(seen[0]->origin == ImageOrigin::Compiled);
   CHECK(cache.stats().memoryMisses == 1);
 
   // Another device is another entry.
-  const Kernel &other = cache.get(spec, 1);
+  const Kernel &other = cache.get(testContract(), spec, 1);
   CHECK(&other != seen[0]);
   CHECK(other.device == 1);
   CHECK(fixture.loader->loads == 2);
@@ -94,7 +96,7 @@ TEST_CASE("the next process loads the cached cubin and skips the PTX JIT",
   KernelSpec spec = testSpec();
   {
     KernelCache first(fixture.options());
-    const Kernel &kernel = first.get(spec, 0);
+    const Kernel &kernel = first.get(testContract(), spec, 0);
     CHECK(kernel.origin == ImageOrigin::Compiled);
     CHECK_FALSE(kernel.cubinReused);
   }
@@ -105,7 +107,7 @@ TEST_CASE("the next process loads the cached cubin and skips the PTX JIT",
   CHECK(stored->cubinTarget == "sm_90/driver=13000");
 
   KernelCache second(fixture.options()); // a warm process
-  const Kernel &kernel = second.get(spec, 0);
+  const Kernel &kernel = second.get(testContract(), spec, 0);
   CHECK(kernel.origin == ImageOrigin::Disk);
   CHECK(kernel.cubinReused);
   CHECK(fixture.compiles == 1);
@@ -128,37 +130,50 @@ TEST_CASE("a failed compile is reported and retried on the next call",
   };
   KernelCache cache(options);
   KernelSpec spec = testSpec();
-  CHECK_THROWS_WITH(cache.get(spec, 0), Catch::Contains("bad template"));
-  CHECK(cache.get(spec, 0).spec == spec);
+  CHECK_THROWS_WITH(cache.get(testContract(), spec, 0),
+                    Catch::Contains("bad template"));
+  CHECK(cache.get(testContract(), spec, 0).spec == spec);
   CHECK(attempts == 2);
+}
+
+TEST_CASE("a spec is loaded only with its own template's contract",
+          "[runtime][memory]") {
+  Fixture fixture;
+  KernelCache cache(fixture.options());
+  CHECK_THROWS_WITH(
+      cache.get(KernelContract::of("mask_scan"), testSpec(), 0),
+      Catch::Contains("is not a specialization of the contract of "
+                      "'mask_scan'"));
+  CHECK(fixture.compiles == 0);
 }
 
 TEST_CASE("a kernel family hit is well under a microsecond",
           "[runtime][memory]") {
   Fixture fixture;
   KernelCache cache(fixture.options());
-  std::string templateHash = hash128("family").hex();
-  KernelFamily family("test_kernel", {"BLOCK", "S"}, templateHash, &cache);
+  KernelFamily family(testContract(), &cache);
+  const ConstexprSlot size = family.slot("S");
   const DType dtypes[] = {DType::Int32};
-  const int64_t values[] = {256, 4096};
+  ConstexprValues values = family.defaults();
+  values.set(size, 4096);
   const Kernel &kernel = family.get(0, dtypes, values);
 
-  // The family forms the same spec as the device helper would.
-  KernelSpec expected = kernel.spec;
-  CHECK(expected.kernel == "test_kernel");
-  CHECK(expected.templateHash == templateHash);
-  CHECK(expected.dtypes == std::vector<DType>{DType::Int32});
-  CHECK(expected.constexprs ==
-        std::map<std::string, int64_t>{{"BLOCK", 256}, {"S", 4096}});
-  CHECK(expected.arch == "sm_90");
-  CHECK(&cache.get(expected, 0) == &kernel);
+  // The family binds by name and fills the defaults (BLOCK).
+  KernelSpec expected = KernelBinding(family.contract())
+                            .dtype("T", DType::Int32)
+                            .set("S", 4096)
+                            .arch("sm_90")
+                            .ptxVersion(78)
+                            .spec();
+  CHECK(kernel.spec == expected);
+  CHECK(kernel.params == family.contract().params().params);
+  CHECK(&cache.get(family.contract(), expected, 0) == &kernel);
 
-  const int64_t otherValues[] = {256, 8192};
-  CHECK(&family.get(0, dtypes, otherValues) != &kernel);
+  ConstexprValues other = values;
+  other.set(size, 8192);
+  CHECK(&family.get(0, dtypes, other) != &kernel);
   CHECK(&family.get(1, dtypes, values) != &kernel);
   CHECK(family.get(1, dtypes, values).spec.arch == "sm_80");
-  CHECK_THROWS_AS(family.get(0, dtypes, std::span<const int64_t>(values, 1)),
-                  Error);
 
   constexpr int kLookups = 200000;
   const Kernel *last = nullptr;
@@ -173,4 +188,50 @@ TEST_CASE("a kernel family hit is well under a microsecond",
   INFO("hit: " << nanoseconds << " ns");
   CHECK(nanoseconds < 1000.0);
   WARN("KernelFamily hit: " << nanoseconds << " ns");
+}
+
+TEST_CASE("a family refuses what the template's header forbids, by name",
+          "[runtime][memory]") {
+  Fixture fixture;
+  KernelCache cache(fixture.options());
+  KernelFamily gather("gather_rows", &cache);
+  const DType dtypes[] = {DType::Float32};
+  ConstexprValues values = gather.defaults();
+  values.set(gather.slot("LANES"), 1024);
+  CHECK_THROWS_WITH(gather.get(0, dtypes, values),
+                    "constexpr LANES=1024 of kernel 'gather_rows' does not "
+                    "divide BLOCK=256 (declared: LANES = 32 in 1..1024 "
+                    "power_of_2 divides BLOCK)");
+  CHECK_THROWS_WITH(gather.slot("S"),
+                    Catch::StartsWith("kernel 'gather_rows' has no constexpr "
+                                      "'S' (parameters: "));
+  const DType wrong[] = {DType::Int8};
+  CHECK_THROWS_WITH(gather.get(0, wrong, gather.defaults()),
+                    Catch::StartsWith("kernel 'gather_rows' does not support "
+                                      "dtype 'i8' for T"));
+  CHECK(fixture.compiles == 0); // nothing invalid reached the compiler
+}
+
+// kernel_cache.h's example, as written there but with this test's cache
+// (so not static).
+TEST_CASE("the KernelFamily example of kernel_cache.h compiles and loads",
+          "[runtime][memory]") {
+  Fixture fixture;
+  KernelCache cache(fixture.options());
+  const int device = 0;
+  KernelFamily scan("mask_scan", &cache);
+  const ConstexprSlot chunk = scan.slot("CHUNK");
+  const DType dtypes[] = {DType::Int64};
+  ConstexprValues values = scan.defaults();
+  values.set(chunk, 64);
+  const Kernel &k = scan.get(device, dtypes, values);
+  CHECK(k.spec.constexprs == std::map<std::string, int64_t>{{"BLOCK", 256},
+                                                            {"CHUNK", 64},
+                                                            {"PADDED", 0},
+                                                            {"SEQ", 0},
+                                                            {"STRICT", 1}});
+  CHECK(k.params.size() == 10); // mask .. sequence (kernels_src/mask_scan.mlir)
+  CHECK(k.params[1].name == "N");
+  CHECK(values[chunk] == 64);
+  CHECK(scan.defaults()[chunk] == 32);
 }

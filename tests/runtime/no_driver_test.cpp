@@ -38,7 +38,7 @@ TEST_CASE("GPU calls without a CUDA driver fail with a clear error",
     return fakeImage(spec);
   };
   KernelCache cache(options);
-  CHECK_THROWS_WITH(cache.get(testSpec(), 0),
+  CHECK_THROWS_WITH(cache.get(testContract(), testSpec(), 0),
                     Catch::Contains("no CUDA driver"));
   CHECK(compiles == 0);
 }

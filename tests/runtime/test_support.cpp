@@ -21,17 +21,26 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
+KernelContract testContract(const std::string &kernel) {
+  return KernelContract::fromText(kernel, R"(// a made-up template
+// @dtype T: i64 i32
+// @constexpr BLOCK = 256 in 32..1024 multiple_of 32
+// @constexpr S = 0 in 0..1048576
+gpu.module @packjit {
+  gpu.func @kernel(%data: !llvm.ptr<1>, %n: i32) kernel {
+    gpu.return
+  }
+}
+)");
+}
+
 KernelSpec testSpec(const std::string &kernel, int64_t size,
                     const std::string &arch) {
-  KernelSpec spec;
-  spec.kernel = kernel;
-  spec.templateHash = hash128(kernel).hex();
-  spec.dtypes = {DType::Int64};
-  spec.constexprs = {{"BLOCK", 256}, {"S", size}};
-  spec.arch = arch;
-  spec.ptxVersion = 78;
-  spec.compilerVersion = "packjit-test";
-  return spec;
+  return KernelBinding(testContract(kernel))
+      .dtype("T", DType::Int64)
+      .set("S", size)
+      .arch(arch)
+      .spec();
 }
 
 KernelImage fakeImage(const KernelSpec &spec, size_t ptxBytes) {

@@ -1,7 +1,7 @@
 // Helpers shared by the runtime tests.
 #pragma once
 
-#include "packjit/core/kernel_spec.h"
+#include "packjit/core/kernel_contract.h"
 #include "packjit/runtime/kernel_image.h"
 #include "packjit/runtime/settings.h"
 
@@ -20,7 +20,11 @@ private:
   std::string path_;
 };
 
-// A spec for a made-up kernel (tests need no embedded template).
+// The contract of a made-up template (tests need no embedded one) named
+// `kernel`: a dtype T (i64 or i32), constexprs BLOCK and S, and the
+// parameters of add_one_ptx.h's kernel, (%data: pointer, %n: i32).
+KernelContract testContract(const std::string &kernel = "test_kernel");
+// Its specialization for S = `size` on `arch`.
 KernelSpec testSpec(const std::string &kernel = "test_kernel",
                     int64_t size = 4096, const std::string &arch = "sm_90");
 // A deterministic image standing for what the compiler makes of `spec`.

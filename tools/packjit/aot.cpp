@@ -3,9 +3,8 @@
 // runtime loads it (dlopen), so this works in builds that do not link it.
 #include "commands.h"
 
-#include "packjit/core/arch.h"
 #include "packjit/core/error.h"
-#include "packjit/core/kernel_spec.h"
+#include "packjit/core/kernel_contract.h"
 #include "packjit/core/split_list.h"
 #include "packjit/runtime/bundle.h"
 #include "packjit/runtime/compiler_library.h"
@@ -70,12 +69,14 @@ std::vector<KernelSpec> specMatrix(const AotOptions &options) {
     for (const std::string &dtypes : options.dtypes)
       for (const std::string &arch : options.archs)
         for (const auto &shape : shapes) {
-          std::map<std::string, int64_t> constexprs = common;
-          for (const auto &[name, value] : shape)
-            constexprs[name] = value;
-          specs.push_back(KernelSpec::make(kernel, parseDTypeGroup(dtypes),
-                                           constexprs, arch,
-                                           choosePtxVersion(arch)));
+          // Checked as every spec is: a specialization the template's
+          // header forbids never reaches the bundle.
+          specs.push_back(KernelBinding(KernelContract::of(kernel))
+                              .dtypes(parseDTypeGroup(dtypes))
+                              .set(common)
+                              .set(shape)
+                              .arch(arch)
+                              .spec());
         }
   return specs;
 }

@@ -11,7 +11,7 @@
 #include "packjit/compiler/compiler.h"
 #include "packjit/core/bench_support.h"
 #include "packjit/core/error.h"
-#include "packjit/core/kernel_signature.h"
+#include "packjit/core/kernel_contract.h"
 #include "packjit/core/kernel_templates.h"
 
 #include <nlohmann/json.hpp>
@@ -25,6 +25,18 @@
 
 namespace packjit::cli {
 namespace {
+
+// A checked spec of an embedded template (KernelBinding).
+packjit::KernelSpec bindSpec(std::string_view kernel,
+                             std::vector<packjit::DType> dtypes,
+                             const std::map<std::string, int64_t> &constexprs,
+                             std::string_view arch) {
+  return packjit::KernelBinding(packjit::KernelContract::of(kernel))
+      .dtypes(std::move(dtypes))
+      .set(constexprs)
+      .arch(arch)
+      .spec();
+}
 
 double millisSince(BenchClock::time_point start) {
   return microsecondsSince(start) / 1000;
@@ -61,7 +73,7 @@ FreshCompile freshProcessCompile(const std::string &kernel,
 
 // The constexpr to vary: ROW where there is one (any value is valid), else
 // BLOCK, in warp multiples inside its declared range.
-const ConstexprParameter &variedConstexpr(const KernelSignature &signature) {
+const ConstexprParameter &variedConstexpr(const TemplateHeader &signature) {
   for (const ConstexprParameter &param : signature.constexprs)
     if (param.name == "ROW")
       return param;
@@ -89,19 +101,19 @@ int runCompileBench(const BenchOptions &options) {
               "samples");
   compiler::Compiler &compiler = compiler::Compiler::shared();
   for (const KernelTemplate &tmpl : kernelTemplates()) {
-    const KernelSignature &signature = kernelSignature(tmpl.name);
+    const TemplateHeader &signature = KernelContract::of(tmpl.name).header();
     DType dtype = signature.dtypes[0].allowed[0];
     std::string dtypeText(dtypeName(dtype));
     FreshCompile fresh = freshProcessCompile(std::string(tmpl.name), dtypeText);
     const ConstexprParameter &variedParam = variedConstexpr(signature);
     std::string varied = variedParam.name;
     // Warm the process once, then time new specializations only.
-    compiler.compile(makeKernelSpec(tmpl.name, {dtype}, {}, "sm_90"));
+    compiler.compile(bindSpec(tmpl.name, {dtype}, {}, "sm_90"));
     std::vector<double> samples;
     std::vector<std::string> phaseOrder;
     std::map<std::string, std::vector<double>> phaseSamples;
     for (int i = 0; i < repeats; ++i) {
-      KernelSpec spec = makeKernelSpec(
+      KernelSpec spec = bindSpec(
           tmpl.name, {dtype}, {{varied, variedValue(variedParam, i)}}, "sm_90");
       BenchClock::time_point start = BenchClock::now();
       compiler::CompileResult result = compiler.compile(spec);
@@ -132,11 +144,10 @@ int runCompileBench(const BenchOptions &options) {
     timed.timePasses = true;
     std::vector<compiler::PhaseTime> passes =
         compiler
-            .compile(
-                makeKernelSpec(tmpl.name, {dtype},
-                               {{varied, variedValue(variedParam, repeats)}},
-                               "sm_90"),
-                timed)
+            .compile(bindSpec(tmpl.name, {dtype},
+                              {{varied, variedValue(variedParam, repeats)}},
+                              "sm_90"),
+                     timed)
             .passes;
     std::sort(passes.begin(), passes.end(),
               [](const auto &a, const auto &b) { return a.millis > b.millis; });

@@ -5,7 +5,7 @@
 #include "packjit/compiler/compiler.h"
 #include "packjit/core/arch.h"
 #include "packjit/core/error.h"
-#include "packjit/core/kernel_signature.h"
+#include "packjit/core/kernel_contract.h"
 #include "packjit/core/kernel_templates.h"
 
 #include <chrono>
@@ -32,8 +32,8 @@ struct CompileArgs {
 
 void listKernels() {
   for (const KernelTemplate &kernel : kernelTemplates())
-    std::cout << kernel.name << " " << kernelSignature(kernel.name).describe()
-              << "\n";
+    std::cout << kernel.name << " "
+              << KernelContract::of(kernel.name).header().describe() << "\n";
 }
 
 std::map<std::string, int64_t> parseSets(const std::vector<std::string> &sets) {
@@ -95,34 +95,28 @@ void runCompile(const CompileArgs &args) {
     dtypes.push_back(*dtype);
   }
   const auto start = std::chrono::steady_clock::now();
+  // A template under development (--template): its own header gives the
+  // parameters, checked as the embedded ones are; its includes come from
+  // beside it, then from the embedded library.
+  const std::string templateText =
+      args.templateFile.empty() ? "" : readTemplateFile(args.templateFile);
+  const KernelContract contract =
+      args.templateFile.empty()
+          ? KernelContract::of(args.kernel)
+          : KernelContract::fromText(args.kernel, templateText);
+  KernelBinding binding(contract);
+  binding.dtypes(dtypes).set(parseSets(args.sets)).arch(args.arch);
+  if (args.ptxVersion)
+    binding.ptxVersion(args.ptxVersion);
+  const KernelSpec spec = binding.spec();
   compiler::CompileOptions options;
   options.keepStages = true;
   options.dumpDir = args.dumpDir;
-  compiler::CompileResult result;
-  if (args.templateFile.empty()) {
-    KernelSpec spec =
-        makeKernelSpec(args.kernel, dtypes, parseSets(args.sets), args.arch);
-    if (args.ptxVersion)
-      spec.ptxVersion = args.ptxVersion;
-    result = compiler::Compiler::shared().compile(spec, options);
-  } else {
-    // A template under development: its own header gives the parameters;
-    // its includes come from beside it, then from the embedded library.
-    std::string text = readTemplateFile(args.templateFile);
-    KernelSignature signature = parseKernelSignature(text);
-    KernelSpec spec;
-    spec.kernel = args.kernel;
-    spec.dtypes = dtypes;
-    for (const ConstexprParameter &param : signature.constexprs)
-      spec.constexprs[param.name] = param.defaultValue;
-    for (const auto &[name, value] : parseSets(args.sets))
-      spec.constexprs[name] = value;
-    spec.arch = args.arch;
-    spec.ptxVersion =
-        args.ptxVersion ? args.ptxVersion : choosePtxVersion(args.arch);
-    spec.templateHash = hash128(text).hex();
-    result = compiler::Compiler::shared().compileText(text, spec, options);
-  }
+  compiler::CompileResult result =
+      args.templateFile.empty()
+          ? compiler::Compiler::shared().compile(spec, options)
+          : compiler::Compiler::shared().compileText(templateText, spec,
+                                                     options);
   if (args.time)
     std::cerr << "compile_ms "
               << std::chrono::duration<double, std::milli>(

@@ -17,6 +17,7 @@ namespace packjit::ops::cuda {
 namespace {
 
 using runtime::Dim3;
+using runtime::KernelArg;
 using runtime::KernelFamily;
 
 constexpr int64_t kBlock = 1024;
@@ -46,22 +47,23 @@ cuSeqlensFromPositionIds(const at::Tensor &positionIds, bool strict) {
       at::empty({kFields}, positions.options().dtype(at::kLong));
   at::Tensor cu = at::empty({n + 1}, positions.options().dtype(at::kInt));
   withRuntimeErrors(op, [&] {
-    static KernelFamily family("position_ids_scan", {"BLOCK", "STRICT"});
+    static KernelFamily family("position_ids_scan");
+    static const runtime::ConstexprSlot block = family.slot("BLOCK"),
+                                        strictSlot = family.slot("STRICT");
     const DType dtype =
         positions.scalar_type() == at::kLong ? DType::Int64 : DType::Int32;
-    const int64_t constexprs[] = {kBlock, strict ? 1 : 0};
+    runtime::ConstexprValues values = family.defaults();
+    values.set(block, kBlock).set(strictSlot, strict ? 1 : 0);
     const runtime::Kernel &kernel =
-        family.get(positions.device().index(), {&dtype, 1}, constexprs);
-    CUdeviceptr positionsPtr =
-        reinterpret_cast<CUdeviceptr>(positions.data_ptr());
-    CUdeviceptr cuPtr = reinterpret_cast<CUdeviceptr>(cu.data_ptr());
-    CUdeviceptr summaryPtr = reinterpret_cast<CUdeviceptr>(summary.data_ptr());
-    int64_t rows = positions.size(0), cols = positions.size(1);
-    int64_t rowStride = positions.stride(0), colStride = positions.stride(1);
-    void *args[] = {&positionsPtr, &rows,  &cols,      &rowStride,
-                    &colStride,    &cuPtr, &summaryPtr};
-    runtime::launch(kernel, Dim3{1}, Dim3{static_cast<unsigned>(kBlock)},
-                    currentStream(positions), args);
+        family.get(positions.device().index(), {&dtype, 1}, values);
+    runtime::launch(
+        kernel, Dim3{1}, Dim3{static_cast<unsigned>(kBlock)},
+        currentStream(positions),
+        {KernelArg::pointer(positions.data_ptr()),
+         KernelArg::i64(positions.size(0)), KernelArg::i64(positions.size(1)),
+         KernelArg::i64(positions.stride(0)),
+         KernelArg::i64(positions.stride(1)), KernelArg::pointer(cu.data_ptr()),
+         KernelArg::pointer(summary.data_ptr())});
   });
   const HostSummary s =
       readSummary(summary.data_ptr<int64_t>(), kFields, positions, op);

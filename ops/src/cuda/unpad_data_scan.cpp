@@ -18,7 +18,10 @@
 namespace packjit::ops::cuda {
 namespace {
 
+using runtime::ConstexprSlot;
+using runtime::ConstexprValues;
 using runtime::Dim3;
+using runtime::KernelArg;
 using runtime::KernelFamily;
 
 constexpr int64_t kBlock = 256;
@@ -176,18 +179,26 @@ private:
   std::map<std::pair<int, cudaStream_t>, at::Tensor> workspaces_;
 };
 
-KernelFamily &maskScanFamily() {
-  static KernelFamily family("mask_scan",
-                             {"BLOCK", "STRICT", "PADDED", "SEQ", "CHUNK"});
-  return family;
+// The mask_scan family and its constexprs, by name.
+struct MaskScanKernel {
+  KernelFamily family{"mask_scan"};
+  ConstexprSlot block = family.slot("BLOCK");
+  ConstexprSlot strict = family.slot("STRICT");
+  ConstexprSlot padded = family.slot("PADDED");
+  ConstexprSlot seq = family.slot("SEQ");
+  ConstexprSlot chunk = family.slot("CHUNK");
+};
+
+MaskScanKernel &maskScanKernel() {
+  static MaskScanKernel kernel;
+  return kernel;
 }
 
-// Constexprs in maskScanFamily()'s order: BLOCK, STRICT, PADDED, SEQ, CHUNK.
 struct Specialization {
   DType dtype;
-  int64_t constexprs[5];
+  ConstexprValues constexprs;
 
-  int64_t chunk() const { return constexprs[4]; }
+  int64_t chunk() const { return constexprs[maskScanKernel().chunk]; }
   // Tiles of BLOCK threads x CHUNK bytes for `mask`: the grid.
   int64_t tiles(const at::Tensor &mask) const {
     const int64_t tileTokens = kBlock * (chunk() / mask.element_size());
@@ -197,9 +208,14 @@ struct Specialization {
 
 Specialization specialization(const at::Tensor &mask,
                               const ScanRequest &request) {
-  return {maskDType(mask.scalar_type()),
-          {kBlock, request.strict ? 1 : 0, request.padded ? 1 : 0,
-           specializedSeqLen(mask.size(1)), chunkBytes(mask)}};
+  const MaskScanKernel &k = maskScanKernel();
+  ConstexprValues values = k.family.defaults();
+  values.set(k.block, kBlock)
+      .set(k.strict, request.strict ? 1 : 0)
+      .set(k.padded, request.padded ? 1 : 0)
+      .set(k.seq, specializedSeqLen(mask.size(1)))
+      .set(k.chunk, chunkBytes(mask));
+  return {maskDType(mask.scalar_type()), values};
 }
 
 } // namespace
@@ -218,8 +234,8 @@ int64_t specializedSeqLen(int64_t seqLen) {
 
 std::string maskScanSpec(const at::Tensor &mask, const ScanRequest &request) {
   const Specialization s = specialization(mask, request);
-  return maskScanFamily()
-      .spec(mask.device().index(), {&s.dtype, 1}, s.constexprs)
+  return maskScanKernel()
+      .family.spec(mask.device().index(), {&s.dtype, 1}, s.constexprs)
       .canonical();
 }
 
@@ -257,29 +273,23 @@ ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
   // calls, and a capture needs no warm-up on its stream.
   at::Tensor workspace; // alive until the launch is enqueued
   withRuntimeErrors(op, [&] {
-    const runtime::Kernel &kernel = maskScanFamily().get(
+    const runtime::Kernel &kernel = maskScanKernel().family.get(
         mask.device().index(), {&s.dtype, 1}, s.constexprs);
     if (capturing)
       workspace =
           at::zeros({workspaceWords(tiles)}, mask.options().dtype(at::kLong));
     else
       workspace = Workspaces::instance().get(mask, torchStream, tiles);
-    CUdeviceptr maskPtr = reinterpret_cast<CUdeviceptr>(mask.data_ptr());
-    CUdeviceptr indicesPtr = reinterpret_cast<CUdeviceptr>(out.indicesData());
-    CUdeviceptr cuPtr = reinterpret_cast<CUdeviceptr>(out.cuSeqlensData());
-    CUdeviceptr summaryPtr = reinterpret_cast<CUdeviceptr>(out.summaryData());
-    CUdeviceptr workspacePtr =
-        reinterpret_cast<CUdeviceptr>(workspace.data_ptr());
-    CUdeviceptr mailboxPtr = request.mailbox.address;
-    int64_t sequence = request.mailbox.sequence;
-    int64_t seqLen = mask.size(1);
-    int64_t docs = maxDocs;
-    int64_t tokens = n;
-    void *args[] = {&maskPtr,    &tokens,  &seqLen,     &indicesPtr,
-                    &cuPtr,      &docs,    &summaryPtr, &workspacePtr,
-                    &mailboxPtr, &sequence};
-    runtime::launch(kernel, Dim3{static_cast<unsigned>(tiles)},
-                    Dim3{static_cast<unsigned>(kBlock)}, stream, args);
+    runtime::launch(
+        kernel, Dim3{static_cast<unsigned>(tiles)},
+        Dim3{static_cast<unsigned>(kBlock)}, stream,
+        {KernelArg::pointer(mask.data_ptr()), KernelArg::i64(n),
+         KernelArg::i64(mask.size(1)), KernelArg::pointer(out.indicesData()),
+         KernelArg::pointer(out.cuSeqlensData()), KernelArg::i64(maxDocs),
+         KernelArg::pointer(out.summaryData()),
+         KernelArg::pointer(workspace.data_ptr()),
+         KernelArg::pointer(request.mailbox.address),
+         KernelArg::i64(request.mailbox.sequence)});
   });
   return out;
 }

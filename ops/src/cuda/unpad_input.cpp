@@ -27,11 +27,12 @@
 namespace packjit::ops::cuda {
 namespace {
 
+using runtime::ConstexprSlot;
 using runtime::Dim3;
+using runtime::KernelArg;
 using runtime::KernelFamily;
 
 constexpr int64_t kBlock = 256;
-constexpr int64_t kMaxRowWords = 1048576;   // the templates' ROW range
 constexpr int64_t kMaxTensorsPerLaunch = 3; // gather_rows' (src, dst) pairs
 
 // How the kernels move a row: 16-byte words (WIDE), else the widest T word
@@ -69,18 +70,31 @@ int64_t lanesFor(int64_t rowWords) {
   return lanes;
 }
 
-CUdeviceptr address(const at::Tensor &t) {
-  return reinterpret_cast<CUdeviceptr>(t.data_ptr());
+KernelArg address(const at::Tensor &t) {
+  return KernelArg::pointer(t.data_ptr());
 }
 
-KernelFamily &gatherFamily() {
-  static KernelFamily family("gather_rows", {"BLOCK", "ROW", "LANES", "WIDE"});
-  return family;
+// gather_rows or scatter_rows (the same constexprs): the family, its
+// constexprs by name and the longest row its header allows.
+struct RowKernel {
+  explicit RowKernel(const char *name)
+      : family(name), block(family.slot("BLOCK")), row(family.slot("ROW")),
+        lanes(family.slot("LANES")), wide(family.slot("WIDE")),
+        maxRowWords(family.contract().constexprParameter("ROW").max) {}
+
+  KernelFamily family;
+  ConstexprSlot block, row, lanes, wide;
+  int64_t maxRowWords;
+};
+
+RowKernel &gatherKernel() {
+  static RowKernel kernel("gather_rows");
+  return kernel;
 }
 
-KernelFamily &scatterFamily() {
-  static KernelFamily family("scatter_rows", {"BLOCK", "ROW", "LANES", "WIDE"});
-  return family;
+RowKernel &scatterKernel() {
+  static RowKernel kernel("scatter_rows");
+  return kernel;
 }
 
 // One row copy: `src` and `dst` 2-D, rows contiguous, any row stride.
@@ -101,21 +115,25 @@ Word wordOf(const RowCopy &copy) {
 
 // The launch over `rows` rows (one group of BLOCK / LANES threads per row),
 // `tensors` grid rows deep.
-void launchRows(KernelFamily &family, const char *op, const at::Tensor &like,
+void launchRows(RowKernel &rowKernel, const char *op, const at::Tensor &like,
                 Word word, int64_t rowWords, int64_t rows, unsigned tensors,
-                void **args) {
-  TORCH_CHECK(rowWords <= kMaxRowWords, op, ": rows of ", rowWords, " ",
-              word.bytes, "-byte words exceed the kernels' limit of ",
-              kMaxRowWords);
+                std::span<const KernelArg> args) {
+  TORCH_CHECK(rowWords <= rowKernel.maxRowWords, op, ": rows of ", rowWords,
+              " ", word.bytes, "-byte words exceed the kernels' limit of ",
+              rowKernel.maxRowWords);
   const int64_t lanes = lanesFor(rowWords);
   const int64_t rowsPerBlock = kBlock / lanes;
   const int64_t blocks = std::min<int64_t>(
       (rows + rowsPerBlock - 1) / rowsPerBlock, int64_t{1} << 30);
   withRuntimeErrors(op, [&] {
     const DType dtypes[] = {word.dtype};
-    const int64_t constexprs[] = {kBlock, rowWords, lanes, word.wide ? 1 : 0};
+    runtime::ConstexprValues values = rowKernel.family.defaults();
+    values.set(rowKernel.block, kBlock)
+        .set(rowKernel.row, rowWords)
+        .set(rowKernel.lanes, lanes)
+        .set(rowKernel.wide, word.wide ? 1 : 0);
     const runtime::Kernel &kernel =
-        family.get(like.device().index(), dtypes, constexprs);
+        rowKernel.family.get(like.device().index(), dtypes, values);
     runtime::launch(kernel, Dim3{static_cast<unsigned>(blocks), tensors},
                     Dim3{static_cast<unsigned>(kBlock)}, currentStream(like),
                     args);
@@ -128,20 +146,28 @@ void launchRows(KernelFamily &family, const char *op, const at::Tensor &like,
 void gatherRows(const char *op, const at::Tensor &like,
                 std::span<const RowCopy> copies, Word word,
                 const at::Tensor &indices, int64_t count, int64_t srcRows) {
-  CUdeviceptr src[kMaxTensorsPerLaunch], dst[kMaxTensorsPerLaunch];
-  int64_t stride[kMaxTensorsPerLaunch];
-  for (size_t t = 0; t < kMaxTensorsPerLaunch; ++t) {
-    const RowCopy &copy =
-        copies[std::min(t, copies.size() - 1)]; // unused ones repeat
-    src[t] = address(copy.src);
-    dst[t] = address(copy.dst);
-    stride[t] = copy.src.stride(0) * copy.src.element_size() / word.bytes;
-  }
-  CUdeviceptr index = address(indices);
-  void *args[] = {&src[0],  &dst[0],    &src[1],    &dst[1],
-                  &src[2],  &dst[2],    &index,     &count,
-                  &srcRows, &stride[0], &stride[1], &stride[2]};
-  launchRows(gatherFamily(), op, like, word,
+  // Unused copies repeat the last one.
+  auto copy = [&copies](size_t t) -> const RowCopy & {
+    return copies[std::min(t, copies.size() - 1)];
+  };
+  auto stride = [&](size_t t) {
+    return KernelArg::i64(copy(t).src.stride(0) * copy(t).src.element_size() /
+                          word.bytes);
+  };
+  static_assert(kMaxTensorsPerLaunch == 3);
+  const KernelArg args[] = {address(copy(0).src),
+                            address(copy(0).dst),
+                            address(copy(1).src),
+                            address(copy(1).dst),
+                            address(copy(2).src),
+                            address(copy(2).dst),
+                            address(indices),
+                            KernelArg::i64(count),
+                            KernelArg::i64(srcRows),
+                            stride(0),
+                            stride(1),
+                            stride(2)};
+  launchRows(gatherKernel(), op, like, word,
              rowBytesOf(copies[0].src) / word.bytes, count,
              static_cast<unsigned>(copies.size()), args);
 }
@@ -157,11 +183,15 @@ void gatherRows(const char *op, const at::Tensor &like, const RowCopy &copy,
 void scatterRows(const char *op, const at::Tensor &like, const RowCopy &copy,
                  const at::Tensor &indices, int64_t count, int64_t dstRows) {
   const Word word = wordOf(copy);
-  CUdeviceptr src = address(copy.src), dst = address(copy.dst);
-  CUdeviceptr index = address(indices);
-  int64_t stride = copy.src.stride(0) * copy.src.element_size() / word.bytes;
-  void *args[] = {&src, &dst, &index, &count, &dstRows, &stride};
-  launchRows(scatterFamily(), op, like, word, rowBytesOf(copy.src) / word.bytes,
+  const KernelArg args[] = {
+      address(copy.src),
+      address(copy.dst),
+      address(indices),
+      KernelArg::i64(count),
+      KernelArg::i64(dstRows),
+      KernelArg::i64(copy.src.stride(0) * copy.src.element_size() /
+                     word.bytes)};
+  launchRows(scatterKernel(), op, like, word, rowBytesOf(copy.src) / word.bytes,
              count, 1, args);
 }
 

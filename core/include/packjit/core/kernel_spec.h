@@ -24,6 +24,8 @@ struct Hash128 {
 // XXH3-128 of arbitrary bytes.
 Hash128 hash128(std::string_view bytes);
 
+// Made (and checked) by a KernelBinding (kernel_contract.h); parse() reads one
+// back from a cache entry or bundle without the template.
 struct KernelSpec {
   std::string kernel;        // template name, e.g. "mask_scan"
   std::string templateHash;  // hex XXH3-128 of the template's text
@@ -33,14 +35,8 @@ struct KernelSpec {
   int ptxVersion = 0;                        // 78 = PTX ISA 7.8
   std::string compilerVersion;
 
-  // A spec for one of the embedded templates: fills templateHash and
-  // compilerVersion, checks the kernel and arch names (throws packjit::Error).
-  static KernelSpec make(std::string_view kernel, std::vector<DType> dtypes,
-                         std::map<std::string, int64_t> constexprs,
-                         std::string_view arch, int ptxVersion);
-
   // One line, every field, fixed order:
-  // kernel=mask_scan;template=<hex>;dtypes=i64;constexprs=BLOCK:256,S:4096;
+  // kernel=mask_scan;template=<hex>;dtypes=i64;constexprs=BLOCK:256,SEQ:4096;
   // arch=sm_90;ptx=78;compiler=packjit-0.1.0+mlir-22.r2
   std::string canonical() const;
   // Inverse of canonical(); throws packjit::Error on malformed text.

@@ -2,16 +2,9 @@
 // PyTorch uses), with the target (arch, PTX ISA) its kernels are built for.
 #pragma once
 
-#include "packjit/core/dtype.h"
-#include "packjit/core/kernel_spec.h"
-
 #include <cuda.h>
 
-#include <cstdint>
-#include <map>
 #include <string>
-#include <string_view>
-#include <vector>
 
 namespace packjit::runtime {
 
@@ -38,17 +31,6 @@ int deviceCount();
 // packjit::Error without a driver, for a bad ordinal, or for an
 // architecture packjit does not support. Thread-safe.
 const Device &device(int ordinal);
-
-// The full KernelSpec of an embedded kernel template for `target`.
-KernelSpec specForTarget(const DeviceTarget &target, std::string_view kernel,
-                         std::vector<DType> dtypes,
-                         std::map<std::string, int64_t> constexprs);
-inline KernelSpec specForDevice(int ordinal, std::string_view kernel,
-                                std::vector<DType> dtypes,
-                                std::map<std::string, int64_t> constexprs) {
-  return specForTarget(device(ordinal).target, kernel, std::move(dtypes),
-                       std::move(constexprs));
-}
 
 // Makes `context` current for its lifetime (pushed only when another one is
 // current) and restores what was there.

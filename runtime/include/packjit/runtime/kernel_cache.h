@@ -4,7 +4,7 @@
 // load is not remembered, so the next call tries again.
 #pragma once
 
-#include "packjit/core/kernel_spec.h"
+#include "packjit/core/kernel_contract.h"
 #include "packjit/runtime/image_source.h"
 #include "packjit/runtime/module_loader.h"
 
@@ -22,6 +22,8 @@ namespace packjit::runtime {
 // A kernel ready to launch. Lives as long as its KernelCache.
 struct Kernel {
   KernelSpec spec;
+  // Its template's run-time parameters, in order: what launch() checks.
+  std::vector<KernelParam> params;
   int device = 0;
   CUcontext context = nullptr;
   CUmodule module = nullptr;
@@ -42,13 +44,15 @@ public:
   explicit KernelCache(KernelCacheOptions options = {});
   ~KernelCache();
 
-  // The loaded kernel for `spec` on `device`: from memory, else from a
+  // The loaded kernel for `spec` (a specialization of `contract`, which
+  // gives the kernel its parameters) on `device`: from memory, else from a
   // bundle, the disk cache or the compiler. Hashes the canonical text; hot
   // paths should use KernelFamily, which does not.
-  const Kernel &get(const KernelSpec &spec, int device);
-  // The same with the spec's hash computed by the caller (spec.hash()).
-  const Kernel &get(const KernelSpec &spec, const Hash128 &specHash,
+  const Kernel &get(const KernelContract &contract, const KernelSpec &spec,
                     int device);
+  // The same with the spec's hash computed by the caller (spec.hash()).
+  const Kernel &get(const KernelContract &contract, const KernelSpec &spec,
+                    const Hash128 &specHash, int device);
 
   void addBundle(const std::string &path) { images_.addBundle(path); }
   ImageSource &images() { return images_; }
@@ -73,7 +77,8 @@ private:
              static_cast<size_t>(key.device);
     }
   };
-  const Kernel &load(Slot &slot, const KernelSpec &spec, int device);
+  const Kernel &load(Slot &slot, const KernelContract &contract,
+                     const KernelSpec &spec, int device);
 
   ImageSource images_;
   std::shared_ptr<ModuleLoader> loader_;
@@ -86,43 +91,79 @@ private:
 // (PACKJIT_CACHE*, PACKJIT_AOT).
 KernelCache &defaultKernelCache();
 
+inline constexpr size_t kMaxFamilyConstexprs = 16;
+
+// One constexpr of a KernelFamily's template, its name resolved once.
+struct ConstexprSlot {
+  uint8_t index = 0;
+};
+
+// The constexpr values of one specialization: the template's defaults
+// (KernelFamily::defaults()), some set by slot.
+class ConstexprValues {
+public:
+  ConstexprValues &set(ConstexprSlot slot, int64_t value) {
+    values_[slot.index] = value;
+    return *this;
+  }
+  int64_t operator[](ConstexprSlot slot) const { return values_[slot.index]; }
+
+private:
+  friend class KernelFamily;
+  std::array<int64_t, kMaxFamilyConstexprs> values_{};
+};
+
 // The hot path for one kernel template: a lookup from (device, dtypes,
 // constexpr values) that builds no strings and hashes a few words, so a hit
-// costs tens of nanoseconds. Ops keep one as a static:
+// costs tens of nanoseconds. The constexprs' names are resolved to slots
+// once; a miss binds the values by name (KernelBinding), so a value the
+// template's header forbids is refused with the binding's message. Ops keep
+// the family and its slots as statics (tests/runtime/kernel_cache_test.cpp
+// compiles this example):
 //
-//   static KernelFamily scan("mask_scan", {"BLOCK", "S"});
-//   const Kernel &k = scan.get(device, {{DType::Int64}}, {{256, seqLen}});
+//   static KernelFamily scan("mask_scan");
+//   static const ConstexprSlot chunk = scan.slot("CHUNK");
+//   const DType dtypes[] = {DType::Int64};
+//   ConstexprValues values = scan.defaults();
+//   values.set(chunk, 64);
+//   const Kernel &k = scan.get(device, dtypes, values);
 class KernelFamily {
 public:
   static constexpr size_t kMaxDTypes = 8;
-  static constexpr size_t kMaxConstexprs = 16;
 
-  // `constexprNames` in the order get() receives their values. An empty
-  // `templateHash` means the embedded template's (looked up on first miss).
-  KernelFamily(std::string kernel, std::vector<std::string> constexprNames,
-               std::string templateHash = "", KernelCache *cache = nullptr);
+  // An embedded template's family.
+  explicit KernelFamily(std::string_view kernel, KernelCache *cache = nullptr);
+  // Any template's (a test's kernel, a template under development).
+  explicit KernelFamily(KernelContract contract, KernelCache *cache = nullptr);
+
+  // The slot of constexpr `name`; throws packjit::Error naming the
+  // template's constexprs when it has none of that name.
+  ConstexprSlot slot(std::string_view name) const;
+  // Every constexpr at its declared default.
+  const ConstexprValues &defaults() const { return defaults_; }
+  const KernelContract &contract() const { return contract_; }
 
   const Kernel &get(int device, std::span<const DType> dtypes,
-                    std::span<const int64_t> constexprValues);
-  // The spec get() would load, for logs and error messages.
+                    const ConstexprValues &values);
+  // The spec get() would load, for logs and error messages; throws what
+  // get() throws for a specialization the header forbids.
   KernelSpec spec(int device, std::span<const DType> dtypes,
-                  std::span<const int64_t> constexprValues);
+                  const ConstexprValues &values);
 
 private:
   struct Key {
-    std::array<int64_t, 2 + kMaxConstexprs> words{};
+    std::array<int64_t, 2 + kMaxFamilyConstexprs> words{};
     friend bool operator==(const Key &, const Key &) = default;
   };
   struct KeyHash {
     size_t operator()(const Key &key) const;
   };
   Key makeKey(int device, std::span<const DType> dtypes,
-              std::span<const int64_t> constexprValues) const;
+              const ConstexprValues &values) const;
   KernelCache &cache();
 
-  std::string kernel_;
-  std::vector<std::string> constexprNames_;
-  std::string templateHash_;
+  KernelContract contract_;
+  ConstexprValues defaults_;
   KernelCache *cache_;
   std::shared_mutex mutex_;
   std::unordered_map<Key, const Kernel *, KeyHash> kernels_;

@@ -1,0 +1,77 @@
+// Typed launches: arguments are checked against the kernel's parameters
+// before the driver is touched, so this runs without a GPU.
+#include "packjit/core/error.h"
+#include "packjit/runtime/driver.h"
+#include "packjit/runtime/launch.h"
+#include "test_support.h"
+
+#include <catch2/catch.hpp>
+
+#include <cstring>
+
+using namespace packjit;
+using namespace packjit::runtime;
+using namespace packjit::runtime::testing;
+
+namespace {
+
+// A Kernel as the cache makes it, never loaded.
+Kernel unloadedKernel() {
+  Kernel kernel;
+  kernel.spec = testSpec("add_one");
+  kernel.params = testContract("add_one").params().params;
+  return kernel;
+}
+
+} // namespace
+
+TEST_CASE("a launch with the wrong arguments names them and the kernel's",
+          "[runtime][launch]") {
+  const Kernel kernel = unloadedKernel();
+  CHECK_THROWS_WITH(
+      launch(kernel, {1}, {256}, nullptr, {KernelArg::pointer(CUdeviceptr{0})}),
+      "launch of 'add_one': 1 arguments for 2 parameters; it takes (%data: "
+      "pointer, %n: i32), got (pointer)");
+  CHECK_THROWS_WITH(
+      launch(kernel, {1}, {256}, nullptr,
+             {KernelArg::pointer(CUdeviceptr{0}), KernelArg::i64(4)}),
+      "launch of 'add_one': argument 2 (%n) is i32, got i64; it takes "
+      "(%data: pointer, %n: i32), got (pointer, i64)");
+  CHECK_THROWS_WITH(launch(kernel, {1}, {256}, nullptr,
+                           {KernelArg::i32(4), KernelArg::i32(4)}),
+                    Catch::Contains("argument 1 (%data) is pointer, got i32"));
+}
+
+TEST_CASE("matching arguments reach the driver", "[runtime][launch]") {
+  if (cudaDriverAvailable())
+    return; // launching a never-loaded kernel is not the point on a GPU host
+  const Kernel kernel = unloadedKernel();
+  int data = 0;
+  CHECK_THROWS_WITH(launch(kernel, {1}, {256}, nullptr,
+                           {KernelArg::pointer(&data), KernelArg::i32(4)}),
+                    Catch::Contains("no CUDA driver"));
+}
+
+TEST_CASE("a KernelArg holds the value's bytes at its width",
+          "[runtime][launch]") {
+  // What the driver reads: the parameter's width from data().
+  auto bytes = [](const KernelArg &arg, auto value) {
+    std::memcpy(&value, arg.data(), sizeof value);
+    return value;
+  };
+  KernelArg wide = KernelArg::i64(-2);
+  CHECK(wide.kind() == ParamKind::I64);
+  CHECK(bytes(wide, int64_t{}) == -2);
+  KernelArg narrow = KernelArg::i32(-7);
+  CHECK(narrow.kind() == ParamKind::I32);
+  CHECK(bytes(narrow, int32_t{}) == -7);
+  CHECK(bytes(KernelArg::i16(-3), int16_t{}) == -3);
+  CHECK(bytes(KernelArg::i8(-4), int8_t{}) == -4);
+  int object = 0;
+  KernelArg address = KernelArg::pointer(&object);
+  CHECK(address.kind() == ParamKind::Pointer);
+  CHECK(bytes(address, CUdeviceptr{}) ==
+        reinterpret_cast<CUdeviceptr>(&object));
+  CHECK(bytes(KernelArg::f32(1.5f), float{}) == 1.5f);
+  CHECK(bytes(KernelArg::f64(-0.25), double{}) == -0.25);
+}
