@@ -12,8 +12,13 @@
 
 namespace packjit::pipeline {
 
+// The generated getDependentDialects of a pass without dependent dialects
+// leaves its parameter unused (LLVM builds with -Wno-unused-parameter).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
 #define GEN_PASS_DEF_PACKJITINLINEHELPERS
 #include "Passes.h.inc"
+#pragma GCC diagnostic pop
 
 namespace {
 

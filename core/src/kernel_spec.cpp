@@ -55,12 +55,19 @@ Hash128 hash128(std::string_view bytes) {
 std::string KernelSpec::canonical() const {
   std::string out =
       "kernel=" + kernel + ";template=" + templateHash + ";dtypes=";
-  for (size_t i = 0; i < dtypes.size(); ++i)
-    out += (i ? "," : "") + std::string(dtypeName(dtypes[i]));
+  // Appends only: GCC 12 warns (-Wrestrict, a false positive) on the
+  // inlined `(i ? "," : "") + std::string(...)`.
+  for (size_t i = 0; i < dtypes.size(); ++i) {
+    if (i)
+      out += ',';
+    out += dtypeName(dtypes[i]);
+  }
   out += ";constexprs=";
   bool first = true;
   for (const auto &[name, value] : constexprs) {
-    out += (first ? "" : ",") + name + ":" + std::to_string(value);
+    if (!first)
+      out += ',';
+    out += name + ":" + std::to_string(value);
     first = false;
   }
   out += ";arch=" + arch + ";ptx=" + std::to_string(ptxVersion) +

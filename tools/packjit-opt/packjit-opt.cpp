@@ -1,6 +1,6 @@
 // packjit-opt: runs packjit's passes (and the upstream passes its pipeline
 // uses) on MLIR files, as mlir-opt does; e.g.
-//   packjit-opt t.mlir -allow-unregistered-dialect \
+//   packjit-opt t.mlir -allow-unregistered-dialect
 //     -packjit-specialize="constexprs=N=4 dtypes=T=f32"
 #include "Dialects.h"
 #include "Passes.h"
