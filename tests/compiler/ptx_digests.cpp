@@ -52,7 +52,10 @@ std::vector<Overrides> launchedVariants(std::string_view kernel) {
       variants.push_back(
           {{"ROW", r.row}, {"LANES", r.lanes}, {"WIDE", r.wide}});
   } else if (kernel == "position_ids_scan") {
+    // cu_seqlens_from_position_ids launches BLOCK = 1024.
     variants.push_back({{"STRICT", 0}});
+    variants.push_back({{"BLOCK", 1024}, {"STRICT", 0}});
+    variants.push_back({{"BLOCK", 1024}, {"STRICT", 1}});
   }
   return variants;
 }
