@@ -14,6 +14,7 @@ KernelContract KernelContract::fromText(std::string_view kernel,
                                         std::string_view text) {
   KernelContract contract;
   contract.kernel_ = std::string(kernel);
+  contract.templateText_ = std::string(text);
   contract.templateHash_ = hash128(text).hex();
   try {
     contract.header_ = TemplateHeader::parse(text);

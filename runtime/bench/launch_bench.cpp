@@ -31,7 +31,7 @@ KernelCacheOptions handwrittenOptions(const std::string &cacheDir) {
   KernelCacheOptions options;
   options.settings.directory = cacheDir;
   options.bundlePaths = {};
-  options.compile = [](const KernelSpec &) {
+  options.compile = [](const KernelSpec &, std::string_view) {
     return KernelImage{kAddOnePtx, kAddOneEntry, "", ""};
   };
   return options;

@@ -1,12 +1,12 @@
 #include "packjit/runtime/compiler_library.h"
 
-#include "packjit/core/kernel_templates.h"
-
 #include "packjit/compiler/c_api.h"
 #include "packjit/core/error.h"
 
 #include <cstdlib>
 #include <dlfcn.h>
+#include <string>
+#include <vector>
 
 namespace packjit::runtime {
 namespace {
@@ -102,7 +102,8 @@ bool compilerAvailable(std::string *why) {
   return entry.error.empty();
 }
 
-KernelImage compileWithCompilerLibrary(const KernelSpec &spec) {
+KernelImage compileWithCompilerLibrary(const KernelSpec &spec,
+                                       std::string_view templateText) {
   const CompilerEntryPoints &entry = compiler();
   if (!entry.error.empty())
     throw Error(entry.error);
@@ -111,18 +112,9 @@ KernelImage compileWithCompilerLibrary(const KernelSpec &spec) {
                 spec.compilerVersion + "', but the loaded compiler is '" +
                 entry.version() + "'");
   PackjitCompileOutput output{};
-  // Our own copy of the template, the one the spec's hash was taken of; a
-  // spec of a kernel we do not embed falls back to the compiler's copy.
-  const char *templateText = nullptr;
-  std::string ownTemplate;
-  for (const KernelTemplate &kernel : kernelTemplates()) {
-    if (kernel.name == spec.kernel) {
-      ownTemplate = std::string(kernel.text);
-      templateText = ownTemplate.c_str();
-    }
-  }
+  const std::string text(templateText); // the C ABI wants it NUL-terminated
   int rc =
-      entry.compile(spec.canonical().c_str(), templateText, nullptr, &output);
+      entry.compile(spec.canonical().c_str(), text.c_str(), nullptr, &output);
   if (rc != 0 || !output.ptx) {
     std::string message = output.error ? output.error : "unknown error";
     entry.freeOutput(&output);

@@ -53,7 +53,8 @@ std::string ImageSource::whereItWasLookedFor() const {
   return where;
 }
 
-KernelImage ImageSource::compile(const KernelSpec &spec) {
+KernelImage ImageSource::compile(const KernelSpec &spec,
+                                 std::string_view templateText) {
   if (!compile_) {
     std::string why;
     if (!compilerAvailable(&why))
@@ -63,8 +64,8 @@ KernelImage ImageSource::compile(const KernelSpec &spec) {
                   "), and no compiler is available: " + why);
   }
   auto start = std::chrono::steady_clock::now();
-  KernelImage image =
-      compile_ ? compile_(spec) : compileWithCompilerLibrary(spec);
+  KernelImage image = compile_ ? compile_(spec, templateText)
+                               : compileWithCompilerLibrary(spec, templateText);
   counters_.compiles++;
   std::chrono::duration<double, std::milli> elapsed =
       std::chrono::steady_clock::now() - start;
@@ -74,6 +75,7 @@ KernelImage ImageSource::compile(const KernelSpec &spec) {
 }
 
 ResolvedImage ImageSource::resolve(const KernelSpec &spec,
+                                   std::string_view templateText,
                                    const std::string &cubinTarget) {
   std::string key = spec.canonical();
   std::vector<std::shared_ptr<const Bundle>> bundles;
@@ -100,7 +102,7 @@ ResolvedImage ImageSource::resolve(const KernelSpec &spec,
   }
   bool produced = false;
   KernelImage image = disk_.loadOrProduce(
-      spec, [&] { return compile(spec); }, &produced);
+      spec, [&] { return compile(spec, templateText); }, &produced);
   if (!produced) {
     counters_.diskHits++;
     PACKJIT_LOG(Info, "disk cache hit: " + spec.fileStem());

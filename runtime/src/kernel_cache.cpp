@@ -73,7 +73,8 @@ const Kernel &KernelCache::load(Slot &slot, const KernelContract &contract,
                          std::to_string(device));
   DeviceTarget target = loader_->target(device);
   std::string cubinTarget = cubinTargetFor(target.arch, target.driverVersion);
-  ResolvedImage resolved = images_.resolve(spec, cubinTarget);
+  ResolvedImage resolved =
+      images_.resolve(spec, contract.templateText(), cubinTarget);
   bool madeCubin = false;
   LoadedModule loaded = loader_->load(device, spec, resolved.image, &madeCubin);
   if (madeCubin) {

@@ -140,6 +140,7 @@ TEST_CASE("every embedded template has a contract matching its ABI comment",
     CHECK(contract.kernel() == tmpl.name);
     CHECK(contract.params().entryName == tmpl.name);
     CHECK(contract.templateHash() == packjit::templateHash(tmpl));
+    CHECK(contract.templateText() == tmpl.text); // what the runtime compiles
     CHECK_FALSE(contract.params().params.empty());
     // Every default specialization is valid.
     KernelSpec spec = KernelBinding(contract)

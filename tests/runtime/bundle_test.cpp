@@ -64,14 +64,16 @@ TEST_CASE("bundles are looked at before the disk cache and the compiler",
   std::vector<CacheEntry> entries = sampleEntries();
   writeBundle(path, entries);
   int compiles = 0;
+  const std::string text = testContract().templateText();
   ImageSource source(settingsFor(dir.path() + "/cache"),
-                     [&](const KernelSpec &spec) {
+                     [&](const KernelSpec &spec, std::string_view compiled) {
                        ++compiles;
+                       CHECK(compiled == text);
                        return fakeImage(spec, 10);
                      });
   source.addBundle(path);
   KernelSpec inBundle = KernelSpec::parse(entries[3].key);
-  ResolvedImage resolved = source.resolve(inBundle, "sm_90/driver=13000");
+  ResolvedImage resolved = source.resolve(inBundle, text, "sm_90/driver=13000");
   CHECK(resolved.origin == ImageOrigin::Bundle);
   CHECK(resolved.image == entries[3].image);
   CHECK(compiles == 0);
@@ -81,13 +83,14 @@ TEST_CASE("bundles are looked at before the disk cache and the compiler",
   withCubin.cubin = "driver-made cubin";
   withCubin.cubinTarget = "sm_90/driver=13000";
   source.disk().store(inBundle, withCubin);
-  CHECK(source.resolve(inBundle, "sm_90/driver=13000").image == withCubin);
-  CHECK(source.resolve(inBundle, "sm_90/driver=12080").image ==
+  CHECK(source.resolve(inBundle, text, "sm_90/driver=13000").image ==
+        withCubin);
+  CHECK(source.resolve(inBundle, text, "sm_90/driver=12080").image ==
         entries[3].image);
 
   KernelSpec missing = testSpec("test_kernel", 5);
-  CHECK(source.resolve(missing, "").origin == ImageOrigin::Compiled);
-  CHECK(source.resolve(missing, "").origin == ImageOrigin::Disk);
+  CHECK(source.resolve(missing, text, "").origin == ImageOrigin::Compiled);
+  CHECK(source.resolve(missing, text, "").origin == ImageOrigin::Disk);
   CHECK(compiles == 1);
   CHECK(source.counters().bundleHits == 3);
 }
@@ -100,7 +103,7 @@ TEST_CASE("without a compiler a missing spec is named", "[runtime][aot]") {
   writeBundle(dir.path() + "/b.pjb", sampleEntries());
   source.addBundle(dir.path() + "/b.pjb");
   KernelSpec missing = testSpec("test_kernel", 12345);
-  CHECK_THROWS_WITH(source.resolve(missing, ""),
+  CHECK_THROWS_WITH(source.resolve(missing, testContract().templateText(), ""),
                     Catch::Contains(missing.canonical()) &&
                         Catch::Contains("no compiler is available") &&
                         Catch::Contains(dir.path() + "/b.pjb") &&

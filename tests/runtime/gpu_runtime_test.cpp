@@ -29,7 +29,7 @@ KernelCacheOptions addOneOptions(const std::string &cacheDir, int *compiles) {
   KernelCacheOptions options;
   options.settings = settingsFor(cacheDir);
   options.bundlePaths = {};
-  options.compile = [compiles](const KernelSpec &) {
+  options.compile = [compiles](const KernelSpec &, std::string_view) {
     if (compiles)
       ++*compiles;
     return KernelImage{kAddOnePtx, kAddOneEntry, "", ""};

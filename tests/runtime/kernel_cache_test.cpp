@@ -1,12 +1,14 @@
 // The in-memory cache over a fake module loader: one load per key under
 // concurrency, cubins cached for the next process, and the hot path's cost.
 #include "packjit/core/error.h"
+#include "packjit/core/kernel_templates.h"
 #include "packjit/runtime/kernel_cache.h"
 #include "test_support.h"
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 using namespace packjit;
@@ -44,13 +46,19 @@ struct Fixture {
   TempDir dir;
   std::shared_ptr<FakeLoader> loader = std::make_shared<FakeLoader>();
   std::atomic<int> compiles{0};
+  std::mutex textsMutex;
+  std::vector<std::string> compiledTexts; // what each compile was given
 
   KernelCacheOptions options() {
     KernelCacheOptions options;
     options.settings = settingsFor(dir.path());
     options.bundlePaths = {};
-    options.compile = [this](const KernelSpec &spec) {
+    options.compile = [this](const KernelSpec &spec, std::string_view text) {
       ++compiles;
+      {
+        std::lock_guard lock(textsMutex);
+        compiledTexts.emplace_back(text);
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(30));
       return fakeImage(spec);
     };
@@ -123,7 +131,7 @@ TEST_CASE("a failed compile is reported and retried on the next call",
   Fixture fixture;
   KernelCacheOptions options = fixture.options();
   int attempts = 0;
-  options.compile = [&](const KernelSpec &spec) {
+  options.compile = [&](const KernelSpec &spec, std::string_view) {
     if (++attempts == 1)
       throw Error("compile failed: bad template");
     return fakeImage(spec);
@@ -210,6 +218,71 @@ TEST_CASE("a family refuses what the template's header forbids, by name",
                     Catch::StartsWith("kernel 'gather_rows' does not support "
                                       "dtype 'i8' for T"));
   CHECK(fixture.compiles == 0); // nothing invalid reached the compiler
+}
+
+// A kernel of one's own (docs/compiler.md, "Adding a kernel"): not embedded
+// anywhere, its text reaches the compiler through its contract.
+constexpr const char *kUserTemplate = R"(// a kernel of one's own
+// @dtype T: f32 f16
+// @constexpr BLOCK = 128 in 32..1024 multiple_of 32
+gpu.module @packjit {
+  gpu.func @user_kernel(%x: !llvm.ptr<1>, %scale: !llvm.ptr<1>, %cols: i64,
+                        %block: i64 {packjit.constexpr = "BLOCK"}) kernel {
+    gpu.return
+  }
+}
+)";
+
+TEST_CASE("a family over a template given as text compiles that text and "
+          "caches it in memory and on disk",
+          "[runtime][memory]") {
+  Fixture fixture;
+  const DType dtypes[] = {DType::Float16};
+  const KernelContract contract =
+      KernelContract::fromText("user_kernel", kUserTemplate);
+  {
+    KernelCache cache(fixture.options());
+    KernelFamily family(contract, &cache);
+    ConstexprValues values = family.defaults();
+    values.set(family.slot("BLOCK"), 64);
+    const Kernel &kernel = family.get(0, dtypes, values);
+    CHECK(kernel.origin == ImageOrigin::Compiled);
+    CHECK(kernel.spec.templateHash == hash128(kUserTemplate).hex());
+    CHECK(kernel.spec.constexprs.at("BLOCK") == 64);
+    CHECK(kernel.params.size() == 3);
+    REQUIRE(fixture.compiledTexts.size() == 1);
+    CHECK(fixture.compiledTexts[0] == kUserTemplate);
+    CHECK(&family.get(0, dtypes, values) == &kernel); // memory
+    CHECK(fixture.compiles == 1);
+  }
+  // The next process: the same text is the same key, on disk.
+  KernelCache cache(fixture.options());
+  KernelFamily family(contract, &cache);
+  CHECK(family.get(0, dtypes, family.defaults()).origin ==
+        ImageOrigin::Compiled); // BLOCK=128 is another key
+  ConstexprValues values = family.defaults();
+  values.set(family.slot("BLOCK"), 64);
+  CHECK(family.get(0, dtypes, values).origin == ImageOrigin::Disk);
+  CHECK(fixture.compiles == 2);
+
+  // An edited template is another key: compiled anew, from the new text.
+  const std::string edited = std::string(kUserTemplate) + "// edited\n";
+  KernelFamily editedFamily(KernelContract::fromText("user_kernel", edited),
+                            &cache);
+  CHECK(editedFamily.get(0, dtypes, values).origin == ImageOrigin::Compiled);
+  CHECK(fixture.compiles == 3);
+  CHECK(fixture.compiledTexts.back() == edited);
+}
+
+TEST_CASE("an embedded kernel compiles from its embedded text",
+          "[runtime][memory]") {
+  Fixture fixture;
+  KernelCache cache(fixture.options());
+  KernelFamily gather("gather_rows", &cache);
+  const DType dtypes[] = {DType::Float32};
+  gather.get(0, dtypes, gather.defaults());
+  REQUIRE(fixture.compiledTexts.size() == 1);
+  CHECK(fixture.compiledTexts[0] == kernelTemplate("gather_rows").text);
 }
 
 // kernel_cache.h's example, as written there but with this test's cache

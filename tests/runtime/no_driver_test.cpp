@@ -33,7 +33,7 @@ TEST_CASE("GPU calls without a CUDA driver fail with a clear error",
   KernelCacheOptions options;
   options.settings = settingsFor(dir.path());
   options.bundlePaths = {};
-  options.compile = [&](const KernelSpec &spec) {
+  options.compile = [&](const KernelSpec &spec, std::string_view) {
     ++compiles;
     return fakeImage(spec);
   };

@@ -106,7 +106,9 @@ void runAot(const AotOptions &options) {
     if (tty)
       drawProgress(i, specs.size(), specs[i].fileStem());
     entries.push_back(
-        {specs[i].canonical(), runtime::compileWithCompilerLibrary(specs[i])});
+        {specs[i].canonical(),
+         runtime::compileWithCompilerLibrary(
+             specs[i], KernelContract::of(specs[i].kernel).templateText())});
   }
   if (tty)
     drawProgress(specs.size(), specs.size(), "done");

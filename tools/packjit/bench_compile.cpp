@@ -22,6 +22,7 @@
 #include <iostream>
 #include <map>
 #include <unistd.h>
+#include <vector>
 
 namespace packjit::cli {
 namespace {
@@ -71,24 +72,49 @@ FreshCompile freshProcessCompile(const std::string &kernel,
   return fresh;
 }
 
-// The constexpr to vary: ROW where there is one (any value is valid), else
-// BLOCK, in warp multiples inside its declared range.
-const ConstexprParameter &variedConstexpr(const TemplateHeader &signature) {
-  for (const ConstexprParameter &param : signature.constexprs)
-    if (param.name == "ROW")
+// The constexpr to vary: ROW where there is one, else BLOCK, else the first;
+// null for a kernel without constexprs (its samples compile the same spec
+// again: the compiler keeps no results).
+const ConstexprParameter *variedConstexpr(const TemplateHeader &signature) {
+  for (const char *name : {"ROW", "BLOCK"})
+    if (const ConstexprParameter *param = signature.find(name))
       return param;
-  for (const ConstexprParameter &param : signature.constexprs)
-    if (param.name == "BLOCK")
-      return param;
-  throw Error("bench: no ROW or BLOCK constexpr to vary");
+  return signature.constexprs.empty() ? nullptr : &signature.constexprs[0];
 }
 
-int64_t variedValue(const ConstexprParameter &param, int i) {
-  if (param.name == "ROW")
-    return 33 + i;
-  int64_t low = std::max<int64_t>(param.min, 32);
-  int64_t steps = std::max<int64_t>(1, (param.max - low) / 32 + 1);
-  return low + 32 * (i % steps);
+// `count` values of `param`, one per new specialization (cycled when the
+// header allows fewer): ROW from 33 up, the others in warp multiples from the
+// bottom of their range or from their one_of list; only values the header
+// accepts (any template's constraints, checked by the binding).
+std::vector<int64_t> variedValues(const KernelContract &contract, DType dtype,
+                                  const ConstexprParameter &param,
+                                  size_t count) {
+  std::vector<int64_t> candidates = param.oneOf;
+  if (candidates.empty()) {
+    const bool row = param.name == "ROW";
+    const int64_t step = row ? 1 : 32;
+    const int64_t low = row ? 33 : std::max<int64_t>(param.min, 32);
+    for (int64_t v = low; v <= param.max && candidates.size() < 4096; v += step)
+      candidates.push_back(v);
+  }
+  std::vector<int64_t> values;
+  for (int64_t value : candidates) {
+    if (values.size() == count)
+      break;
+    try {
+      KernelBinding(contract)
+          .dtypes({dtype})
+          .set(param.name, value)
+          .arch("sm_90")
+          .spec();
+      values.push_back(value);
+    } catch (const Error &) { // a value the header forbids
+    }
+  }
+  if (values.empty())
+    throw Error("bench: no value of " + param.name + " of '" +
+                contract.kernel() + "' to vary");
+  return values;
 }
 
 } // namespace
@@ -105,16 +131,25 @@ int runCompileBench(const BenchOptions &options) {
     DType dtype = signature.dtypes[0].allowed[0];
     std::string dtypeText(dtypeName(dtype));
     FreshCompile fresh = freshProcessCompile(std::string(tmpl.name), dtypeText);
-    const ConstexprParameter &variedParam = variedConstexpr(signature);
-    std::string varied = variedParam.name;
+    const ConstexprParameter *variedParam = variedConstexpr(signature);
+    const std::string varied = variedParam ? variedParam->name : "";
+    const std::vector<int64_t> values =
+        variedParam ? variedValues(KernelContract::of(tmpl.name), dtype,
+                                   *variedParam, repeats + 1)
+                    : std::vector<int64_t>{};
+    // The constexpr of sample i (the timed compile is sample `repeats`).
+    auto sample = [&](int i) -> std::map<std::string, int64_t> {
+      if (!variedParam)
+        return {};
+      return {{varied, values[i % values.size()]}};
+    };
     // Warm the process once, then time new specializations only.
     compiler.compile(bindSpec(tmpl.name, {dtype}, {}, "sm_90"));
     std::vector<double> samples;
     std::vector<std::string> phaseOrder;
     std::map<std::string, std::vector<double>> phaseSamples;
     for (int i = 0; i < repeats; ++i) {
-      KernelSpec spec = bindSpec(
-          tmpl.name, {dtype}, {{varied, variedValue(variedParam, i)}}, "sm_90");
+      KernelSpec spec = bindSpec(tmpl.name, {dtype}, sample(i), "sm_90");
       BenchClock::time_point start = BenchClock::now();
       compiler::CompileResult result = compiler.compile(spec);
       samples.push_back(millisSince(start));
@@ -144,9 +179,7 @@ int runCompileBench(const BenchOptions &options) {
     timed.timePasses = true;
     std::vector<compiler::PhaseTime> passes =
         compiler
-            .compile(bindSpec(tmpl.name, {dtype},
-                              {{varied, variedValue(variedParam, repeats)}},
-                              "sm_90"),
+            .compile(bindSpec(tmpl.name, {dtype}, sample(repeats), "sm_90"),
                      timed)
             .passes;
     std::sort(passes.begin(), passes.end(),

@@ -9,6 +9,7 @@
 #include "packjit/core/kernel_templates.h"
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -34,6 +35,13 @@ void listKernels() {
   for (const KernelTemplate &kernel : kernelTemplates())
     std::cout << kernel.name << " "
               << KernelContract::of(kernel.name).header().describe() << "\n";
+}
+
+// A template file's kernel: --kernel, else the file's stem.
+std::string kernelName(const CompileArgs &args) {
+  if (!args.kernel.empty() || args.templateFile.empty())
+    return args.kernel;
+  return std::filesystem::path(args.templateFile).stem().string();
 }
 
 std::map<std::string, int64_t> parseSets(const std::vector<std::string> &sets) {
@@ -81,11 +89,24 @@ std::string emitted(const compiler::CompileResult &result,
 }
 
 void runCompile(const CompileArgs &args) {
+  // A template under development (--template): its own header gives the
+  // parameters, checked as the embedded ones are; its includes come from
+  // beside it, then from the embedded library.
+  const std::string kernel = kernelName(args);
+  const std::string templateText =
+      args.templateFile.empty() ? "" : readTemplateFile(args.templateFile);
+  if (args.list && !args.templateFile.empty()) {
+    std::cout
+        << kernel << " "
+        << KernelContract::fromText(kernel, templateText).header().describe()
+        << "\n";
+    return;
+  }
   if (args.list) {
     listKernels();
     return;
   }
-  if (args.kernel.empty())
+  if (kernel.empty())
     throw Error("packjit compile: --kernel is required (see --list)");
   std::vector<DType> dtypes;
   for (const std::string &name : args.dtypes) {
@@ -95,15 +116,10 @@ void runCompile(const CompileArgs &args) {
     dtypes.push_back(*dtype);
   }
   const auto start = std::chrono::steady_clock::now();
-  // A template under development (--template): its own header gives the
-  // parameters, checked as the embedded ones are; its includes come from
-  // beside it, then from the embedded library.
-  const std::string templateText =
-      args.templateFile.empty() ? "" : readTemplateFile(args.templateFile);
   const KernelContract contract =
       args.templateFile.empty()
-          ? KernelContract::of(args.kernel)
-          : KernelContract::fromText(args.kernel, templateText);
+          ? KernelContract::of(kernel)
+          : KernelContract::fromText(kernel, templateText);
   KernelBinding binding(contract);
   binding.dtypes(dtypes).set(parseSets(args.sets)).arch(args.arch);
   if (args.ptxVersion)
@@ -140,8 +156,12 @@ void addCompileCommand(CLI::App &app) {
   auto args = std::make_shared<CompileArgs>();
   CLI::App *cmd =
       app.add_subcommand("compile", "Compile a kernel specialization to PTX");
-  cmd->add_flag("--list", args->list, "List the kernels and their parameters");
-  cmd->add_option("--kernel", args->kernel, "Kernel name (see --list)");
+  cmd->add_flag("--list", args->list,
+                "List the kernels and their parameters (with --template: "
+                "that template's)");
+  cmd->add_option("--kernel", args->kernel,
+                  "Kernel name (see --list; with --template, default: the "
+                  "file's stem)");
   cmd->add_option("--dtype", args->dtypes,
                   "Dtype of each placeholder, in order");
   cmd->add_option("--arch", args->arch,

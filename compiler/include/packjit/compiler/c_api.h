@@ -29,9 +29,10 @@ int packjit_compiler_abi_version(void);
 const char *packjit_compiler_version(void);
 /* Compiles the KernelSpec given in its canonical text form. Thread-safe.
  * template_text is the kernel template the caller keyed the spec with (its
- * XXH3-128 must equal the spec's template hash): the runtime passes its own
- * embedded copy, so a prebuilt compiler compiles templates newer than itself.
- * NULL: the compiler's own embedded template of that name.
+ * XXH3-128 must equal the spec's template hash): the runtime passes its
+ * contract's text (KernelContract::templateText), so any template compiles,
+ * embedded or not, and a prebuilt compiler compiles templates newer than
+ * itself. NULL: the compiler's own embedded template of that name.
  * dump_dir may be NULL; otherwise every stage is written there (as
  * PACKJIT_DUMP does). Returns 0 on success; on failure returns non-zero and
  * sets out->error to a message with MLIR's diagnostics. */

@@ -28,8 +28,10 @@ namespace packjit {
 
 class KernelContract {
 public:
-  // Reads `templateText`'s header and gpu.func (a template under
-  // development, a test's kernel). Throws packjit::Error naming `kernel`.
+  // Reads `templateText`'s header and gpu.func (a kernel of your own, a
+  // template under development, a test's kernel) and keeps the text: it is
+  // what the runtime compiles for this contract's specs. Throws
+  // packjit::Error naming `kernel`.
   static KernelContract fromText(std::string_view kernel,
                                  std::string_view templateText);
   // The embedded template's contract, read once per process. Throws
@@ -38,6 +40,8 @@ public:
 
   const std::string &kernel() const { return kernel_; }
   const std::string &templateHash() const { return templateHash_; }
+  // The text templateHash() is of, includes expanded.
+  const std::string &templateText() const { return templateText_; }
   const TemplateHeader &header() const { return header_; }
   const KernelParams &params() const { return params_; }
   // Throws packjit::Error naming the template's constexprs when it has no
@@ -46,7 +50,8 @@ public:
 
 private:
   std::string kernel_;
-  std::string templateHash_; // hex XXH3-128 of the text
+  std::string templateText_;
+  std::string templateHash_; // hex XXH3-128 of templateText_
   TemplateHeader header_;
   KernelParams params_;
 };

@@ -7,6 +7,7 @@
 #include "packjit/runtime/kernel_image.h"
 
 #include <string>
+#include <string_view>
 
 namespace packjit::runtime {
 
@@ -14,8 +15,12 @@ namespace packjit::runtime {
 // it was looked for and what failed. Loads (once) on first call. Always false
 // in a runtime-only build (PACKJIT_RUNTIME_ONLY).
 bool compilerAvailable(std::string *why = nullptr);
-// Compiles `spec` to PTX through the library. Throws packjit::Error with the
+// Compiles `spec` to PTX through the library, from `templateText`: the text
+// of the spec's contract (KernelContract::templateText), whose hash the spec
+// carries, so any template compiles, embedded or not, and a prebuilt compiler
+// compiles templates newer than its own. Throws packjit::Error with the
 // compiler's diagnostics, or why no compiler could be loaded.
-KernelImage compileWithCompilerLibrary(const KernelSpec &spec);
+KernelImage compileWithCompilerLibrary(const KernelSpec &spec,
+                                       std::string_view templateText);
 
 } // namespace packjit::runtime

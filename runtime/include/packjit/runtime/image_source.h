@@ -12,13 +12,16 @@
 #include <memory>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace packjit::runtime {
 
-// Turns a spec into PTX; the default is the compiler library. Tests inject
-// their own.
-using CompileFunction = std::function<KernelImage(const KernelSpec &)>;
+// Turns a spec into PTX, given the text of its template (its contract's:
+// an embedded kernel's or one read with KernelContract::fromText). The
+// default is the compiler library; tests inject their own.
+using CompileFunction = std::function<KernelImage(
+    const KernelSpec &spec, std::string_view templateText)>;
 
 enum class ImageOrigin { Bundle, Disk, Compiled };
 std::string_view
@@ -38,11 +41,14 @@ public:
   void addBundle(const std::string &path);
   void addBundle(Bundle bundle);
 
-  // The image for `spec`. `cubinTarget` is the target of the device it is
-  // for: a bundle entry without a cubin for it borrows the disk cache's.
-  // Throws packjit::Error naming the spec when it is in no bundle, not in the
-  // cache and cannot be compiled.
-  ResolvedImage resolve(const KernelSpec &spec, const std::string &cubinTarget);
+  // The image for `spec`, compiled from `templateText` (the template the
+  // spec's hash was taken of) when no bundle or cache entry has it.
+  // `cubinTarget` is the target of the device it is for: a bundle entry
+  // without a cubin for it borrows the disk cache's. Throws packjit::Error
+  // naming the spec when it is in no bundle, not in the cache and cannot be
+  // compiled.
+  ResolvedImage resolve(const KernelSpec &spec, std::string_view templateText,
+                        const std::string &cubinTarget);
 
   DiskCache &disk() { return disk_; }
 
@@ -52,7 +58,7 @@ public:
   const Counters &counters() const { return counters_; }
 
 private:
-  KernelImage compile(const KernelSpec &spec);
+  KernelImage compile(const KernelSpec &spec, std::string_view templateText);
   std::string whereItWasLookedFor() const;
 
   DiskCache disk_;
