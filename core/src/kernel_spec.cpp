@@ -55,8 +55,6 @@ Hash128 hash128(std::string_view bytes) {
 std::string KernelSpec::canonical() const {
   std::string out =
       "kernel=" + kernel + ";template=" + templateHash + ";dtypes=";
-  // Appends only: GCC 12 warns (-Wrestrict, a false positive) on the
-  // inlined `(i ? "," : "") + std::string(...)`.
   for (size_t i = 0; i < dtypes.size(); ++i) {
     if (i)
       out += ',';

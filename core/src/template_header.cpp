@@ -110,8 +110,11 @@ ConstexprParameter parseConstexprLine(std::string_view line,
 
 std::string dtypeList(const std::vector<DType> &dtypes) {
   std::string out;
-  for (DType dtype : dtypes)
-    out += (out.empty() ? "" : "|") + std::string(dtypeName(dtype));
+  for (DType dtype : dtypes) {
+    if (!out.empty())
+      out += '|';
+    out += dtypeName(dtype);
+  }
   return out;
 }
 

@@ -62,12 +62,17 @@ std::vector<Overrides> launchedVariants(std::string_view kernel) {
 
 std::string describe(const packjit::KernelSpec &spec) {
   std::string out = spec.kernel + " ";
-  for (size_t i = 0; i < spec.dtypes.size(); ++i)
-    out += (i ? "," : "") + std::string(packjit::dtypeName(spec.dtypes[i]));
+  for (size_t i = 0; i < spec.dtypes.size(); ++i) {
+    if (i)
+      out += ',';
+    out += packjit::dtypeName(spec.dtypes[i]);
+  }
   out += " " + spec.arch + " ";
   bool first = true;
   for (const auto &[name, value] : spec.constexprs) {
-    out += (first ? "" : ",") + name + "=" + std::to_string(value);
+    if (!first)
+      out += ',';
+    out += name + "=" + std::to_string(value);
     first = false;
   }
   return out;
