@@ -117,4 +117,14 @@ KernelSpec KernelBinding::spec() const {
   return spec;
 }
 
+KernelSpec bindKernelSpec(std::string_view kernel, std::vector<DType> dtypes,
+                          const std::map<std::string, int64_t> &constexprs,
+                          std::string_view arch) {
+  return KernelBinding(KernelContract::of(kernel))
+      .dtypes(std::move(dtypes))
+      .set(constexprs)
+      .arch(arch)
+      .spec();
+}
+
 } // namespace packjit

@@ -9,29 +9,13 @@
 #include <cstring>
 #include <string>
 
-namespace {
-
-// A checked spec of an embedded template (KernelBinding).
-packjit::KernelSpec bindSpec(std::string_view kernel,
-                             std::vector<packjit::DType> dtypes,
-                             const std::map<std::string, int64_t> &constexprs,
-                             std::string_view arch) {
-  return packjit::KernelBinding(packjit::KernelContract::of(kernel))
-      .dtypes(std::move(dtypes))
-      .set(constexprs)
-      .arch(arch)
-      .spec();
-}
-
-} // namespace
-
 TEST_CASE("C API compiles a canonical spec and reports errors",
           "[compiler][c_api]") {
   CHECK(packjit_compiler_abi_version() == PACKJIT_COMPILER_ABI_VERSION);
   CHECK(std::string(packjit_compiler_version()) == packjit::compilerVersion());
 
-  packjit::KernelSpec spec =
-      bindSpec("mask_scan", {packjit::DType::Int32}, {}, "sm_86");
+  packjit::KernelSpec spec = packjit::bindKernelSpec(
+      "mask_scan", {packjit::DType::Int32}, {}, "sm_86");
   PackjitCompileOutput out;
   REQUIRE(packjit_compiler_compile(spec.canonical().c_str(), nullptr, nullptr,
                                    &out) == 0);

@@ -20,18 +20,6 @@ using packjit::compiler::stageNames;
 
 namespace {
 
-// A checked spec of an embedded template (KernelBinding).
-packjit::KernelSpec bindSpec(std::string_view kernel,
-                             std::vector<packjit::DType> dtypes,
-                             const std::map<std::string, int64_t> &constexprs,
-                             std::string_view arch) {
-  return packjit::KernelBinding(packjit::KernelContract::of(kernel))
-      .dtypes(std::move(dtypes))
-      .set(constexprs)
-      .arch(arch)
-      .spec();
-}
-
 std::string errorOf(const std::function<void()> &fn) {
   try {
     fn();
@@ -72,8 +60,8 @@ TEST_CASE("every embedded kernel compiles to PTX for its first dtype",
   for (const packjit::KernelTemplate &tmpl : packjit::kernelTemplates()) {
     const packjit::TemplateHeader &signature =
         packjit::KernelContract::of(tmpl.name).header();
-    KernelSpec spec =
-        bindSpec(tmpl.name, {signature.dtypes[0].allowed[0]}, {}, "sm_90");
+    KernelSpec spec = packjit::bindKernelSpec(
+        tmpl.name, {signature.dtypes[0].allowed[0]}, {}, "sm_90");
     CompileResult result = Compiler::shared().compile(spec);
     INFO(tmpl.name);
     CHECK(result.entryName == tmpl.name);
@@ -95,8 +83,8 @@ TEST_CASE("every optimization level compiles every embedded kernel",
     for (const packjit::KernelTemplate &tmpl : packjit::kernelTemplates()) {
       const packjit::TemplateHeader &signature =
           packjit::KernelContract::of(tmpl.name).header();
-      KernelSpec spec =
-          bindSpec(tmpl.name, {signature.dtypes[0].allowed[0]}, {}, "sm_90");
+      KernelSpec spec = packjit::bindKernelSpec(
+          tmpl.name, {signature.dtypes[0].allowed[0]}, {}, "sm_90");
       CompileResult result = Compiler::shared().compile(spec, options);
       INFO(tmpl.name << " level " << static_cast<int>(level));
       CHECK(result.ptx.find(".visible .entry " + std::string(tmpl.name) +
@@ -216,22 +204,30 @@ TEST_CASE("helpers are inlined before lowering, multi-block ones after the "
 }
 
 TEST_CASE("errors name what is wrong", "[compiler][errors]") {
-  CHECK_THAT(
-      errorOf([] { bindSpec("no_such_kernel", {DType::Int64}, {}, "sm_90"); }),
-      Catch::Contains("unknown kernel 'no_such_kernel'"));
-  CHECK_THAT(
-      errorOf([] { bindSpec("mask_scan", {DType::Float32}, {}, "sm_90"); }),
-      Catch::Contains("does not support dtype 'f32'"));
-  CHECK_THAT(
-      errorOf([] { bindSpec("mask_scan", {DType::Int64}, {}, "sm_70"); }),
-      Catch::Contains("unsupported GPU architecture 'sm_70'"));
   CHECK_THAT(errorOf([] {
-               bindSpec("mask_scan", {DType::Int64}, {{"NOPE", 1}}, "sm_90");
+               packjit::bindKernelSpec("no_such_kernel", {DType::Int64}, {},
+                                       "sm_90");
+             }),
+             Catch::Contains("unknown kernel 'no_such_kernel'"));
+  CHECK_THAT(errorOf([] {
+               packjit::bindKernelSpec("mask_scan", {DType::Float32}, {},
+                                       "sm_90");
+             }),
+             Catch::Contains("does not support dtype 'f32'"));
+  CHECK_THAT(errorOf([] {
+               packjit::bindKernelSpec("mask_scan", {DType::Int64}, {},
+                                       "sm_70");
+             }),
+             Catch::Contains("unsupported GPU architecture 'sm_70'"));
+  CHECK_THAT(errorOf([] {
+               packjit::bindKernelSpec("mask_scan", {DType::Int64},
+                                       {{"NOPE", 1}}, "sm_90");
              }),
              Catch::Contains("has no constexpr 'NOPE'"));
 
   SECTION("a spec that bypasses the binding is checked again") {
-    KernelSpec spec = bindSpec("gather_rows", {DType::Float32}, {}, "sm_90");
+    KernelSpec spec =
+        packjit::bindKernelSpec("gather_rows", {DType::Float32}, {}, "sm_90");
     KernelSpec wrongDtype = spec;
     wrongDtype.dtypes = {DType::Int8};
     CHECK_THAT(errorOf([&] { Compiler::shared().compile(wrongDtype); }),
@@ -345,8 +341,8 @@ struct DumpDir {
 
 TEST_CASE("PACKJIT_DUMP-style dumps write every stage", "[compiler][dump]") {
   DumpDir dir;
-  KernelSpec spec =
-      bindSpec("scatter_rows", {DType::Float16}, {{"ROW", 8}}, "sm_80");
+  KernelSpec spec = packjit::bindKernelSpec("scatter_rows", {DType::Float16},
+                                            {{"ROW", 8}}, "sm_80");
   packjit::compiler::CompileOptions options;
   options.dumpDir = dir.path.string();
   CompileResult result = Compiler::shared().compile(spec, options);
@@ -407,9 +403,11 @@ TEST_CASE("a failed compile leaves the dumps of the stages before the failure",
 TEST_CASE("parallel compiles from several threads agree",
           "[compiler][threads]") {
   const KernelSpec specs[] = {
-      bindSpec("gather_rows", {DType::Float32}, {{"ROW", 16}}, "sm_90"),
-      bindSpec("gather_rows", {DType::Float32}, {{"ROW", 17}}, "sm_90"),
-      bindSpec("mask_scan", {DType::Int32}, {}, "sm_80")};
+      packjit::bindKernelSpec("gather_rows", {DType::Float32}, {{"ROW", 16}},
+                              "sm_90"),
+      packjit::bindKernelSpec("gather_rows", {DType::Float32}, {{"ROW", 17}},
+                              "sm_90"),
+      packjit::bindKernelSpec("mask_scan", {DType::Int32}, {}, "sm_80")};
   constexpr int kThreads = 9;
   std::vector<std::string> ptx(kThreads);
   std::vector<std::thread> threads;

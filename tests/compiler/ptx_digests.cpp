@@ -17,18 +17,6 @@
 
 namespace {
 
-// A checked spec of an embedded template (KernelBinding).
-packjit::KernelSpec bindSpec(std::string_view kernel,
-                             std::vector<packjit::DType> dtypes,
-                             const std::map<std::string, int64_t> &constexprs,
-                             std::string_view arch) {
-  return packjit::KernelBinding(packjit::KernelContract::of(kernel))
-      .dtypes(std::move(dtypes))
-      .set(constexprs)
-      .arch(arch)
-      .spec();
-}
-
 using Overrides = std::map<std::string, int64_t>;
 
 // The constexpr combinations each op can launch (ops/src/cuda/).
@@ -93,9 +81,9 @@ int main() {
           packjit::KernelContract::of(tmpl.name).header();
       for (packjit::DType dtype : signature.dtypes.at(0).allowed) {
         for (const packjit::ArchInfo &arch : packjit::supportedArchs())
-          print(bindSpec(tmpl.name, {dtype}, {}, arch.name));
+          print(packjit::bindKernelSpec(tmpl.name, {dtype}, {}, arch.name));
         for (const Overrides &variant : launchedVariants(tmpl.name))
-          print(bindSpec(tmpl.name, {dtype}, variant, "sm_90"));
+          print(packjit::bindKernelSpec(tmpl.name, {dtype}, variant, "sm_90"));
       }
     }
   } catch (const std::exception &e) {

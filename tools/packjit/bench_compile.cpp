@@ -27,18 +27,6 @@
 namespace packjit::cli {
 namespace {
 
-// A checked spec of an embedded template (KernelBinding).
-packjit::KernelSpec bindSpec(std::string_view kernel,
-                             std::vector<packjit::DType> dtypes,
-                             const std::map<std::string, int64_t> &constexprs,
-                             std::string_view arch) {
-  return packjit::KernelBinding(packjit::KernelContract::of(kernel))
-      .dtypes(std::move(dtypes))
-      .set(constexprs)
-      .arch(arch)
-      .spec();
-}
-
 double millisSince(BenchClock::time_point start) {
   return microsecondsSince(start) / 1000;
 }
@@ -144,12 +132,13 @@ int runCompileBench(const BenchOptions &options) {
       return {{varied, values[i % values.size()]}};
     };
     // Warm the process once, then time new specializations only.
-    compiler.compile(bindSpec(tmpl.name, {dtype}, {}, "sm_90"));
+    compiler.compile(packjit::bindKernelSpec(tmpl.name, {dtype}, {}, "sm_90"));
     std::vector<double> samples;
     std::vector<std::string> phaseOrder;
     std::map<std::string, std::vector<double>> phaseSamples;
     for (int i = 0; i < repeats; ++i) {
-      KernelSpec spec = bindSpec(tmpl.name, {dtype}, sample(i), "sm_90");
+      KernelSpec spec =
+          packjit::bindKernelSpec(tmpl.name, {dtype}, sample(i), "sm_90");
       BenchClock::time_point start = BenchClock::now();
       compiler::CompileResult result = compiler.compile(spec);
       samples.push_back(millisSince(start));
@@ -179,7 +168,8 @@ int runCompileBench(const BenchOptions &options) {
     timed.timePasses = true;
     std::vector<compiler::PhaseTime> passes =
         compiler
-            .compile(bindSpec(tmpl.name, {dtype}, sample(repeats), "sm_90"),
+            .compile(packjit::bindKernelSpec(tmpl.name, {dtype},
+                                             sample(repeats), "sm_90"),
                      timed)
             .passes;
     std::sort(passes.begin(), passes.end(),

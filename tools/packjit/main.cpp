@@ -10,7 +10,8 @@ namespace packjit::cli {
 namespace {
 
 [[maybe_unused]] void addUnavailable(CLI::App &app, const std::string &name,
-                    const std::string &what, const std::string &missing) {
+                                     const std::string &what,
+                                     const std::string &missing) {
   CLI::App *cmd =
       app.add_subcommand(name, what + " (not built: " + missing + ")");
   cmd->allow_extras();

@@ -86,4 +86,10 @@ private:
   int ptxVersion_ = 0;
 };
 
+// The checked spec of the embedded template `kernel` in one call (tests,
+// tools): KernelBinding with every dtype in order and `constexprs` by name.
+KernelSpec bindKernelSpec(std::string_view kernel, std::vector<DType> dtypes,
+                          const std::map<std::string, int64_t> &constexprs,
+                          std::string_view arch);
+
 } // namespace packjit
