@@ -14,8 +14,9 @@ The op library (``libpackjit_torch.so``) is found through the environment
 variable ``PACKJIT_LIBRARY``, else next to this package (``packjit/lib/``,
 where ``pip install`` puts it), else in the build tree (``build/lib/``).
 Loading it registers ``torch.ops.packjit.*``; the functions below call those
-ops. On torch >= 2.4 every op also has a fake kernel (``_fake.py``), so
-``torch.compile(fullgraph=True)`` traces through them.
+ops. On torch >= 2.4 every op with a kernel of its own also has a fake
+kernel (``_fake.py``; the composite ones trace through the ops they call),
+so ``torch.compile(fullgraph=True)`` traces through them.
 """
 
 from . import _fake
