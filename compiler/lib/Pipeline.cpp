@@ -37,8 +37,11 @@ Pipeline::~Pipeline() = default;
 compiler::CompileResult Pipeline::run(const PipelineRequest &request) {
   const compiler::CompileOptions &options = request.options;
   bool dumping = !options.dumpDir.empty();
-  if (dumping)
+  if (dumping) {
     createDumpDir(options.dumpDir);
+    for (const Stage &stage : stages())
+      removeStageDump(options.dumpDir, request.dumpStem, stage.name);
+  }
   compiler::CompileResult result;
   DiagnosticCollector diags;
   PassTimer passTimer;

@@ -20,6 +20,14 @@ void createDumpDir(const std::string &dir) {
     throw Error("PACKJIT_DUMP: cannot create '" + dir + "': " + ec.message());
 }
 
+void removeStageDump(const std::string &dir, const std::string &fileStem,
+                     std::string_view stage) {
+  std::error_code ignored; // absent is the usual case
+  std::filesystem::remove(std::filesystem::path(dir) /
+                              (fileStem + "." + std::string(stage)),
+                          ignored);
+}
+
 void writeStageDump(const std::string &dir, const std::string &fileStem,
                     std::string_view stage, const std::string &text) {
   std::filesystem::path path =

@@ -374,6 +374,10 @@ TEST_CASE("a failed compile leaves the dumps of the stages before the failure",
   };
 
   SECTION("failing in nvvm: a gpu.module without a kernel") {
+    // A successful compile of the same spec first: its later stages must
+    // not survive as if they belonged to the failed one.
+    Compiler::shared().compileText(kTinyTemplate, spec, options);
+    REQUIRE(dumped().size() == stageNames().size());
     std::string text = kTinyTemplate;
     text.replace(text.find(") kernel {"), 10, ") {");
     CHECK_THAT(
