@@ -37,6 +37,7 @@ void addConversionToNvvm(mlir::PassManager &pm, bool helpersLeft) {
     gpuPm.addPass(mlir::createCSEPass());
   }
   gpuPm.addPass(mlir::createReconcileUnrealizedCastsPass());
+  gpuPm.addPass(createPackjitNaturalAlignment());
 }
 
 } // namespace

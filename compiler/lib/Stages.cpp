@@ -69,28 +69,6 @@ mlir::LogicalResult findKernel(Compilation &c) {
   return mlir::success();
 }
 
-// Loads and stores without an alignment would get the default LLVM data
-// layout's, which aligns i64 to 4 bytes and makes NVPTX split every 64-bit
-// access in two. Tensors are naturally aligned for their dtype, so say so.
-void setNaturalAlignment(mlir::gpu::GPUModuleOp gpuModule) {
-  auto natural = [](mlir::Type type) -> uint64_t {
-    if (type.isIntOrFloat())
-      return std::max<uint64_t>(1, type.getIntOrFloatBitWidth() / 8);
-    return llvm::isa<mlir::LLVM::LLVMPointerType>(type) ? 8 : 0;
-  };
-  gpuModule.walk([&](mlir::Operation *op) {
-    if (auto load = llvm::dyn_cast<mlir::LLVM::LoadOp>(op)) {
-      if (!load.getAlignment() || *load.getAlignment() == 0)
-        if (uint64_t align = natural(load.getType()))
-          load.setAlignment(align);
-    } else if (auto store = llvm::dyn_cast<mlir::LLVM::StoreOp>(op)) {
-      if (!store.getAlignment() || *store.getAlignment() == 0)
-        if (uint64_t align = natural(store.getValue().getType()))
-          store.setAlignment(align);
-    }
-  });
-}
-
 // nvvm: the gpu.module lowered to the LLVM and NVVM dialects.
 mlir::LogicalResult lowerToNvvm(Compilation &c) {
   if (mlir::failed(findKernel(c)))
@@ -100,7 +78,6 @@ mlir::LogicalResult lowerToNvvm(Compilation &c) {
       helpersLeft ? c.state.loweringWithHelpers : c.state.lowering;
   if (mlir::failed(lowering.run(*c.module, c.passTimer)))
     return mlir::failure();
-  setNaturalAlignment(c.gpuModule);
   // The target attribute documents the stage; the llvm and ptx stages do
   // what MLIR's serializer for it would do (chip and features come from
   // packjit's arch table, so they are valid).

@@ -38,4 +38,17 @@ def PackjitInlineHelpers : Pass<"packjit-inline-helpers", "::mlir::ModuleOp"> {
   }];
 }
 
+def PackjitNaturalAlignment
+    : Pass<"packjit-natural-alignment", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Give unaligned llvm.load/llvm.store their type's natural alignment";
+  let description = [{
+    Sets the alignment of every `llvm.load` and `llvm.store` that has none
+    (or 0) to its value type's size in bytes (8 for pointers); vectors and
+    other types are left alone. Without it LLVM takes the default data
+    layout's alignment, which aligns i64 to 4 bytes, and NVPTX splits every
+    64-bit access in two. Tensors are naturally aligned for their dtype, so
+    this states what is true. Runs last in the lowering to NVVM.
+  }];
+}
+
 #endif // PACKJIT_COMPILER_PASSES
