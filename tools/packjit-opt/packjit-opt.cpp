@@ -5,22 +5,27 @@
 #include "Dialects.h"
 #include "Passes.h"
 
-#include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
 
 namespace {
 
-// The upstream passes of compiler/lib/PassPipelines.cpp.
+// The upstream passes of compiler/lib/PassPipelines.cpp. The conversions are
+// registered from their own headers: mlir/Conversion/Passes.h would pull in
+// every conversion of MLIR (so large that GCC stops tracking columns).
 void registerPipelinePasses() {
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerInlinerPass();
   mlir::registerSymbolDCEPass();
-  mlir::registerSCFToControlFlowPass();
-  mlir::registerConvertGpuOpsToNVVMOps();
-  mlir::registerReconcileUnrealizedCastsPass();
+  mlir::registerPass([] { return mlir::createSCFToControlFlowPass(); });
+  mlir::registerPass([] { return mlir::createConvertGpuOpsToNVVMOps(); });
+  mlir::registerPass([] { return mlir::createReconcileUnrealizedCastsPass(); });
 }
 
 } // namespace
