@@ -5,7 +5,7 @@
 #include "StageDump.h"
 
 #include "packjit/core/error.h"
-#include "packjit/core/kernel_templates.h"
+#include "packjit/core/kernel_contract.h"
 #include "packjit/core/log.h"
 #include "packjit/core/template_header.h"
 #include "packjit/core/version.h"
@@ -47,10 +47,10 @@ bool isUnsigned(DType dtype) {
 
 // A spec made by a KernelBinding is valid; one given as text (the C API,
 // compileText) is checked by the same function, with the same words.
-pipeline::PipelineRequest makeRequest(std::string_view text,
+pipeline::PipelineRequest makeRequest(const TemplateHeader &header,
+                                      std::string_view text,
                                       const KernelSpec &spec,
                                       const CompileOptions &options) {
-  const TemplateHeader header = TemplateHeader::parse(text);
   header.check(spec);
   pipeline::PipelineRequest request;
   request.templateText = text;
@@ -91,9 +91,10 @@ std::string phasesLine(const KernelSpec &spec, const CompileResult &result) {
 struct Compiler::Impl {
   pipeline::Pipeline pipeline;
 
-  CompileResult run(std::string_view text, const KernelSpec &spec,
-                    const CompileOptions &options) {
-    pipeline::PipelineRequest request = makeRequest(text, spec, options);
+  CompileResult run(const TemplateHeader &header, std::string_view text,
+                    const KernelSpec &spec, const CompileOptions &options) {
+    pipeline::PipelineRequest request =
+        makeRequest(header, text, spec, options);
     if (request.options.dumpDir.empty())
       request.options.dumpDir = pipeline::dumpDirFromEnvironment();
     request.dumpStem = spec.fileStem();
@@ -113,24 +114,26 @@ Compiler &Compiler::shared() {
 
 CompileResult Compiler::compile(const KernelSpec &spec,
                                 const CompileOptions &options) {
-  const KernelTemplate &tmpl = kernelTemplate(spec.kernel); // throws if unknown
-  if (spec.templateHash != templateHash(tmpl))
+  // Read once per process: its hash and header are not recomputed per compile.
+  const KernelContract &contract = KernelContract::of(spec.kernel);
+  if (spec.templateHash != contract.templateHash())
     throw Error("KernelSpec for '" + spec.kernel +
                 "' was made for another version "
                 "of its template (hash " +
-                spec.templateHash + ", this library has " + templateHash(tmpl) +
-                ")");
+                spec.templateHash + ", this library has " +
+                contract.templateHash() + ")");
   if (spec.compilerVersion != packjit::compilerVersion())
     throw Error("KernelSpec was made for compiler '" + spec.compilerVersion +
                 "', this library is '" +
                 std::string(packjit::compilerVersion()) + "'");
-  return impl_->run(tmpl.text, spec, options);
+  return impl_->run(contract.header(), contract.templateText(), spec, options);
 }
 
 CompileResult Compiler::compileText(std::string_view templateText,
                                     const KernelSpec &spec,
                                     const CompileOptions &options) {
-  return impl_->run(templateText, spec, options);
+  return impl_->run(TemplateHeader::parse(templateText), templateText, spec,
+                    options);
 }
 
 } // namespace packjit::compiler

@@ -1,5 +1,7 @@
 #include "template_includes.h"
 
+#include "template_text.h"
+
 #include "packjit/core/error.h"
 
 #include <algorithm>
@@ -9,15 +11,6 @@ namespace packjit {
 namespace {
 
 constexpr std::string_view kDirective = "// @include";
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' ||
-                        s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
 
 // The quoted path of an include line; nullopt when `line` is not one.
 std::optional<std::string> includeTarget(std::string_view line,
