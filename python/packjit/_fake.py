@@ -26,10 +26,6 @@ def _dynamic_size(upper=None, lower=0):
     return ctx.new_dynamic_size(min=lower)
 
 
-def _upper(numel):
-    return numel if isinstance(numel, int) else None
-
-
 # get_unpad_data, get_seqlens_in_batch, get_unpad_data_padded
 # (ops/src/unpad_data.cpp)
 
@@ -51,9 +47,9 @@ def _check_mask(op, mask):
 
 def _get_unpad_data(attention_mask, strict=True):
     _check_mask("get_unpad_data", attention_mask)
-    n = _upper(attention_mask.numel())
+    n = attention_mask.numel()
     nnz = _dynamic_size(n)
-    boundaries = _dynamic_size(None if n is None else n + 1, lower=1)
+    boundaries = _dynamic_size(n + 1, lower=1)
     longest = _dynamic_size(n)
     return (attention_mask.new_empty((nnz,), dtype=torch.int64),
             attention_mask.new_empty((boundaries,), dtype=torch.int32), longest)
@@ -61,7 +57,7 @@ def _get_unpad_data(attention_mask, strict=True):
 
 def _get_seqlens_in_batch(attention_mask, strict=True):
     _check_mask("get_seqlens_in_batch", attention_mask)
-    docs = _dynamic_size(_upper(attention_mask.numel()))
+    docs = _dynamic_size(attention_mask.numel())
     return attention_mask.new_empty((docs,), dtype=_seqlens_dtype(attention_mask.dtype))
 
 
@@ -83,8 +79,8 @@ def _cu_seqlens_from_position_ids(position_ids, strict=True):
     torch._check(1 <= position_ids.dim() <= 2,
                  lambda: "packjit.cu_seqlens_from_position_ids: position_ids should "
                  f"be [N], [1, N] or [batch, seqlen], got {position_ids.dim()}-D")
-    n = _upper(position_ids.numel())
-    boundaries = _dynamic_size(None if n is None else n + 1, lower=1)
+    n = position_ids.numel()
+    boundaries = _dynamic_size(n + 1, lower=1)
     longest = _dynamic_size(n)
     return position_ids.new_empty((boundaries,), dtype=torch.int32), longest
 

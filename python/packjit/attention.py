@@ -27,6 +27,11 @@ def _torch_varlen_attn():
     return varlen_attn
 
 
+# Looked up once: a failed import is not cached by Python, and this is on
+# every attention call.
+_VARLEN_ATTN = _torch_varlen_attn()
+
+
 def document_ids(cu_seqlens: torch.Tensor, nnz) -> torch.Tensor:
     """The document number of each of the ``nnz`` packed tokens (int64 ``[nnz]``)."""
     positions = torch.arange(nnz, device=cu_seqlens.device, dtype=cu_seqlens.dtype)
@@ -51,9 +56,8 @@ def varlen_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     """Attention within each packed document: ``q``, ``k``, ``v`` are
     ``[nnz, heads, dim]``, ``cu_seqlens`` int32 ``[D+1]`` (as ``get_unpad_data``
     returns), ``max_seqlen`` the longest document. Returns ``[nnz, heads, dim]``."""
-    varlen_attn = _torch_varlen_attn()
-    if q.is_cuda and varlen_attn is not None:
-        return varlen_attn(q, k, v, cu_seqlens, cu_seqlens, max_seqlen, max_seqlen,
+    if q.is_cuda and _VARLEN_ATTN is not None:
+        return _VARLEN_ATTN(q, k, v, cu_seqlens, cu_seqlens, max_seqlen, max_seqlen,
                            scale=scale, window_size=(-1, 0) if causal else (-1, -1))
     nnz = q.shape[0]
     allowed = block_diagonal_mask(cu_seqlens, nnz, causal)

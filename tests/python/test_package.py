@@ -25,8 +25,27 @@ def test_library_path_is_the_one_in_the_environment_or_the_package():
     assert packjit.library_path() == expected
     assert packjit.load_library() == expected
     assert packjit.library_path().is_file()
-    built_for = packjit.build_info()["torch"]
-    assert built_for.split(".")[:2] == torch.__version__.split(".")[:2], built_for
+    assert packjit.build_info()["torch"]  # the build says which torch it was for
+
+
+@pytest.mark.parametrize("version, release", [
+    ("2.11.0+cu130", "2.11"), ("1.13.0a0", "1.13"), ("1.13.0", "1.13"), ("2.4", "2.4")])
+def test_a_torch_release_is_its_major_minor(version, release):
+    assert packjit._library._release(version) == release
+
+
+def test_a_library_built_for_another_torch_is_refused(tmp_path, monkeypatch):
+    """load_library reads packjit_build.json beside the library and refuses a
+    library built for another torch release, naming both, before loading it."""
+    library = tmp_path / "libpackjit_torch.so"
+    library.write_bytes(b"not loaded")
+    (tmp_path / packjit._library._BUILD_INFO).write_text('{"torch": "0.1.0"}')
+    monkeypatch.setattr(packjit._library, "_loaded_path", None)
+    monkeypatch.setattr(packjit._library, "library_path", lambda: library)
+    assert packjit.build_info(library) == {"torch": "0.1.0"}
+    with pytest.raises(RuntimeError, match=r"built against torch 0\.1\.0, but this Python "
+                                           r"has torch " + torch.__version__.replace("+", r"\+")):
+        packjit._library.load_library()
 
 
 def test_ops_are_registered_with_torch():

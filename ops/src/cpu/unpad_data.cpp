@@ -17,17 +17,22 @@
 namespace packjit::ops::cpu {
 namespace {
 
-at::Tensor cumulativeLengths(const std::vector<int64_t> &lengths,
-                             const at::TensorOptions &options) {
-  at::Tensor cu = at::empty({static_cast<int64_t>(lengths.size()) + 1},
-                            options.dtype(at::kInt));
-  int32_t *out = cu.data_ptr<int32_t>();
+// out[0] = 0, then the running sums of the first `count` lengths.
+void writeCumulativeLengths(const std::vector<int64_t> &lengths, int64_t count,
+                            int32_t *out) {
   int64_t total = 0;
   out[0] = 0;
-  for (size_t i = 0; i < lengths.size(); ++i) {
+  for (int64_t i = 0; i < count; ++i) {
     total += lengths[i];
     out[i + 1] = static_cast<int32_t>(total); // total <= numel < 2^31, checked
   }
+}
+
+at::Tensor cumulativeLengths(const std::vector<int64_t> &lengths,
+                             const at::TensorOptions &options) {
+  const int64_t count = static_cast<int64_t>(lengths.size());
+  at::Tensor cu = at::empty({count + 1}, options.dtype(at::kInt));
+  writeCumulativeLengths(lengths, count, cu.data_ptr<int32_t>());
   return cu;
 }
 
@@ -67,19 +72,12 @@ getUnpadDataPadded(const at::Tensor &mask, bool strict, int64_t maxDocuments) {
     indices.narrow(0, 0, scan.indices.numel()).copy_(scan.indices);
   }
   const int64_t docs = static_cast<int64_t>(scan.lengths.size());
+  const int64_t nnz = scan.indices.defined() ? scan.indices.numel() : 0;
   int32_t *out = cu.data_ptr<int32_t>();
-  int64_t total = 0;
-  out[0] = 0;
-  for (int64_t d = 0; d < std::min(docs, maxDocs); ++d) {
-    total += scan.lengths[d];
-    out[d + 1] = static_cast<int32_t>(total);
-  }
-  int64_t nnz = 0;
-  for (int64_t length : scan.lengths)
-    nnz += length;
-  std::fill(out + std::min(docs, maxDocs) + 1, out + maxDocs + 1,
-            docs <= maxDocs ? static_cast<int32_t>(nnz)
-                            : out[std::min(docs, maxDocs)]);
+  const int64_t written = std::min(docs, maxDocs);
+  writeCumulativeLengths(scan.lengths, written, out);
+  // Past D (only when D < max_documents) every boundary is nnz.
+  std::fill(out + written + 1, out + maxDocs + 1, static_cast<int32_t>(nnz));
   int64_t *s = summary.data_ptr<int64_t>();
   s[0] = nnz;
   s[1] = docs;
