@@ -6,6 +6,7 @@
 #include "packjit/runtime/device.h"
 #include "packjit/runtime/driver.h"
 #include "packjit/runtime/kernel_cache.h"
+#include "packjit/runtime/launch.h"
 #include "test_support.h"
 
 #include <catch2/catch.hpp>
@@ -41,6 +42,14 @@ TEST_CASE("GPU calls without a CUDA driver fail with a clear error",
   CHECK_THROWS_WITH(cache.get(testContract(), testSpec(), 0),
                     Catch::Contains("no CUDA driver"));
   CHECK(compiles == 0);
+}
+
+TEST_CASE("matching arguments reach the driver", "[runtime][launch]") {
+  const Kernel kernel = unloadedKernel();
+  int data = 0;
+  CHECK_THROWS_WITH(launch(kernel, {1}, {256}, nullptr,
+                           {KernelArg::pointer(&data), KernelArg::i32(4)}),
+                    Catch::Contains("no CUDA driver"));
 }
 
 int main(int argc, char **argv) {

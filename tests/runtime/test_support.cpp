@@ -43,6 +43,13 @@ KernelSpec testSpec(const std::string &kernel, int64_t size,
       .spec();
 }
 
+Kernel unloadedKernel(const std::string &kernel) {
+  Kernel loaded;
+  loaded.spec = testSpec(kernel);
+  loaded.params = testContract(kernel).params().params;
+  return loaded;
+}
+
 KernelImage fakeImage(const KernelSpec &spec, size_t ptxBytes) {
   KernelImage image;
   image.ptx = "// PTX of " + spec.canonical() + "\n";

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "packjit/core/kernel_contract.h"
+#include "packjit/runtime/kernel_cache.h"
 #include "packjit/runtime/kernel_image.h"
 #include "packjit/runtime/settings.h"
 
@@ -27,6 +28,8 @@ KernelContract testContract(const std::string &kernel = "test_kernel");
 // Its specialization for S = `size` on `arch`.
 KernelSpec testSpec(const std::string &kernel = "test_kernel",
                     int64_t size = 4096, const std::string &arch = "sm_90");
+// A Kernel of testContract(kernel) as the cache makes it, never loaded.
+Kernel unloadedKernel(const std::string &kernel = "add_one");
 // A deterministic image standing for what the compiler makes of `spec`.
 KernelImage fakeImage(const KernelSpec &spec, size_t ptxBytes = 256);
 CacheSettings settingsFor(const std::string &dir, uint64_t maxBytes = 1 << 30);
