@@ -118,8 +118,8 @@ private:
 // costs tens of nanoseconds. The constexprs' names are resolved to slots
 // once; a miss binds the values by name (KernelBinding), so a value the
 // template's header forbids is refused with the binding's message. Ops keep
-// the family and its slots as statics (tests/runtime/kernel_cache_test.cpp
-// compiles this example):
+// the family and its slots as statics (a test in
+// tests/runtime/kernel_cache_test.cpp runs the same calls):
 //
 //   static KernelFamily scan("mask_scan");
 //   static const ConstexprSlot chunk = scan.slot("CHUNK");
