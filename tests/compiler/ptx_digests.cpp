@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,10 @@ std::string describe(const packjit::KernelSpec &spec) {
 }
 
 void print(const packjit::KernelSpec &spec) {
+  // The sm_90 default may also be a launched variant: print each spec once.
+  static std::set<std::string> printed;
+  if (!printed.insert(spec.canonical()).second)
+    return;
   std::string ptx = packjit::compiler::Compiler::shared().compile(spec).ptx;
   std::printf("%s %s\n", describe(spec).c_str(),
               packjit::hash128(ptx).hex().c_str());

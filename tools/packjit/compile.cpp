@@ -3,7 +3,6 @@
 #include "commands.h"
 
 #include "packjit/compiler/compiler.h"
-#include "packjit/core/arch.h"
 #include "packjit/core/error.h"
 #include "packjit/core/kernel_contract.h"
 #include "packjit/core/kernel_templates.h"

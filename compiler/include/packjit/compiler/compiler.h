@@ -102,8 +102,10 @@ public:
   // spec.templateHash and spec.compilerVersion match this library's.
   CompileResult compile(const KernelSpec &spec,
                         const CompileOptions &options = {});
-  // Compiles `templateText` as if it were the template of spec.kernel (tests,
-  // template development); spec.templateHash is not checked.
+  // Compiles `templateText` as if it were the template of spec.kernel: the
+  // runtime's compiles through the C ABI (it passes the text its spec was
+  // hashed from), templates outside kernels_src/, tests. Its header is read
+  // per call; spec.templateHash is not checked here (the C ABI checks it).
   CompileResult compileText(std::string_view templateText,
                             const KernelSpec &spec,
                             const CompileOptions &options = {});
