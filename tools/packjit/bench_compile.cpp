@@ -71,17 +71,19 @@ const ConstexprParameter *variedConstexpr(const TemplateHeader &signature) {
 }
 
 // `count` values of `param`, one per new specialization (cycled when the
-// header allows fewer): ROW from 33 up, the others in warp multiples from the
-// bottom of their range or from their one_of list; only values the header
+// header allows fewer): its one_of list, else ROW from 33 up, BLOCK in warp
+// multiples, any other from the bottom of its range; only values the header
 // accepts (any template's constraints, checked by the binding).
 std::vector<int64_t> variedValues(const KernelContract &contract, DType dtype,
                                   const ConstexprParameter &param,
                                   size_t count) {
   std::vector<int64_t> candidates = param.oneOf;
   if (candidates.empty()) {
-    const bool row = param.name == "ROW";
-    const int64_t step = row ? 1 : 32;
-    const int64_t low = row ? 33 : std::max<int64_t>(param.min, 32);
+    const bool row = param.name == "ROW", block = param.name == "BLOCK";
+    const int64_t step = block ? 32 : 1;
+    const int64_t low = row     ? 33
+                        : block ? std::max<int64_t>(param.min, 32)
+                                : param.min;
     for (int64_t v = low; v <= param.max && candidates.size() < 4096; v += step)
       candidates.push_back(v);
   }
