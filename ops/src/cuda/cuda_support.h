@@ -46,22 +46,17 @@ inline bool streamIsCapturing(CUstream stream) {
 }
 
 // For the ops that wait on the host for a result (a size, a violation to
-// raise): raises when `capturing`, naming `op` and saying `instead`. Called
-// before anything is enqueued, so the capture itself stays valid and ends
-// cleanly.
-inline void refuseCapture(bool capturing, const char *op, const char *instead) {
+// raise): raises when PyTorch's current stream on `like`'s device is being
+// captured, naming `op` and saying `instead`. Called before anything is
+// enqueued, so the capture itself stays valid and ends cleanly.
+inline void checkNotCapturing(const at::Tensor &like, const char *op,
+                              const char *instead) {
+  const bool capturing = withRuntimeErrors(
+      op, [&] { return streamIsCapturing(currentStream(like)); });
   TORCH_CHECK(!capturing, op,
               " cannot be captured in a CUDA graph: it waits on the host for "
               "its results. ",
               instead);
-}
-
-// refuseCapture for PyTorch's current stream on `like`'s device.
-inline void checkNotCapturing(const at::Tensor &like, const char *op,
-                              const char *instead) {
-  refuseCapture(withRuntimeErrors(
-                    op, [&] { return streamIsCapturing(currentStream(like)); }),
-                op, instead);
 }
 
 } // namespace packjit::ops::cuda

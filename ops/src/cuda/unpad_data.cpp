@@ -41,13 +41,15 @@ struct Scanned {
 Scanned scanAndWait(const at::Tensor &mask, bool strict, const char *op,
                     const char *instead) {
   static_assert(kSummaryFields == HostMailbox::kPayloadWords);
+  // Refused before anything is enqueued or a mailbox ticket is taken, as
+  // every op that waits on the host is (cuda_support.h).
+  checkNotCapturing(mask, op, instead);
   HostMailbox &mailbox = withRuntimeErrors(op, [&]() -> HostMailbox & {
     return HostMailbox::forThisThread(mask.device().index());
   });
   ScanRequest request;
   request.strict = strict;
   request.mailbox = mailbox.next();
-  request.insteadOfCapture = instead;
   Scanned out{launchMaskScan(mask, request, op), {}};
   withRuntimeErrors(op, [&] {
     out.summary = mailbox.wait(request.mailbox, currentStream(mask));

@@ -2,7 +2,6 @@
 
 #include "cuda_support.h"
 
-#include "packjit/runtime/driver.h"
 #include "packjit/runtime/launch.h"
 
 #include <ATen/ATen.h>
@@ -244,12 +243,11 @@ ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
   const c10::cuda::CUDAStream torchStream =
       c10::cuda::getCurrentCUDAStream(maskIn.device().index());
   const CUstream stream = reinterpret_cast<CUstream>(torchStream.stream());
-  // One driver query per launch; a launch that posts to the host mailbox is
-  // refused before anything (the mask's copy below) is enqueued.
-  const bool capturing =
-      withRuntimeErrors(op, [&] { return streamIsCapturing(stream); });
-  if (!request.padded)
-    refuseCapture(capturing, op, request.insteadOfCapture);
+  // At most one driver query per launch: without PADDED the caller has
+  // refused a capture already.
+  const bool capturing = request.padded && withRuntimeErrors(op, [&] {
+                           return streamIsCapturing(stream);
+                         });
 
   const at::Tensor mask = loadableMask(maskIn);
   const int64_t n = mask.numel();

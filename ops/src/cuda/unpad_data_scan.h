@@ -47,11 +47,9 @@ struct ScanRequest {
   // PADDED: indices[nnz:] = -1, cu_seqlens[D+1:] = nnz; maxDocs < 0 means N.
   bool padded = false;
   int64_t maxDocs = -1;
-  // Without PADDED: where the kernel posts the summary for the host, and
-  // what to do instead, said when the stream is being captured (the host's
-  // wait cannot be).
+  // Without PADDED: where the kernel posts the summary for the host; the
+  // caller waits for it, so it has refused a capture (checkNotCapturing).
   HostMailbox::Ticket mailbox;
-  const char *insteadOfCapture = "";
 };
 
 // `mask` passed checkAttentionMask, lives on a CUDA device that is current
