@@ -20,7 +20,10 @@ constexpr size_t kMaxLaunchArgs = 64;
     expected += (expected.empty() ? "%" : ", %") + param.name + ": " +
                 std::string(paramKindName(param.kind));
   std::string why;
-  if (args.size() != kernel.params.size()) {
+  if (args.size() > kMaxLaunchArgs) {
+    why = std::to_string(args.size()) + " arguments, more than the " +
+          std::to_string(kMaxLaunchArgs) + " a launch can pass";
+  } else if (args.size() != kernel.params.size()) {
     why = std::to_string(args.size()) + " arguments for " +
           std::to_string(kernel.params.size()) + " parameters";
   } else {

@@ -52,3 +52,13 @@ TEST_CASE("a KernelArg holds the value's bytes at its width",
   CHECK(bytes(KernelArg::f32(1.5f), float{}) == 1.5f);
   CHECK(bytes(KernelArg::f64(-0.25), double{}) == -0.25);
 }
+
+TEST_CASE("a launch of more arguments than the driver call takes says so",
+          "[runtime][launch]") {
+  Kernel kernel = unloadedKernel();
+  kernel.params.assign(65, KernelParam{"p", ParamKind::I64});
+  const std::vector<KernelArg> args(65, KernelArg::i64(0));
+  CHECK_THROWS_WITH(launch(kernel, {1}, {256}, nullptr, args),
+                    Catch::Contains("65 arguments, more than the 64 a launch "
+                                    "can pass"));
+}
