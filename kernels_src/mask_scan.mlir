@@ -40,6 +40,8 @@
 // How it works (records, phases, look-back, epochs): docs/kernels.md#mask_scan.
 module {
   gpu.module @packjit {
+    // @include "lib/chunk.mlir"
+    // @include "lib/gpu.mlir"
     gpu.func @mask_scan(%mask: !llvm.ptr<1>, %N: i64, %S: i64,
                         %indices: !llvm.ptr<1>, %cu_seqlens: !llvm.ptr<1>,
                         %max_docs: i64, %summary: !llvm.ptr<1>,
@@ -158,27 +160,6 @@ module {
             : (memref<1024xi64, #gpu.address_space<workgroup>>, !llvm.ptr<1>, i64, i64, i64) -> ()
       }
       gpu.return
-    }
-
-    // The CHUNK bytes of the thread's tokens from flat position p0, as eight
-    // words (the upper four only when CHUNK is 64); `full` when the chunk
-    // lies before N (else the words are zeros: @token reads token by token).
-    func.func private @load_chunk(%mask: !llvm.ptr<1>, %p0: i64, %per_thread: i64, %N: i64,
-                                  %tbytes: i64, %chunk: i64)
-        -> (i1, i64, i64, i64, i64, i64, i64, i64, i64) {
-      %c64 = arith.constant 64 : i64
-      %chunk_end = arith.addi %p0, %per_thread : i64
-      %full = arith.cmpi sle, %chunk_end, %N : i64
-      %byte_offset = arith.muli %p0, %tbytes : i64
-      %chunk_ptr = llvm.getelementptr %mask[%byte_offset] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i8
-      %w0, %w1, %w2, %w3 = func.call @load32(%chunk_ptr, %full)
-          : (!llvm.ptr<1>, i1) -> (i64, i64, i64, i64)
-      %wide = arith.cmpi eq, %chunk, %c64 : i64
-      %second = arith.andi %full, %wide : i1
-      %upper_ptr = llvm.getelementptr %chunk_ptr[32] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i8
-      %w4, %w5, %w6, %w7 = func.call @load32(%upper_ptr, %second)
-          : (!llvm.ptr<1>, i1) -> (i64, i64, i64, i64)
-      return %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7 : i1, i64, i64, i64, i64, i64, i64, i64, i64
     }
 
     // Phase 1: the record of the thread's tokens.
@@ -797,124 +778,6 @@ module {
       return %row : i64
     }
 
-    // Token j of the thread's chunk, widened to i64: unpacked from the
-    // loaded words, or (a chunk crossing N) loaded alone, 0 past N.
-    func.func private @token(%mask: !llvm.ptr<1>, %full: i1, %w0: i64, %w1: i64,
-                             %w2: i64, %w3: i64, %w4: i64, %w5: i64, %w6: i64,
-                             %w7: i64, %j: i64, %p: i64, %N: i64,
-                             %tbytes: i64, %unsigned: i1) -> i64 {
-      %c0 = arith.constant 0 : i64
-      %c1 = arith.constant 1 : i64
-      %c2 = arith.constant 2 : i64
-      %c3 = arith.constant 3 : i64
-      %c7 = arith.constant 7 : i64
-      %c8 = arith.constant 8 : i64
-      %c64 = arith.constant 64 : i64
-      %v = scf.if %full -> (i64) {
-        %byte = arith.muli %j, %tbytes : i64
-        %word = arith.shrui %byte, %c3 : i64
-        %in_word = arith.andi %byte, %c7 : i64
-        %shift = arith.muli %in_word, %c8 : i64
-        %c4 = arith.constant 4 : i64
-        %c5 = arith.constant 5 : i64
-        %c6 = arith.constant 6 : i64
-        %is1 = arith.cmpi eq, %word, %c1 : i64
-        %is2 = arith.cmpi eq, %word, %c2 : i64
-        %is3 = arith.cmpi eq, %word, %c3 : i64
-        %is4 = arith.cmpi eq, %word, %c4 : i64
-        %is5 = arith.cmpi eq, %word, %c5 : i64
-        %is6 = arith.cmpi eq, %word, %c6 : i64
-        %is7 = arith.cmpi eq, %word, %c7 : i64
-        %x01 = arith.select %is1, %w1, %w0 : i64
-        %x012 = arith.select %is2, %w2, %x01 : i64
-        %x03 = arith.select %is3, %w3, %x012 : i64
-        %x04 = arith.select %is4, %w4, %x03 : i64
-        %x05 = arith.select %is5, %w5, %x04 : i64
-        %x06 = arith.select %is6, %w6, %x05 : i64
-        %x = arith.select %is7, %w7, %x06 : i64
-        %low = arith.shrui %x, %shift : i64
-        %bits = arith.muli %tbytes, %c8 : i64
-        %spare = arith.subi %c64, %bits : i64
-        %top = arith.shli %low, %spare : i64
-        %as_signed = arith.shrsi %top, %spare : i64
-        %as_unsigned = arith.shrui %top, %spare : i64
-        %y = arith.select %unsigned, %as_unsigned, %as_signed : i64
-        scf.yield %y : i64
-      } else {
-        %in_range = arith.cmpi slt, %p, %N : i64
-        %y = scf.if %in_range -> (i64) {
-          %ptr = llvm.getelementptr %mask[%p] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, !packjit.T
-          %raw = llvm.load %ptr : !llvm.ptr<1> -> !packjit.T
-          %signed_value = arith.index_cast %raw : !packjit.T to index
-          %unsigned_value = arith.index_castui %raw : !packjit.T to index
-          %value = arith.select %unsigned, %unsigned_value, %signed_value : index
-          %wide = arith.index_cast %value : index to i64
-          scf.yield %wide : i64
-        } else {
-          scf.yield %c0 : i64
-        }
-        scf.yield %y : i64
-      }
-      return %v : i64
-    }
-
-    // 32 bytes at `ptr` (16-byte aligned) as four words when `read`, else zeros.
-    func.func private @load32(%ptr: !llvm.ptr<1>, %read: i1) -> (i64, i64, i64, i64) {
-      %c0 = arith.constant 0 : i64
-      %w:4 = scf.if %read -> (i64, i64, i64, i64) {
-        %hi_ptr = llvm.getelementptr %ptr[16] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i8
-        %lo = llvm.load %ptr {alignment = 16 : i64} : !llvm.ptr<1> -> vector<2xi64>
-        %hi = llvm.load %hi_ptr {alignment = 16 : i64} : !llvm.ptr<1> -> vector<2xi64>
-        %i0 = arith.constant 0 : i32
-        %i1 = arith.constant 1 : i32
-        %x0 = llvm.extractelement %lo[%i0 : i32] : vector<2xi64>
-        %x1 = llvm.extractelement %lo[%i1 : i32] : vector<2xi64>
-        %x2 = llvm.extractelement %hi[%i0 : i32] : vector<2xi64>
-        %x3 = llvm.extractelement %hi[%i1 : i32] : vector<2xi64>
-        scf.yield %x0, %x1, %x2, %x3 : i64, i64, i64, i64
-      } else {
-        scf.yield %c0, %c0, %c0, %c0 : i64, i64, i64, i64
-      }
-      return %w#0, %w#1, %w#2, %w#3 : i64, i64, i64, i64
-    }
-
-    // One 64-bit shuffle: mode 0 up, 1 down, 2 index (from lane `offset`).
-    func.func private @shfl64(%x: i64, %offset: i64, %mode: i64) -> i64 {
-      %c0 = arith.constant 0 : i64
-      %c1 = arith.constant 1 : i64
-      %c32 = arith.constant 32 : i64
-      %all = arith.constant -1 : i32
-      %clamp_up = arith.constant 0 : i32
-      %clamp = arith.constant 31 : i32
-      %lo = arith.trunci %x : i64 to i32
-      %hi_wide = arith.shrui %x, %c32 : i64
-      %hi = arith.trunci %hi_wide : i64 to i32
-      %off = arith.trunci %offset : i64 to i32
-      %is_up = arith.cmpi eq, %mode, %c0 : i64
-      %is_down = arith.cmpi eq, %mode, %c1 : i64
-      %lo2, %hi2 = scf.if %is_up -> (i32, i32) {
-        %a = nvvm.shfl.sync up %all, %lo, %off, %clamp_up : i32 -> i32
-        %b = nvvm.shfl.sync up %all, %hi, %off, %clamp_up : i32 -> i32
-        scf.yield %a, %b : i32, i32
-      } else {
-        %r:2 = scf.if %is_down -> (i32, i32) {
-          %a = nvvm.shfl.sync down %all, %lo, %off, %clamp : i32 -> i32
-          %b = nvvm.shfl.sync down %all, %hi, %off, %clamp : i32 -> i32
-          scf.yield %a, %b : i32, i32
-        } else {
-          %a = nvvm.shfl.sync idx %all, %lo, %off, %clamp : i32 -> i32
-          %b = nvvm.shfl.sync idx %all, %hi, %off, %clamp : i32 -> i32
-          scf.yield %a, %b : i32, i32
-        }
-        scf.yield %r#0, %r#1 : i32, i32
-      }
-      %lo64 = arith.extui %lo2 : i32 to i64
-      %hi64 = arith.extui %hi2 : i32 to i64
-      %hi_shifted = arith.shli %hi64, %c32 : i64
-      %y = arith.ori %hi_shifted, %lo64 : i64
-      return %y : i64
-    }
-
     // Lane 0 gets the warp's max of `longest` and min of `violation`.
     func.func private @warp_max_min(%longest: i64, %violation: i64) -> (i64, i64) {
       %c0 = arith.constant 0 : i64
@@ -1049,12 +912,6 @@ module {
       llvm.store volatile %v3, %m3 : i64, !llvm.ptr<1>
       llvm.inline_asm has_side_effects "fence.sc.sys;", "~{memory}" : () -> ()
       llvm.store volatile %sequence, %m4 : i64, !llvm.ptr<1>
-      return
-    }
-
-    // Orders this thread's global accesses for the whole GPU.
-    func.func private @fence() {
-      llvm.inline_asm has_side_effects "fence.acq_rel.gpu;", "~{memory}" : () -> ()
       return
     }
 

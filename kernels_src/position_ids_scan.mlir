@@ -1,247 +1,730 @@
 // position_ids_scan: cu_seqlens and the longest sequence from position ids
-// [B, S] (DataCollatorWithFlattening's packing), in one launch.
+// [B, S] (DataCollatorWithFlattening's packing), in one pass over the ids.
 // @dtype T: i64 i32
-// @constexpr BLOCK = 256 in 32..1024
+// @constexpr BLOCK = 256 in 32..1024 multiple_of 32
 // @constexpr STRICT = 1 in 0..1
+// @constexpr PADDED = 0 in 0..1
 //
 // Kernel ABI, the PTX parameters in order (pointers are .u64 global addresses):
-//   positions  T*    [B, S] at any strides ([N] and [1, N] are B = 1)
-//   B, S       i64   the shape
-//   stride_b   i64   row stride, in elements
-//   stride_s   i64   column stride, in elements
-//   cu_seqlens i32*  out, room for B*S+1: 0, then the running sums of the
-//                    sequence lengths (the first D+1 are written)
-//   summary    i64*  out, 8 entries: tokens (B*S), D (sequences), longest
-//                    sequence, first violation's flat position (-1: none),
-//                    its value, the value before it, the violation kind (0
-//                    none, 2 not a +1 step with STRICT), the smallest position
-//                    (0 when there are no tokens)
-// Launch: gridDim = (1, 1, 1), blockDim = (BLOCK, 1, 1) (.reqntid).
+//   positions  T*    [B, S], contiguous, 16-byte aligned
+//   N          i64   B*S (1 <= N < 2^31)
+//   S          i64   the row length
+//   smallest   T*    without STRICT: the smallest position id (one element
+//                    on the device); unused with STRICT (pass 0)
+//   cu_seqlens i32*  out, room for max_docs+1: cu_seqlens[d] for d <= min(D,
+//                    max_docs); with PADDED, (D, max_docs] is filled with N
+//   max_docs   i64   see cu_seqlens (N without PADDED)
+//   summary    i64*  out, 4 entries: N, D (sequences), the longest sequence,
+//                    invalid (STRICT: 1 when a position inside a sequence is
+//                    not the one before it + 1, else 0)
+//   workspace  i64*  in/out, 12 + gridDim.x words, zero before the first
+//                    launch; every launch leaves it zero again (no memset).
+//                    One launch at a time per workspace.
+//   mailbox    i64*  without PADDED: 8 words of host memory mapped for the
+//                    device: the block that finishes last copies the summary
+//                    into words 0..3, then (after a system fence) writes
+//                    `sequence` into word 4. Unused with PADDED (pass 0).
+//   sequence   i64   the value for mailbox word 4
+// Launch: gridDim.x = ceil(N / TILE), TILE = BLOCK * 64 / sizeof(T) tokens,
+// blockDim = (BLOCK, 1, 1) (.reqntid).
 //
-// How it works: docs/kernels.md#position_ids_scan.
+// How it works (the start rule, the look-back, the finishing block):
+// docs/kernels.md#position_ids_scan.
 module {
   gpu.module @packjit {
-    gpu.func @position_ids_scan(%positions: !llvm.ptr<1>, %B: i64, %S: i64,
-                                %stride_b: i64, %stride_s: i64,
-                                %cu_seqlens: !llvm.ptr<1>, %summary: !llvm.ptr<1>,
+    // @include "lib/chunk.mlir"
+    // @include "lib/gpu.mlir"
+    gpu.func @position_ids_scan(%positions: !llvm.ptr<1>, %N: i64, %S: i64,
+                                %smallest: !llvm.ptr<1>,
+                                %cu_seqlens: !llvm.ptr<1>, %max_docs: i64,
+                                %summary: !llvm.ptr<1>, %workspace: !llvm.ptr<1>,
+                                %mailbox: !llvm.ptr<1>, %sequence: i64,
                                 %block: i64 {packjit.constexpr = "BLOCK"},
                                 %strict: i1 {packjit.constexpr = "STRICT"},
-                                %unsigned: i1 {packjit.constexpr = "T_UNSIGNED"})
-        workgroup(%sum_buf: memref<1024xi64, #gpu.address_space<workgroup>>,
-                  %max_buf: memref<1024xi64, #gpu.address_space<workgroup>>)
+                                %padded: i1 {packjit.constexpr = "PADDED"})
+        workgroup(%shared: memref<256xi64, #gpu.address_space<workgroup>>)
         kernel attributes {packjit.block = "BLOCK"} {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c2 = arith.constant 2 : i64
+      %c5 = arith.constant 5 : i64
+      %c31 = arith.constant 31 : i64
+      %c64 = arith.constant 64 : i64
+      %cm1 = arith.constant -1 : i64
+      %false = arith.constant false
+
+      %tid = gpu.thread_id x
+      %t = arith.index_cast %tid : index to i64
+      %bid = gpu.block_id x
+      %tile = arith.index_cast %bid : index to i64
+      %gdim = gpu.grid_dim x
+      %tiles = arith.index_cast %gdim : index to i64
+      %lane = arith.andi %t, %c31 : i64
+      %warp = arith.shrui %t, %c5 : i64
+      %warps = arith.shrui %block, %c5 : i64
+      %is_thread0 = arith.cmpi eq, %t, %c0 : i64
+      %is_lane0 = arith.cmpi eq, %lane, %c0 : i64
+      %is_lane31 = arith.cmpi eq, %lane, %c31 : i64
+      %is_warp0 = arith.cmpi eq, %warp, %c0 : i64
+
+      // sizeof(T), folded by LLVM; 64 bytes of ids per thread.
+      %null = llvm.mlir.zero : !llvm.ptr<1>
+      %one_past = llvm.getelementptr %null[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, !packjit.T
+      %tbytes = llvm.ptrtoint %one_past : !llvm.ptr<1> to i64
+      %per_thread = arith.divui %c64, %tbytes : i64
+      %tile_tokens = arith.muli %block, %per_thread : i64
+      %tile_base = arith.muli %tile, %tile_tokens : i64
+      %my_base = arith.muli %t, %per_thread : i64
+      %p0 = arith.addi %tile_base, %my_base : i64
+
+      %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7 = func.call @load_chunk(%positions, %p0, %per_thread, %N, %tbytes, %c64)
+          : (!llvm.ptr<1>, i64, i64, i64, i64, i64) -> (i1, i64, i64, i64, i64, i64, i64, i64, i64)
+      // Without STRICT a sequence starts where the id is the smallest one.
+      %least = scf.if %strict -> (i64) {
+        scf.yield %c0 : i64
+      } else {
+        %x = llvm.load %smallest : !llvm.ptr<1> -> !packjit.T
+        %y = arith.index_cast %x : !packjit.T to index
+        %z = arith.index_cast %y : index to i64
+        scf.yield %z : i64
+      }
+
+      // The column of the thread's first token, and the token before it
+      // (the previous lane's last token; lane 0 reads it).
+      %in_range = arith.cmpi slt, %p0, %N : i64
+      %s0 = arith.remsi %p0, %S : i64
+      %last_j = arith.subi %per_thread, %c1 : i64
+      %last_p = arith.addi %p0, %last_j : i64
+      %my_last = func.call @token(%positions, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7,
+                                  %last_j, %last_p, %N, %tbytes, %false)
+          : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
+      %from_left = func.call @shfl64(%my_last, %c1, %c0) : (i64, i64, i64) -> i64
+      %has_before = arith.cmpi sgt, %p0, %c0 : i64
+      %read_before = arith.andi %is_lane0, %has_before : i1
+      %read_before_valid = arith.andi %read_before, %in_range : i1
+      %before = scf.if %read_before_valid -> (i64) {
+        %pb = arith.subi %p0, %c1 : i64
+        %ptr = llvm.getelementptr %positions[%pb] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, !packjit.T
+        %x = llvm.load %ptr : !llvm.ptr<1> -> !packjit.T
+        %y = arith.index_cast %x : !packjit.T to index
+        %z = arith.index_cast %y : index to i64
+        scf.yield %z : i64
+      } else {
+        scf.yield %from_left : i64
+      }
+
+      // Pass 1 over the registers: the thread's record (starts, last start),
+      // the smallest id and the largest id that breaks a row's +1 steps.
+      %rec:6 = scf.for %j = %c0 to %per_thread step %c1
+          iter_args(%prev = %before, %s = %s0, %count = %c0, %last = %cm1,
+                    %least_key = %c0, %break_key = %c0)
+          -> (i64, i64, i64, i64, i64, i64) : i64 {
+        %p = arith.addi %p0, %j : i64
+        %v = func.call @token(%positions, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7,
+                              %j, %p, %N, %tbytes, %false)
+            : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
+        %valid = arith.cmpi slt, %p, %N : i64
+        %start, %breaks = func.call @classify(%v, %prev, %s, %least, %strict, %valid)
+            : (i64, i64, i64, i64, i1, i1) -> (i1, i1)
+        %one = arith.extui %start : i1 to i64
+        %count2 = arith.addi %count, %one : i64
+        %last2 = arith.select %start, %p, %last : i64
+        %lk = func.call @least_key(%v) : (i64) -> i64
+        %lk_max = arith.maxui %least_key, %lk : i64
+        %least_key2 = arith.select %valid, %lk_max, %least_key : i64
+        %bk = func.call @break_key(%v) : (i64) -> i64
+        %bk_max = arith.maxui %break_key, %bk : i64
+        %break_key2 = arith.select %breaks, %bk_max, %break_key : i64
+        %s2 = func.call @next_column(%s, %S) : (i64, i64) -> i64
+        scf.yield %v, %s2, %count2, %last2, %least_key2, %break_key2 : i64, i64, i64, i64, i64, i64
+      }
+
+      // The records scanned within the warp; lane 31 keeps the warp's total.
+      %inc:2 = func.call @warp_scan_pair(%rec#2, %rec#3, %lane) : (i64, i64, i64) -> (i64, i64)
+      %left_c = func.call @shfl64(%inc#0, %c1, %c0) : (i64, i64, i64) -> i64
+      %left_l = func.call @shfl64(%inc#1, %c1, %c0) : (i64, i64, i64) -> i64
+      %lane_c = arith.select %is_lane0, %c0, %left_c : i64
+      %lane_l = arith.select %is_lane0, %cm1, %left_l : i64
+      scf.if %is_lane31 {
+        %at = arith.muli %warp, %c2 : i64
+        func.call @store_pair(%shared, %at, %inc#0, %inc#1)
+            : (memref<256xi64, #gpu.address_space<workgroup>>, i64, i64, i64) -> ()
+      }
+      gpu.barrier
+
+      // Warp 0: the warps' prefixes, then the tile's by decoupled look-back.
+      scf.if %is_warp0 {
+        func.call @scan_tile(%shared, %workspace, %tile, %tiles, %lane, %warps)
+            : (memref<256xi64, #gpu.address_space<workgroup>>, !llvm.ptr<1>, i64, i64, i64, i64) -> ()
+      }
+      gpu.barrier
+
+      // The thread's exact prefix: tile, then warp, then the lanes before it.
+      %c128 = arith.constant 128 : i64
+      %tp:2 = func.call @load_pair(%shared, %c128) : (memref<256xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64)
+      %wp_at0 = arith.muli %warp, %c2 : i64
+      %wp_at = arith.addi %wp_at0, %c64 : i64
+      %wp:2 = func.call @load_pair(%shared, %wp_at) : (memref<256xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64)
+      %tw:2 = func.call @combine_pair(%tp#0, %tp#1, %wp#0, %wp#1) : (i64, i64, i64, i64) -> (i64, i64)
+      %pre:2 = func.call @combine_pair(%tw#0, %tw#1, %lane_c, %lane_l) : (i64, i64, i64, i64) -> (i64, i64)
+
+      // Pass 2: each start's cu_seqlens entry and the sequence it ends.
+      %out:5 = scf.for %j = %c0 to %per_thread step %c1
+          iter_args(%prev = %before, %s = %s0, %d = %pre#0, %last = %pre#1, %longest = %c0)
+          -> (i64, i64, i64, i64, i64) : i64 {
+        %p = arith.addi %p0, %j : i64
+        %v = func.call @token(%positions, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7,
+                              %j, %p, %N, %tbytes, %false)
+            : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
+        %valid = arith.cmpi slt, %p, %N : i64
+        %start, %breaks = func.call @classify(%v, %prev, %s, %least, %strict, %valid)
+            : (i64, i64, i64, i64, i1, i1) -> (i1, i1)
+        %fits = arith.cmpi sle, %d, %max_docs : i64
+        %write = arith.andi %start, %fits : i1
+        scf.if %write {
+          %ptr = llvm.getelementptr %cu_seqlens[%d] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
+          %p32 = arith.trunci %p : i64 to i32
+          llvm.store %p32, %ptr : i32, !llvm.ptr<1>
+        }
+        %has_last = arith.cmpi sge, %last, %c0 : i64
+        %ends = arith.andi %start, %has_last : i1
+        %length = arith.subi %p, %last : i64
+        %longer = arith.maxsi %longest, %length : i64
+        %longest2 = arith.select %ends, %longer, %longest : i64
+        %one = arith.extui %start : i1 to i64
+        %d2 = arith.addi %d, %one : i64
+        %last2 = arith.select %start, %p, %last : i64
+        %s2 = func.call @next_column(%s, %S) : (i64, i64) -> i64
+        scf.yield %v, %s2, %d2, %last2, %longest2 : i64, i64, i64, i64, i64
+      }
+
+      // The block's longest sequence and keys, then the workspace's.
+      %wmax:3 = func.call @warp_umax3(%out#4, %rec#4, %rec#5) : (i64, i64, i64) -> (i64, i64, i64)
+      scf.if %is_lane0 {
+        %c136 = arith.constant 136 : i64
+        %c168 = arith.constant 168 : i64
+        %c200 = arith.constant 200 : i64
+        %a0 = arith.addi %warp, %c136 : i64
+        %a1 = arith.addi %warp, %c168 : i64
+        %a2 = arith.addi %warp, %c200 : i64
+        func.call @store_shared(%shared, %a0, %wmax#0) : (memref<256xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
+        func.call @store_shared(%shared, %a1, %wmax#1) : (memref<256xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
+        func.call @store_shared(%shared, %a2, %wmax#2) : (memref<256xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
+      }
+      gpu.barrier
+      scf.if %is_thread0 {
+        func.call @finish_block(%shared, %workspace, %cu_seqlens, %N, %max_docs, %tile, %tiles, %warps)
+            : (memref<256xi64, #gpu.address_space<workgroup>>, !llvm.ptr<1>, !llvm.ptr<1>, i64, i64, i64, i64, i64) -> ()
+      }
+      gpu.barrier
+      %c232 = arith.constant 232 : i64
+      %last_flag = func.call @load_shared(%shared, %c232) : (memref<256xi64, #gpu.address_space<workgroup>>, i64) -> i64
+      %finishes_last = arith.cmpi ne, %last_flag, %c0 : i64
+      scf.if %finishes_last {
+        func.call @finish_launch(%workspace, %summary, %cu_seqlens, %mailbox, %sequence, %N,
+                                 %max_docs, %strict, %padded, %t, %block, %tiles)
+            : (!llvm.ptr<1>, !llvm.ptr<1>, !llvm.ptr<1>, !llvm.ptr<1>, i64, i64, i64, i1, i1, i64,
+               i64, i64) -> ()
+      }
+      gpu.return
+    }
+
+    // Whether the token starts a sequence, and (STRICT) whether it breaks
+    // its row's +1 steps away from a row start. With STRICT a sequence
+    // starts at every such break: valid ids break only where they are the
+    // smallest id (the finishing block checks that), which is where
+    // transformers starts one.
+    func.func private @classify(%v: i64, %prev: i64, %s: i64, %least: i64, %strict: i1,
+                                %valid: i1) -> (i1, i1) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %true = arith.constant true
+      %row_start = arith.cmpi eq, %s, %c0 : i64
+      %step = arith.addi %prev, %c1 : i64
+      %not_step = arith.cmpi ne, %v, %step : i64
+      %is_least = arith.cmpi eq, %v, %least : i64
+      %cut = arith.select %strict, %not_step, %is_least : i1
+      %start_any = arith.ori %row_start, %cut : i1
+      %start = arith.andi %start_any, %valid : i1
+      %inside = arith.xori %row_start, %true : i1
+      %inside_valid = arith.andi %inside, %valid : i1
+      %break_inside = arith.andi %inside_valid, %not_step : i1
+      %breaks = arith.andi %break_inside, %strict : i1
+      return %start, %breaks : i1, i1
+    }
+
+    // The column after `s` in a row of S tokens.
+    func.func private @next_column(%s: i64, %S: i64) -> i64 {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %s1 = arith.addi %s, %c1 : i64
+      %wraps = arith.cmpi eq, %s1, %S : i64
+      %s2 = arith.select %wraps, %c0, %s1 : i64
+      return %s2 : i64
+    }
+
+    // Unsigned keys whose max is the smallest id (least_key) or the largest
+    // (break_key); 0, the identity of an unsigned max, stands for "none", so
+    // a zeroed workspace word starts every max.
+    func.func private @least_key(%v: i64) -> i64 {
+      %highest = arith.constant 9223372036854775807 : i64
+      %k = arith.xori %v, %highest : i64
+      return %k : i64
+    }
+    func.func private @break_key(%v: i64) -> i64 {
+      %lowest = arith.constant -9223372036854775808 : i64
+      %k = arith.xori %v, %lowest : i64
+      return %k : i64
+    }
+
+    // (count, last start) records: the right one's last start wins when it
+    // has a start. Associative, identity (0, -1).
+    func.func private @combine_pair(%lc: i64, %ll: i64, %rc: i64, %rl: i64) -> (i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c = arith.addi %lc, %rc : i64
+      %right_has = arith.cmpi sgt, %rc, %c0 : i64
+      %l = arith.select %right_has, %rl, %ll : i64
+      return %c, %l : i64, i64
+    }
+
+    // Inclusive scan of the lanes' records (five shuffles up).
+    func.func private @warp_scan_pair(%count: i64, %last: i64, %lane: i64) -> (i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c5 = arith.constant 5 : i64
+      %r:2 = scf.for %step = %c0 to %c5 step %c1 iter_args(%c = %count, %l = %last)
+          -> (i64, i64) : i64 {
+        %offset = arith.shli %c1, %step : i64
+        %oc = func.call @shfl64(%c, %offset, %c0) : (i64, i64, i64) -> i64
+        %ol = func.call @shfl64(%l, %offset, %c0) : (i64, i64, i64) -> i64
+        %u:2 = func.call @combine_pair(%oc, %ol, %c, %l) : (i64, i64, i64, i64) -> (i64, i64)
+        %has_left = arith.cmpi sge, %lane, %offset : i64
+        %c2 = arith.select %has_left, %u#0, %c : i64
+        %l2 = arith.select %has_left, %u#1, %l : i64
+        scf.yield %c2, %l2 : i64, i64
+      }
+      return %r#0, %r#1 : i64, i64
+    }
+
+    // Lane 0 gets the warp's unsigned max of each of three values.
+    func.func private @warp_umax3(%a: i64, %b: i64, %c: i64) -> (i64, i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c5 = arith.constant 5 : i64
+      %r:3 = scf.for %step = %c0 to %c5 step %c1 iter_args(%x = %a, %y = %b, %z = %c)
+          -> (i64, i64, i64) : i64 {
+        %offset = arith.shli %c1, %step : i64
+        %ox = func.call @shfl64(%x, %offset, %c1) : (i64, i64, i64) -> i64
+        %oy = func.call @shfl64(%y, %offset, %c1) : (i64, i64, i64) -> i64
+        %oz = func.call @shfl64(%z, %offset, %c1) : (i64, i64, i64) -> i64
+        %x2 = arith.maxui %x, %ox : i64
+        %y2 = arith.maxui %y, %oy : i64
+        %z2 = arith.maxui %z, %oz : i64
+        scf.yield %x2, %y2, %z2 : i64, i64, i64
+      }
+      return %r#0, %r#1, %r#2 : i64, i64, i64
+    }
+
+    // Shared memory (%shared, i64 words):
+    //   0..63     each warp's total (count, last start)
+    //   64..127   each warp's exclusive prefix within the tile
+    //   128..131  the tile's exclusive and inclusive prefixes
+    //   136..167  each warp's longest sequence
+    //   168..199  each warp's least_key
+    //   200..231  each warp's break_key
+    //   232       whether this block finishes the launch
+    //
+    // Warp 0, once the warp totals are stored: each warp's exclusive prefix,
+    // then the tile's exclusive prefix (decoupled look-back) and inclusive
+    // prefix, published for later tiles and stored for this block.
+    func.func private @scan_tile(%shared: memref<256xi64, #gpu.address_space<workgroup>>,
+                                 %workspace: !llvm.ptr<1>, %tile: i64, %tiles: i64,
+                                 %lane: i64, %warps: i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c2 = arith.constant 2 : i64
+      %c64 = arith.constant 64 : i64
+      %c128 = arith.constant 128 : i64
+      %c130 = arith.constant 130 : i64
+      %cm1 = arith.constant -1 : i64
+      %is_lane0 = arith.cmpi eq, %lane, %c0 : i64
+      %holds_warp = arith.cmpi slt, %lane, %warps : i64
+      %total_at = arith.muli %lane, %c2 : i64
+      %wt:2 = scf.if %holds_warp -> (i64, i64) {
+        %x:2 = func.call @load_pair(%shared, %total_at) : (memref<256xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64)
+        scf.yield %x#0, %x#1 : i64, i64
+      } else {
+        scf.yield %c0, %cm1 : i64, i64
+      }
+      %wi:2 = func.call @warp_scan_pair(%wt#0, %wt#1, %lane) : (i64, i64, i64) -> (i64, i64)
+      %left_c = func.call @shfl64(%wi#0, %c1, %c0) : (i64, i64, i64) -> i64
+      %left_l = func.call @shfl64(%wi#1, %c1, %c0) : (i64, i64, i64) -> i64
+      scf.if %holds_warp {
+        %ex_c = arith.select %is_lane0, %c0, %left_c : i64
+        %ex_l = arith.select %is_lane0, %cm1, %left_l : i64
+        %at = arith.addi %total_at, %c64 : i64
+        func.call @store_pair(%shared, %at, %ex_c, %ex_l)
+            : (memref<256xi64, #gpu.address_space<workgroup>>, i64, i64, i64) -> ()
+      }
+      // The tile aggregate: the last warp's inclusive value, in every lane.
+      %warps_m1 = arith.subi %warps, %c1 : i64
+      %agg_c = func.call @shfl64(%wi#0, %warps_m1, %c2) : (i64, i64, i64) -> i64
+      %agg_l = func.call @shfl64(%wi#1, %warps_m1, %c2) : (i64, i64, i64) -> i64
+      %status = func.call @tile_status(%workspace, %tile) : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>
+      %is_first_tile = arith.cmpi eq, %tile, %c0 : i64
+      %pre:2 = scf.if %is_first_tile -> (i64, i64) {
+        scf.yield %c0, %cm1 : i64, i64
+      } else {
+        scf.if %is_lane0 {
+          func.call @publish(%status, %c1, %agg_c, %agg_l) : (!llvm.ptr<1>, i64, i64, i64) -> ()
+        }
+        %found:2 = func.call @look_back(%workspace, %tile, %lane)
+            : (!llvm.ptr<1>, i64, i64) -> (i64, i64)
+        scf.yield %found#0, %found#1 : i64, i64
+      }
+      %inc:2 = func.call @combine_pair(%pre#0, %pre#1, %agg_c, %agg_l) : (i64, i64, i64, i64) -> (i64, i64)
+      scf.if %is_lane0 {
+        %several = arith.cmpi sgt, %tiles, %c1 : i64
+        scf.if %several {
+          func.call @publish(%status, %c2, %inc#0, %inc#1) : (!llvm.ptr<1>, i64, i64, i64) -> ()
+        }
+        func.call @store_pair(%shared, %c128, %pre#0, %pre#1)
+            : (memref<256xi64, #gpu.address_space<workgroup>>, i64, i64, i64) -> ()
+        func.call @store_pair(%shared, %c130, %inc#0, %inc#1)
+            : (memref<256xi64, #gpu.address_space<workgroup>>, i64, i64, i64) -> ()
+      }
+      return
+    }
+
+    // A tile's status: one word, kind << 62 | count << 31 | (last start + 1)
+    // (kind 1: the tile's aggregate, 2: its inclusive prefix; N < 2^31 makes
+    // both fields fit), so one load reads a whole status.
+    func.func private @tile_status(%workspace: !llvm.ptr<1>, %tile: i64) -> !llvm.ptr<1> {
+      %c12 = arith.constant 12 : i64
+      %word = arith.addi %tile, %c12 : i64
+      %ptr = llvm.getelementptr %workspace[%word] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
+      return %ptr : !llvm.ptr<1>
+    }
+
+    func.func private @publish(%status: !llvm.ptr<1>, %kind: i64, %count: i64, %last: i64) {
+      %c1 = arith.constant 1 : i64
+      %c31 = arith.constant 31 : i64
+      %c62 = arith.constant 62 : i64
+      %k = arith.shli %kind, %c62 : i64
+      %c = arith.shli %count, %c31 : i64
+      %l = arith.addi %last, %c1 : i64
+      %kc = arith.ori %k, %c : i64
+      %word = arith.ori %kc, %l : i64
+      llvm.store volatile %word, %status : i64, !llvm.ptr<1>
+      return
+    }
+
+    // The exclusive prefix of tile `tile` (> 0): the warp reads the statuses
+    // of 32 tiles at once (lane l: tile top - l; before tile 0 reads as an
+    // empty inclusive prefix), adds them up to the nearest inclusive prefix,
+    // and moves 32 tiles back while there is none.
+    func.func private @look_back(%workspace: !llvm.ptr<1>, %tile: i64, %lane: i64) -> (i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c2 = arith.constant 2 : i64
+      %c31 = arith.constant 31 : i64
+      %c32 = arith.constant 32 : i64
+      %c62 = arith.constant 62 : i64
+      %cm1 = arith.constant -1 : i64
+      %mask31 = arith.constant 2147483647 : i64
+      %c0_32 = arith.constant 0 : i32
+      %c31_32 = arith.constant 31 : i32
+      %all = arith.constant -1 : i32
+      %true = arith.constant true
+      %empty_inclusive = arith.shli %c2, %c62 : i64
+      %top0 = arith.subi %tile, %c1 : i64
+      %found:3 = scf.while (%top = %top0, %acc_c = %c0, %acc_l = %cm1) : (i64, i64, i64) -> (i64, i64, i64) {
+        %idx = arith.subi %top, %lane : i64
+        %before_first = arith.cmpi slt, %idx, %c0 : i64
+        // Spin until every lane's tile has published something.
+        %word = scf.while (%unused = %c0) : (i64) -> i64 {
+          %w = scf.if %before_first -> (i64) {
+            scf.yield %empty_inclusive : i64
+          } else {
+            %ptr = func.call @tile_status(%workspace, %idx) : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>
+            %x = llvm.load volatile %ptr : !llvm.ptr<1> -> i64
+            scf.yield %x : i64
+          }
+          %ready = arith.cmpi ne, %w, %c0 : i64
+          %all_ready = nvvm.vote.sync all %all, %ready -> i1
+          %again = arith.xori %all_ready, %true : i1
+          scf.condition(%again) %w : i64
+        } do {
+        ^bb0(%w: i64):
+          scf.yield %w : i64
+        }
+        func.call @fence() : () -> ()
+        %kind = arith.shrui %word, %c62 : i64
+        %count_bits = arith.shrui %word, %c31 : i64
+        %count = arith.andi %count_bits, %mask31 : i64
+        %last_bits = arith.andi %word, %mask31 : i64
+        %last = arith.subi %last_bits, %c1 : i64
+        %inclusive = arith.cmpi eq, %kind, %c2 : i64
+        %ballot = nvvm.vote.sync ballot %all, %inclusive -> i32
+        %stop32 = "llvm.intr.cttz"(%ballot) <{is_zero_poison = false}> : (i32) -> i32
+        %stop = arith.extui %stop32 : i32 to i64
+        // Lanes past the nearest inclusive prefix contribute nothing.
+        %contributes = arith.cmpi sle, %lane, %stop : i64
+        %my_count = arith.select %contributes, %count, %c0 : i64
+        %sum = func.call @warp_sum(%my_count) : (i64) -> i64
+        // The window's last start: the nearest contributing tile with one.
+        %has_start = arith.cmpi sgt, %my_count, %c0 : i64
+        %starts = nvvm.vote.sync ballot %all, %has_start -> i32
+        %nearest32 = "llvm.intr.cttz"(%starts) <{is_zero_poison = false}> : (i32) -> i32
+        %nearest_lane32 = arith.andi %nearest32, %c31_32 : i32
+        %nearest_lane = arith.extui %nearest_lane32 : i32 to i64
+        %nearest_last = func.call @shfl64(%last, %nearest_lane, %c2) : (i64, i64, i64) -> i64
+        %window_has = arith.cmpi ne, %starts, %c0_32 : i32
+        %window_last = arith.select %window_has, %nearest_last, %cm1 : i64
+        %acc_has = arith.cmpi sge, %acc_l, %c0 : i64
+        %next_l = arith.select %acc_has, %acc_l, %window_last : i64
+        %next_c = arith.addi %acc_c, %sum : i64
+        %no_inclusive = arith.cmpi eq, %ballot, %c0_32 : i32
+        %next_top = arith.subi %top, %c32 : i64
+        scf.condition(%no_inclusive) %next_top, %next_c, %next_l : i64, i64, i64
+      } do {
+      ^bb0(%top: i64, %acc_c: i64, %acc_l: i64):
+        scf.yield %top, %acc_c, %acc_l : i64, i64, i64
+      }
+      return %found#1, %found#2 : i64, i64
+    }
+
+    // The warp's sum of `x`, in every lane.
+    func.func private @warp_sum(%x: i64) -> i64 {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c2 = arith.constant 2 : i64
+      %c5 = arith.constant 5 : i64
+      %c16 = arith.constant 16 : i64
+      %r = scf.for %step = %c0 to %c5 step %c1 iter_args(%acc = %x) -> (i64) : i64 {
+        %offset = arith.shrui %c16, %step : i64
+        %o = func.call @shfl64(%acc, %offset, %c1) : (i64, i64, i64) -> i64
+        %acc2 = arith.addi %acc, %o : i64
+        scf.yield %acc2 : i64
+      }
+      // Shuffles down by 16, 8, .., 1 leave the whole sum in lane 0 (a lane
+      // whose source is past the warp reads its own value, so the others
+      // hold garbage).
+      %all = func.call @shfl64(%r, %c0, %c2) : (i64, i64, i64) -> i64
+      return %all : i64
+    }
+
+    // Thread 0 of every block, once each warp stored its maxes: the block's
+    // longest sequence and keys into the workspace (unsigned max atomics,
+    // whose identity 0 is what the workspace holds between launches); the
+    // last tile also writes D and cu_seqlens[D] and ends the last sequence.
+    // Then the block counts itself finished; the last one to do so is told
+    // through shared word 232.
+    func.func private @finish_block(%shared: memref<256xi64, #gpu.address_space<workgroup>>,
+                                    %workspace: !llvm.ptr<1>, %cu_seqlens: !llvm.ptr<1>,
+                                    %N: i64, %max_docs: i64, %tile: i64, %tiles: i64,
+                                    %warps: i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c130 = arith.constant 130 : i64
+      %c136 = arith.constant 136 : i64
+      %c168 = arith.constant 168 : i64
+      %c200 = arith.constant 200 : i64
+      %c232 = arith.constant 232 : i64
+      %m:3 = scf.for %w = %c0 to %warps step %c1 iter_args(%x = %c0, %y = %c0, %z = %c0)
+          -> (i64, i64, i64) : i64 {
+        %a0 = arith.addi %w, %c136 : i64
+        %a1 = arith.addi %w, %c168 : i64
+        %a2 = arith.addi %w, %c200 : i64
+        %u = func.call @load_shared(%shared, %a0) : (memref<256xi64, #gpu.address_space<workgroup>>, i64) -> i64
+        %v = func.call @load_shared(%shared, %a1) : (memref<256xi64, #gpu.address_space<workgroup>>, i64) -> i64
+        %q = func.call @load_shared(%shared, %a2) : (memref<256xi64, #gpu.address_space<workgroup>>, i64) -> i64
+        %x2 = arith.maxui %x, %u : i64
+        %y2 = arith.maxui %y, %v : i64
+        %z2 = arith.maxui %z, %q : i64
+        scf.yield %x2, %y2, %z2 : i64, i64, i64
+      }
+      %last_tile = arith.subi %tiles, %c1 : i64
+      %is_last_tile = arith.cmpi eq, %tile, %last_tile : i64
+      %longest = scf.if %is_last_tile -> (i64) {
+        %total:2 = func.call @load_pair(%shared, %c130) : (memref<256xi64, #gpu.address_space<workgroup>>, i64) -> (i64, i64)
+        func.call @store_global(%workspace, %c1, %total#0) : (!llvm.ptr<1>, i64, i64) -> ()
+        %fits = arith.cmpi sle, %total#0, %max_docs : i64
+        scf.if %fits {
+          %ptr = llvm.getelementptr %cu_seqlens[%total#0] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
+          %n32 = arith.trunci %N : i64 to i32
+          llvm.store %n32, %ptr : i32, !llvm.ptr<1>
+        }
+        %final = arith.subi %N, %total#1 : i64
+        %l = arith.maxui %m#0, %final : i64
+        scf.yield %l : i64
+      } else {
+        scf.yield %m#0 : i64
+      }
+      func.call @max_into(%workspace, %c0, %longest) : (!llvm.ptr<1>, i64, i64) -> ()
+      %c2 = arith.constant 2 : i64
+      %c3 = arith.constant 3 : i64
+      func.call @max_into(%workspace, %c2, %m#1) : (!llvm.ptr<1>, i64, i64) -> ()
+      func.call @max_into(%workspace, %c3, %m#2) : (!llvm.ptr<1>, i64, i64) -> ()
+      func.call @fence() : () -> ()
+      %c4 = arith.constant 4 : i64
+      %done_ptr = llvm.getelementptr %workspace[%c4] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
+      %finished_before = llvm.atomicrmw add %done_ptr, %c1 monotonic : !llvm.ptr<1>, i64
+      %finishes_last = arith.cmpi eq, %finished_before, %last_tile : i64
+      // Acquire: the block's other threads see what every block wrote once
+      // the barrier after this passes.
+      func.call @fence() : () -> ()
+      %flag = arith.extui %finishes_last : i1 to i64
+      func.call @store_shared(%shared, %c232, %flag) : (memref<256xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
+      return
+    }
+
+    // Workspace header words: 0 the longest sequence, 1 D (the last tile's
+    // plain store), 2 least_key, 3 break_key, 4 the finished-block count;
+    // 8..11 the summary of launches that post it to the host.
+    func.func private @max_into(%workspace: !llvm.ptr<1>, %slot: i64, %value: i64) {
+      %c0 = arith.constant 0 : i64
+      %some = arith.cmpi ne, %value, %c0 : i64
+      scf.if %some {
+        %ptr = llvm.getelementptr %workspace[%slot] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
+        %old = llvm.atomicrmw umax %ptr, %value monotonic : !llvm.ptr<1>, i64
+      }
+      return
+    }
+
+    // The block that finished last (every thread): the summary, the tail of
+    // cu_seqlens (PADDED) or the host's mailbox, and the workspace zeroed for
+    // the next launch (every other block is done with it).
+    func.func private @finish_launch(%workspace: !llvm.ptr<1>, %summary: !llvm.ptr<1>,
+                                     %cu_seqlens: !llvm.ptr<1>, %mailbox: !llvm.ptr<1>,
+                                     %sequence: i64, %N: i64, %max_docs: i64, %strict: i1,
+                                     %padded: i1, %t: i64, %block: i64, %tiles: i64) {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c2 = arith.constant 2 : i64
+      %c3 = arith.constant 3 : i64
+      %c12 = arith.constant 12 : i64
+      %true = arith.constant true
+      func.call @fence() : () -> ()
+      %longest = func.call @load_global(%workspace, %c0) : (!llvm.ptr<1>, i64) -> i64
+      %docs = func.call @load_global(%workspace, %c1) : (!llvm.ptr<1>, i64) -> i64
+      %least_key = func.call @load_global(%workspace, %c2) : (!llvm.ptr<1>, i64) -> i64
+      %break_key = func.call @load_global(%workspace, %c3) : (!llvm.ptr<1>, i64) -> i64
+      // Invalid: some id inside a row breaks the +1 steps and is not the
+      // smallest id (keys: the smallest is highest ^ least_key, the largest
+      // break lowest ^ break_key; break_key 0 means no break).
+      %highest = arith.constant 9223372036854775807 : i64
+      %lowest = arith.constant -9223372036854775808 : i64
+      %least = arith.xori %least_key, %highest : i64
+      %largest_break = arith.xori %break_key, %lowest : i64
+      %some_break = arith.cmpi ne, %break_key, %c0 : i64
+      %above = arith.cmpi sgt, %largest_break, %least : i64
+      %bad_break = arith.andi %some_break, %above : i1
+      %bad = arith.andi %bad_break, %strict : i1
+      %invalid = arith.extui %bad : i1 to i64
+      %is_thread0 = arith.cmpi eq, %t, %c0 : i64
+      scf.if %is_thread0 {
+        func.call @store_global(%summary, %c0, %N) : (!llvm.ptr<1>, i64, i64) -> ()
+        func.call @store_global(%summary, %c1, %docs) : (!llvm.ptr<1>, i64, i64) -> ()
+        func.call @store_global(%summary, %c2, %longest) : (!llvm.ptr<1>, i64, i64) -> ()
+        func.call @store_global(%summary, %c3, %invalid) : (!llvm.ptr<1>, i64, i64) -> ()
+        %c4 = arith.constant 4 : i64
+        func.call @store_global(%workspace, %c0, %c0) : (!llvm.ptr<1>, i64, i64) -> ()
+        func.call @store_global(%workspace, %c2, %c0) : (!llvm.ptr<1>, i64, i64) -> ()
+        func.call @store_global(%workspace, %c3, %c0) : (!llvm.ptr<1>, i64, i64) -> ()
+        func.call @store_global(%workspace, %c4, %c0) : (!llvm.ptr<1>, i64, i64) -> ()
+        %to_host = arith.xori %padded, %true : i1
+        scf.if %to_host {
+          func.call @post_summary(%summary, %mailbox, %sequence)
+              : (!llvm.ptr<1>, !llvm.ptr<1>, i64) -> ()
+        }
+      }
+      // Zero the tile statuses (a grid of one tile published none).
+      %several = arith.cmpi sgt, %tiles, %c1 : i64
+      scf.if %several {
+        %end = arith.addi %tiles, %c12 : i64
+        %from = arith.addi %t, %c12 : i64
+        scf.for %w = %from to %end step %block : i64 {
+          func.call @store_global(%workspace, %w, %c0) : (!llvm.ptr<1>, i64, i64) -> ()
+        }
+      }
+      scf.if %padded {
+        %n32 = arith.trunci %N : i64 to i32
+        %first = arith.addi %docs, %c1 : i64
+        %from = arith.addi %first, %t : i64
+        %to = arith.addi %max_docs, %c1 : i64
+        scf.for %d = %from to %to step %block : i64 {
+          %ptr = llvm.getelementptr %cu_seqlens[%d] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
+          llvm.store %n32, %ptr : i32, !llvm.ptr<1>
+        }
+      }
+      return
+    }
+
+    // Summary words 0..3 into mailbox words 0..3, then (after a fence that
+    // orders them for the host) `sequence` into word 4.
+    func.func private @post_summary(%summary: !llvm.ptr<1>, %mailbox: !llvm.ptr<1>,
+                                    %sequence: i64) {
       %c0 = arith.constant 0 : i64
       %c1 = arith.constant 1 : i64
       %c2 = arith.constant 2 : i64
       %c3 = arith.constant 3 : i64
       %c4 = arith.constant 4 : i64
-      %c5 = arith.constant 5 : i64
-      %c6 = arith.constant 6 : i64
-      %c7 = arith.constant 7 : i64
-      %cm1 = arith.constant -1 : i64
-      %lowest = arith.constant -9223372036854775807 : i64
-      %tid = gpu.thread_id x
-      %t = arith.index_cast %tid : index to i64
-      %last_slot = arith.subi %block, %c1 : i64
-      %last = arith.index_cast %last_slot : i64 to index
-      %n = arith.muli %B, %S : i64
-      %is_leader = arith.cmpi eq, %t, %c0 : i64
-
-      // Pass 1: the smallest position (as the max of negated values).
-      %my_neg_min = scf.for %p = %t to %n step %block iter_args(%m = %lowest) -> (i64) : i64 {
-        %b = arith.divsi %p, %S : i64
-        %row_start = arith.muli %b, %S : i64
-        %s = arith.subi %p, %row_start : i64
-        %v = func.call @load_token(%positions, %b, %s, %stride_b, %stride_s, %unsigned)
-            : (!llvm.ptr<1>, i64, i64, i64, i64, i1) -> i64
-        %neg = arith.subi %c0, %v : i64
-        %m2 = arith.maxsi %m, %neg : i64
-        scf.yield %m2 : i64
-      }
-      memref.store %c0, %sum_buf[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-      memref.store %my_neg_min, %max_buf[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-      func.call @block_scan(%sum_buf, %max_buf, %t, %block)
-          : (memref<1024xi64, #gpu.address_space<workgroup>>,
-             memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
-      %neg_min = memref.load %max_buf[%last] : memref<1024xi64, #gpu.address_space<workgroup>>
-      gpu.barrier
-      %any = arith.cmpi sgt, %n, %c0 : i64
-      %min_raw = arith.subi %c0, %neg_min : i64
-      %min_pos = arith.select %any, %min_raw, %c0 : i64
-
-      // Pass 2: sequence starts and the first violation.
-      %docs, %violation = scf.for %chunk = %c0 to %n step %block
-          iter_args(%docs_before = %c0, %first_violation = %cm1) -> (i64, i64) : i64 {
-        %p = arith.addi %chunk, %t : i64
-        %valid = arith.cmpi slt, %p, %n : i64
-        %b = arith.divsi %p, %S : i64
-        %row_start = arith.muli %b, %S : i64
-        %s = arith.subi %p, %row_start : i64
-        %at_row_start = arith.cmpi eq, %s, %c0 : i64
-        %v, %prev_v = scf.if %valid -> (i64, i64) {
-          %x = func.call @load_token(%positions, %b, %s, %stride_b, %stride_s, %unsigned)
-              : (!llvm.ptr<1>, i64, i64, i64, i64, i1) -> i64
-          %prev = scf.if %at_row_start -> (i64) {
-            scf.yield %c0 : i64
-          } else {
-            %s_before = arith.subi %s, %c1 : i64
-            %y = func.call @load_token(%positions, %b, %s_before, %stride_b, %stride_s, %unsigned)
-                : (!llvm.ptr<1>, i64, i64, i64, i64, i1) -> i64
-            scf.yield %y : i64
-          }
-          scf.yield %x, %prev : i64, i64
-        } else {
-          scf.yield %c0, %c0 : i64, i64
-        }
-        %is_min = arith.cmpi eq, %v, %min_pos : i64
-        %start_raw = arith.ori %at_row_start, %is_min : i1
-        %starts = arith.andi %start_raw, %valid : i1
-        %expected = arith.addi %prev_v, %c1 : i64
-        %not_step = arith.cmpi ne, %v, %expected : i64
-        %true_c = arith.constant true
-        %continues = arith.xori %starts, %true_c : i1
-        %continues_valid = arith.andi %continues, %valid : i1
-        %bad_step = arith.andi %continues_valid, %not_step : i1
-        %violates = arith.andi %bad_step, %strict : i1
-
-        %start_one = arith.extui %starts : i1 to i64
-        %neg_p = arith.subi %c0, %p : i64
-        %viol_key = arith.select %violates, %neg_p, %lowest : i64
-        memref.store %start_one, %sum_buf[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-        memref.store %viol_key, %max_buf[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-        func.call @block_scan(%sum_buf, %max_buf, %t, %block)
-            : (memref<1024xi64, #gpu.address_space<workgroup>>,
-               memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
-        %docs_inclusive = memref.load %sum_buf[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-        %doc_slot = arith.subi %docs_inclusive, %start_one : i64
-        %chunk_docs = memref.load %sum_buf[%last] : memref<1024xi64, #gpu.address_space<workgroup>>
-        %chunk_key = memref.load %max_buf[%last] : memref<1024xi64, #gpu.address_space<workgroup>>
-        gpu.barrier
-
-        scf.if %starts {
-          %d = arith.addi %docs_before, %doc_slot : i64
-          %ptr = llvm.getelementptr %cu_seqlens[%d] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
-          %p32 = arith.trunci %p : i64 to i32
-          llvm.store %p32, %ptr : i32, !llvm.ptr<1>
-        }
-        %chunk_violation_found = arith.cmpi ne, %chunk_key, %lowest : i64
-        %chunk_violation = arith.subi %c0, %chunk_key : i64
-        %none_yet = arith.cmpi eq, %first_violation, %cm1 : i64
-        %take = arith.andi %none_yet, %chunk_violation_found : i1
-        %is_it = arith.cmpi eq, %chunk_violation, %p : i64
-        %mine_raw = arith.andi %take, %is_it : i1
-        %mine = arith.andi %mine_raw, %violates : i1
-        scf.if %mine {
-          func.call @store_summary(%summary, %c3, %p) : (!llvm.ptr<1>, i64, i64) -> ()
-          func.call @store_summary(%summary, %c4, %v) : (!llvm.ptr<1>, i64, i64) -> ()
-          func.call @store_summary(%summary, %c5, %prev_v) : (!llvm.ptr<1>, i64, i64) -> ()
-          func.call @store_summary(%summary, %c6, %c2) : (!llvm.ptr<1>, i64, i64) -> ()
-        }
-        %next_violation = arith.select %take, %chunk_violation, %first_violation : i64
-        %next_docs = arith.addi %docs_before, %chunk_docs : i64
-        scf.yield %next_docs, %next_violation : i64, i64
-      }
-
-      scf.if %is_leader {
-        %ptr = llvm.getelementptr %cu_seqlens[%docs] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
-        %n32 = arith.trunci %n : i64 to i32
-        llvm.store %n32, %ptr : i32, !llvm.ptr<1>
-        func.call @store_summary(%summary, %c0, %n) : (!llvm.ptr<1>, i64, i64) -> ()
-        func.call @store_summary(%summary, %c1, %docs) : (!llvm.ptr<1>, i64, i64) -> ()
-        func.call @store_summary(%summary, %c7, %min_pos) : (!llvm.ptr<1>, i64, i64) -> ()
-        %clean = arith.cmpi eq, %violation, %cm1 : i64
-        scf.if %clean {
-          func.call @store_summary(%summary, %c3, %cm1) : (!llvm.ptr<1>, i64, i64) -> ()
-          func.call @store_summary(%summary, %c4, %c0) : (!llvm.ptr<1>, i64, i64) -> ()
-          func.call @store_summary(%summary, %c5, %c0) : (!llvm.ptr<1>, i64, i64) -> ()
-          func.call @store_summary(%summary, %c6, %c0) : (!llvm.ptr<1>, i64, i64) -> ()
-        }
-      }
-      // cu_seqlens is complete and visible to the block after this barrier.
-      gpu.barrier
-      %longest_mine = scf.for %d = %t to %docs step %block iter_args(%m = %c0) -> (i64) : i64 {
-        %lo_ptr = llvm.getelementptr %cu_seqlens[%d] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
-        %d1 = arith.addi %d, %c1 : i64
-        %hi_ptr = llvm.getelementptr %cu_seqlens[%d1] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
-        %lo = llvm.load %lo_ptr : !llvm.ptr<1> -> i32
-        %hi = llvm.load %hi_ptr : !llvm.ptr<1> -> i32
-        %len32 = arith.subi %hi, %lo : i32
-        %len = arith.extsi %len32 : i32 to i64
-        %m2 = arith.maxsi %m, %len : i64
-        scf.yield %m2 : i64
-      }
-      memref.store %c0, %sum_buf[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-      memref.store %longest_mine, %max_buf[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-      func.call @block_scan(%sum_buf, %max_buf, %t, %block)
-          : (memref<1024xi64, #gpu.address_space<workgroup>>,
-             memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
-      scf.if %is_leader {
-        %longest = memref.load %max_buf[%last] : memref<1024xi64, #gpu.address_space<workgroup>>
-        func.call @store_summary(%summary, %c2, %longest) : (!llvm.ptr<1>, i64, i64) -> ()
-      }
-      gpu.return
-    }
-    // The token at row b, column s, widened to i64 (zero-extended for bool/u8).
-    func.func private @load_token(%mask: !llvm.ptr<1>, %b: i64, %s: i64,
-                                  %stride_b: i64, %stride_s: i64,
-                                  %unsigned: i1) -> i64 {
-      %row_offset = arith.muli %b, %stride_b : i64
-      %col_offset = arith.muli %s, %stride_s : i64
-      %offset = arith.addi %row_offset, %col_offset : i64
-      %ptr = llvm.getelementptr %mask[%offset] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, !packjit.T
-      %x = llvm.load %ptr : !llvm.ptr<1> -> !packjit.T
-      %signed_value = arith.index_cast %x : !packjit.T to index
-      %unsigned_value = arith.index_castui %x : !packjit.T to index
-      %value = arith.select %unsigned, %unsigned_value, %signed_value : index
-      %wide = arith.index_cast %value : index to i64
-      return %wide : i64
+      %v0 = func.call @load_global(%summary, %c0) : (!llvm.ptr<1>, i64) -> i64
+      %v1 = func.call @load_global(%summary, %c1) : (!llvm.ptr<1>, i64) -> i64
+      %v2 = func.call @load_global(%summary, %c2) : (!llvm.ptr<1>, i64) -> i64
+      %v3 = func.call @load_global(%summary, %c3) : (!llvm.ptr<1>, i64) -> i64
+      func.call @store_global(%mailbox, %c0, %v0) : (!llvm.ptr<1>, i64, i64) -> ()
+      func.call @store_global(%mailbox, %c1, %v1) : (!llvm.ptr<1>, i64, i64) -> ()
+      func.call @store_global(%mailbox, %c2, %v2) : (!llvm.ptr<1>, i64, i64) -> ()
+      func.call @store_global(%mailbox, %c3, %v3) : (!llvm.ptr<1>, i64, i64) -> ()
+      llvm.inline_asm has_side_effects "fence.sc.sys;", "~{memory}" : () -> ()
+      func.call @store_global(%mailbox, %c4, %sequence) : (!llvm.ptr<1>, i64, i64) -> ()
+      return
     }
 
-    // Inclusive Hillis-Steele scan of the block's entries: sums[t] becomes
-    // the sum of sums[0..t], maxes[t] the max of maxes[0..t]. Every thread
-    // of the block must call it; it starts and ends with a barrier.
-    func.func private @block_scan(%sums: memref<1024xi64, #gpu.address_space<workgroup>>,
-                                  %maxes: memref<1024xi64, #gpu.address_space<workgroup>>,
-                                  %t: i64, %block: i64) {
-      %c0 = arith.constant 0 : i64
+    func.func private @load_global(%base: !llvm.ptr<1>, %slot: i64) -> i64 {
+      %ptr = llvm.getelementptr %base[%slot] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
+      %x = llvm.load volatile %ptr : !llvm.ptr<1> -> i64
+      return %x : i64
+    }
+
+    func.func private @store_global(%base: !llvm.ptr<1>, %slot: i64, %value: i64) {
+      %ptr = llvm.getelementptr %base[%slot] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
+      llvm.store volatile %value, %ptr : i64, !llvm.ptr<1>
+      return
+    }
+
+    func.func private @store_shared(%shared: memref<256xi64, #gpu.address_space<workgroup>>,
+                                    %at: i64, %value: i64) {
+      %i = arith.index_cast %at : i64 to index
+      memref.store %value, %shared[%i] : memref<256xi64, #gpu.address_space<workgroup>>
+      return
+    }
+
+    func.func private @load_shared(%shared: memref<256xi64, #gpu.address_space<workgroup>>,
+                                   %at: i64) -> i64 {
+      %i = arith.index_cast %at : i64 to index
+      %x = memref.load %shared[%i] : memref<256xi64, #gpu.address_space<workgroup>>
+      return %x : i64
+    }
+
+    func.func private @store_pair(%shared: memref<256xi64, #gpu.address_space<workgroup>>,
+                                  %at: i64, %count: i64, %last: i64) {
       %c1 = arith.constant 1 : i64
-      %c2 = arith.constant 2 : i64
-      %lowest = arith.constant -9223372036854775807 : i64
-      %tid = arith.index_cast %t : i64 to index
-      gpu.barrier
-      %done = scf.while (%offset = %c1) : (i64) -> i64 {
-        %more = arith.cmpi slt, %offset, %block : i64
-        scf.condition(%more) %offset : i64
-      } do {
-      ^bb0(%o: i64):
-        %has_left = arith.cmpi sge, %t, %o : i64
-        %left_sum, %left_max = scf.if %has_left -> (i64, i64) {
-          %src = arith.subi %t, %o : i64
-          %src_index = arith.index_cast %src : i64 to index
-          %x = memref.load %sums[%src_index] : memref<1024xi64, #gpu.address_space<workgroup>>
-          %y = memref.load %maxes[%src_index] : memref<1024xi64, #gpu.address_space<workgroup>>
-          scf.yield %x, %y : i64, i64
-        } else {
-          scf.yield %c0, %lowest : i64, i64
-        }
-        gpu.barrier
-        %my_sum = memref.load %sums[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-        %my_max = memref.load %maxes[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-        %new_sum = arith.addi %my_sum, %left_sum : i64
-        %new_max = arith.maxsi %my_max, %left_max : i64
-        memref.store %new_sum, %sums[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-        memref.store %new_max, %maxes[%tid] : memref<1024xi64, #gpu.address_space<workgroup>>
-        gpu.barrier
-        %next = arith.muli %o, %c2 : i64
-        scf.yield %next : i64
-      }
+      %at1 = arith.addi %at, %c1 : i64
+      func.call @store_shared(%shared, %at, %count) : (memref<256xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
+      func.call @store_shared(%shared, %at1, %last) : (memref<256xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
       return
     }
 
-    func.func private @store_summary(%summary: !llvm.ptr<1>, %slot: i64, %value: i64) {
-      %ptr = llvm.getelementptr %summary[%slot] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
-      llvm.store %value, %ptr : i64, !llvm.ptr<1>
-      return
+    func.func private @load_pair(%shared: memref<256xi64, #gpu.address_space<workgroup>>,
+                                 %at: i64) -> (i64, i64) {
+      %c1 = arith.constant 1 : i64
+      %at1 = arith.addi %at, %c1 : i64
+      %count = func.call @load_shared(%shared, %at) : (memref<256xi64, #gpu.address_space<workgroup>>, i64) -> i64
+      %last = func.call @load_shared(%shared, %at1) : (memref<256xi64, #gpu.address_space<workgroup>>, i64) -> i64
+      return %count, %last : i64, i64
     }
   }
 }

@@ -24,6 +24,13 @@ at::Tensor asRowsOfPositions(const at::Tensor &positionIds) {
   return positionIds.dim() == 1 ? positionIds.unsqueeze(0) : positionIds;
 }
 
+void checkPositionIdsMaxDocuments(int64_t maxDocuments) {
+  TORCH_CHECK(maxDocuments >= -1,
+              "packjit.cu_seqlens_from_position_ids_padded: max_documents "
+              "should be -1 (B*S) or >= 0, got ",
+              maxDocuments);
+}
+
 void throwPositionIdsViolation(int64_t row, int64_t position, int64_t value,
                                int64_t previous, int64_t start) {
   TORCH_CHECK(false, kOp, ": strict mode: position_ids[", row, ", ", position,

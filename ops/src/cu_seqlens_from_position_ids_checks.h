@@ -12,6 +12,10 @@ namespace packjit::ops {
 // N]).
 at::Tensor asRowsOfPositions(const at::Tensor &positionIds);
 
+// cu_seqlens_from_position_ids_padded: max_documents is -1 (room for B*S
+// sequences) or >= 0.
+void checkPositionIdsMaxDocuments(int64_t maxDocuments);
+
 [[noreturn]] void throwPositionIdsViolation(int64_t row, int64_t position,
                                             int64_t value, int64_t previous,
                                             int64_t start);

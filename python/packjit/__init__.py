@@ -23,6 +23,7 @@ from . import _fake
 from ._library import build_info, library_path, load_library
 from ._ops import (
     cu_seqlens_from_position_ids,
+    cu_seqlens_from_position_ids_padded,
     get_seqlens_in_batch,
     get_unpad_data,
     get_unpad_data_padded,
@@ -36,6 +37,7 @@ _fake.register()
 __all__ = [
     "build_info",
     "cu_seqlens_from_position_ids",
+    "cu_seqlens_from_position_ids_padded",
     "get_seqlens_in_batch",
     "get_unpad_data",
     "get_unpad_data_padded",

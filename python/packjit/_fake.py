@@ -85,6 +85,19 @@ def _cu_seqlens_from_position_ids(position_ids, strict=True):
     return position_ids.new_empty((boundaries,), dtype=torch.int32), longest
 
 
+def _cu_seqlens_from_position_ids_padded(position_ids, strict=True, max_documents=-1):
+    torch._check(1 <= position_ids.dim() <= 2,
+                 lambda: "packjit.cu_seqlens_from_position_ids_padded: position_ids "
+                 f"should be [N], [1, N] or [batch, seqlen], got {position_ids.dim()}-D")
+    torch._check(max_documents >= -1,
+                 lambda: "packjit.cu_seqlens_from_position_ids_padded: max_documents "
+                 f"should be -1 (B*S) or >= 0, got {max_documents}")
+    n = position_ids.numel()
+    docs = n if max_documents < 0 else max_documents
+    return (position_ids.new_empty((docs + 1,), dtype=torch.int32),
+            position_ids.new_empty((4,), dtype=torch.int64))
+
+
 # unpad_input, pad_input, unpad_inputs (ops/src/unpad_input.cpp)
 
 def _unpad_input(hidden, indices):
@@ -111,6 +124,7 @@ _FAKE_KERNELS = {
     "packjit::get_seqlens_in_batch": _get_seqlens_in_batch,
     "packjit::get_unpad_data_padded": _get_unpad_data_padded,
     "packjit::cu_seqlens_from_position_ids": _cu_seqlens_from_position_ids,
+    "packjit::cu_seqlens_from_position_ids_padded": _cu_seqlens_from_position_ids_padded,
     "packjit::unpad_input": _unpad_input,
     "packjit::pad_input": _pad_input,
     "packjit::unpad_inputs": _unpad_inputs,

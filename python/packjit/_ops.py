@@ -90,3 +90,22 @@ def cu_seqlens_from_position_ids(position_ids: torch.Tensor, strict: bool = True
     """
     cu_seqlens, max_seqlen = _ops.cu_seqlens_from_position_ids(position_ids, strict)
     return cu_seqlens, max_seqlen
+
+
+def cu_seqlens_from_position_ids_padded(position_ids: torch.Tensor, strict: bool = True,
+                                        max_documents: int = -1
+                                        ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Sync-free ``cu_seqlens_from_position_ids`` at fixed shapes, for CUDA graphs.
+
+    Returns, on ``position_ids``' device:
+
+    - ``cu_seqlens``: int32 ``[max_documents + 1]`` (``max_documents=-1``:
+      ``N + 1``), the ``D + 1`` boundaries, then ``N``;
+    - ``summary``: int64 ``[4]`` = ``(N, D, max_seqlen, invalid)``.
+
+    ``invalid`` is 1 when ``strict`` and a position inside a sequence is not
+    the one before it + 1 (the other results are then unspecified; the eager
+    op names the place); on the CPU such ids raise instead. ``D >
+    max_documents`` means only the first ``max_documents + 1`` boundaries fit.
+    """
+    return _ops.cu_seqlens_from_position_ids_padded(position_ids, strict, max_documents)

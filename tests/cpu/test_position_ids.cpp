@@ -118,3 +118,35 @@ TEST_CASE("cu_seqlens_from_position_ids: strict mode", "[position_ids]") {
                    /*strict=*/false);
   }
 }
+
+TEST_CASE("cu_seqlens_from_position_ids_padded: fixed shapes",
+          "[position_ids][padded]") {
+  const at::Tensor ids = makeMask({{0, 1, 2, 0, 1}, {5, 0, 1, 2, 3}});
+  SECTION("room for every token: the boundaries, then N") {
+    auto [cu, summary] = packjit::cu_seqlens_from_position_ids_padded(ids);
+    CHECK(cu.scalar_type() == at::kInt);
+    CHECK(toVector(cu) == Values{0, 3, 5, 6, 10, 10, 10, 10, 10, 10, 10});
+    CHECK(toVector(summary) == Values{10, 4, 4, 0});
+  }
+  SECTION("max_documents: the first boundaries that fit") {
+    auto [cu, summary] = packjit::cu_seqlens_from_position_ids_padded(
+        ids, /*strict=*/true, /*max_documents=*/2);
+    CHECK(toVector(cu) == Values{0, 3, 5});
+    CHECK(toVector(summary) == Values{10, 4, 4, 0});
+    std::tie(cu, summary) =
+        packjit::cu_seqlens_from_position_ids_padded(ids, true, 6);
+    CHECK(toVector(cu) == Values{0, 3, 5, 6, 10, 10, 10});
+  }
+  SECTION("empty input, and bad arguments") {
+    auto [cu, summary] = packjit::cu_seqlens_from_position_ids_padded(
+        at::zeros({0}, at::kLong), true, 3);
+    CHECK(toVector(cu) == Values{0, 0, 0, 0});
+    CHECK(toVector(summary) == Values{0, 0, 0, 0});
+    CHECK_THROWS_WITH(
+        packjit::cu_seqlens_from_position_ids_padded(ids, true, -2),
+        Catch::Contains("max_documents should be -1 (B*S) or >= 0, got -2"));
+    CHECK_THROWS_WITH(packjit::cu_seqlens_from_position_ids_padded(
+                          positions1d({0, 1, 3})),
+                      Catch::Contains("position_ids[0, 2] = 3 follows 1"));
+  }
+}

@@ -514,8 +514,11 @@ TEST_CASE("the ops that wait on the host refuse a capture",
     const std::string error = errorOf(call);
     graph.capture_end(); // the refusal left the capture valid
     CHECK(error.find(expected) != std::string::npos);
-    if (std::string(expected).find("position_ids") == std::string::npos)
-      CHECK(error.find("get_unpad_data_padded") != std::string::npos);
+    const bool positionIds =
+        std::string(expected).find("position_ids") != std::string::npos;
+    CHECK(error.find(positionIds ? "cu_seqlens_from_position_ids_padded"
+                                 : "get_unpad_data_padded") !=
+          std::string::npos);
   }
   // Nothing was left behind: the eager op still works on this stream.
   auto [indices, cu, longest] = packjit::get_unpad_data(mask);
@@ -525,32 +528,52 @@ TEST_CASE("the ops that wait on the host refuse a capture",
   CHECK(longest == wantLongest);
 }
 
+namespace {
+
+// Position ids as DataCollatorWithFlattening packs them: runs start, start+1,
+// ... that restart at `start` now and then (about every `meanRun` tokens)
+// and at a random offset at each row start; `broken` adds 7 to one id.
+at::Tensor randomPositionIds(int64_t batch, int64_t seqLen, int64_t meanRun,
+                             bool broken, std::mt19937_64 &rng) {
+  at::Tensor positions = at::empty({batch, seqLen}, at::kLong);
+  int64_t *data = positions.data_ptr<int64_t>();
+  const int64_t start = rng() % 3;
+  for (int64_t b = 0; b < batch; ++b) {
+    int64_t next = start + rng() % 5;
+    for (int64_t s = 0; s < seqLen; ++s)
+      data[b * seqLen + s] = static_cast<int64_t>(rng() % meanRun) == 0
+                                 ? (next = start + 1, start)
+                                 : next++;
+  }
+  if (broken)
+    data[rng() % positions.numel()] += 7;
+  return positions;
+}
+
+} // namespace
+
+// Sizes from one token to several hundred tiles (a tile is 2048 int64 or
+// 4096 int32 ids), rows from 1 to 70000 tokens, every dtype the op takes,
+// strict and not, valid and broken: the eager op and the padded variant
+// against the CPU's.
 TEST_CASE("cu_seqlens_from_position_ids on CUDA",
           "[unpad][gpu][position_ids]") {
   std::mt19937_64 rng(3);
-  const int count = quick() ? 4 : 100;
+  const int64_t rowLengths[] = {1, 2, 7, 100, 2047, 2048, 4097, 20000, 70000};
+  const int count = quick() ? 12 : 120;
   for (int i = 0; i < count; ++i) {
-    // Quick mode (the sanitizer runs): short rows, since the one-block
-    // kernel under racecheck takes minutes for 20000-token rows.
-    const int64_t batch = 1 + rng() % 4,
-                  seqLen = 1 + rng() % (quick() ? 2000 : 20000);
-    at::Tensor positions = at::empty({batch, seqLen}, at::kLong);
-    int64_t *data = positions.data_ptr<int64_t>();
-    const int64_t start = rng() % 3;
-    for (int64_t b = 0; b < batch; ++b) {
-      int64_t next = start + rng() % 5;
-      for (int64_t s = 0; s < seqLen; ++s)
-        data[b * seqLen + s] =
-            rng() % 300 == 0 ? (next = start + 1, start) : next++;
-    }
-    if (i % 4 == 3) // a broken step somewhere
-      data[rng() % positions.numel()] += 7;
+    const int64_t batch = 1 + rng() % 6;
+    const int64_t seqLen =
+        i % 3 == 0 ? 1 + rng() % 9000 : rowLengths[rng() % 9];
+    const int64_t meanRun = 1 + rng() % (i % 2 ? 8 : 3000);
+    const at::Tensor positions =
+        randomPositionIds(batch, seqLen, meanRun, i % 4 == 3, rng);
     for (at::ScalarType dtype : {at::kLong, at::kInt, at::kShort}) {
-      CAPTURE(i, batch, seqLen, dtype);
-      at::Tensor p = positions.to(dtype);
       if (dtype == at::kShort && seqLen > 30000)
         continue;
+      at::Tensor p = positions.to(dtype);
       for (bool strict : {true, false}) {
+        CAPTURE(i, batch, seqLen, meanRun, dtype, strict);
         std::tuple<at::Tensor, int64_t> want, got;
         const std::string cpuError = errorOf(
             [&] { want = packjit::cu_seqlens_from_position_ids(p, strict); });
@@ -558,11 +581,69 @@ TEST_CASE("cu_seqlens_from_position_ids on CUDA",
           got = packjit::cu_seqlens_from_position_ids(cuda(p), strict);
         });
         REQUIRE(cudaError == cpuError);
-        if (cpuError.empty()) {
-          CHECK(at::equal(std::get<0>(got).cpu(), std::get<0>(want)));
-          CHECK(std::get<1>(got) == std::get<1>(want));
+        const int64_t maxDocs =
+            rng() % 2 ? -1 : static_cast<int64_t>(rng() % 50);
+        auto [cu, summary] =
+            packjit::cu_seqlens_from_position_ids_padded(cuda(p), strict,
+                                                         maxDocs);
+        const at::Tensor s = summary.cpu();
+        if (!cpuError.empty()) {
+          CHECK(s[3].item<int64_t>() == 1);
+          continue;
         }
+        CHECK(at::equal(std::get<0>(got).cpu(), std::get<0>(want)));
+        CHECK(std::get<1>(got) == std::get<1>(want));
+        auto [wantCu, wantSummary] =
+            packjit::cu_seqlens_from_position_ids_padded(p, strict, maxDocs);
+        CHECK(at::equal(cu.cpu(), wantCu));
+        CHECK(at::equal(s, wantSummary));
       }
+    }
+  }
+  if (!quick()) { // 4M ids, 2048 tiles
+    const at::Tensor big = randomPositionIds(1, int64_t{1} << 22, 5000,
+                                             false, rng);
+    auto [cu, longest] = packjit::cu_seqlens_from_position_ids(cuda(big));
+    auto [wantCu, wantLongest] = packjit::cu_seqlens_from_position_ids(big);
+    CHECK(at::equal(cu.cpu(), wantCu));
+    CHECK(longest == wantLongest);
+  }
+}
+
+TEST_CASE("cu_seqlens_from_position_ids_padded captured in a CUDA graph",
+          "[unpad][gpu][position_ids][graph]") {
+  std::mt19937_64 rng(21);
+  const int64_t batch = 4, seqLen = 8192;
+  at::Tensor staticIds = cuda(randomPositionIds(batch, seqLen, 700, false, rng));
+  for (bool strict : {true, false}) {
+    CAPTURE(strict);
+    torch::cuda::synchronize();
+    c10::cuda::CUDAStreamGuard guard(c10::cuda::getStreamFromPool(true));
+    at::cuda::CUDAGraph graph;
+    graph.capture_begin();
+    auto [cu, summary] =
+        packjit::cu_seqlens_from_position_ids_padded(staticIds, strict, 500);
+    graph.capture_end();
+    for (int replay = 0; replay < (quick() ? 3 : 30); ++replay) {
+      CAPTURE(replay);
+      const bool broken = replay % 5 == 4;
+      const at::Tensor ids =
+          randomPositionIds(batch, seqLen, 1 + rng() % 2000, broken, rng);
+      staticIds.copy_(ids);
+      graph.replay();
+      torch::cuda::synchronize();
+      const bool invalid =
+          strict && !errorOf([&] {
+                       packjit::cu_seqlens_from_position_ids(ids, true);
+                     }).empty();
+      if (invalid) {
+        CHECK(summary.cpu()[3].item<int64_t>() == 1);
+        continue;
+      }
+      auto [wantCu, wantSummary] =
+          packjit::cu_seqlens_from_position_ids_padded(ids, strict, 500);
+      CHECK(at::equal(cu.cpu(), wantCu));
+      CHECK(at::equal(summary.cpu(), wantSummary));
     }
   }
 }

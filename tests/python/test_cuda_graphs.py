@@ -339,7 +339,8 @@ def test_ops_that_wait_on_the_host_refuse_a_capture(name):
     positions = (torch.arange(12) % 5).cuda()
     warm_up_on_side_stream(call, mask, positions)
     graph = torch.cuda.CUDAGraph()
-    hint = "get_unpad_data_padded" if name != "cu_seqlens_from_position_ids" else "sync-free"
+    hint = ("get_unpad_data_padded" if name != "cu_seqlens_from_position_ids"
+            else "cu_seqlens_from_position_ids_padded")
     with pytest.raises(RuntimeError, match=rf"(?s)packjit\.{name} cannot be captured in "
                                            rf"a CUDA graph: .*{hint}"):
         with torch.cuda.graph(graph):

@@ -62,6 +62,18 @@ std::tuple<at::Tensor, int64_t>
 cu_seqlens_from_position_ids(const at::Tensor &position_ids,
                              bool strict = true);
 
+// Sync-free, fixed shapes (CUDA-graph capturable): cu_seqlens int32
+// [max_documents+1] (max_documents -1: B*S), N after the D boundaries;
+// summary int64 [4] = (N, D, max_seqlen, invalid). invalid is 1 when strict
+// and a position inside a sequence is not the one before it + 1 (then the
+// other results are unspecified; cu_seqlens_from_position_ids names the
+// place); the CPU raises instead. D > max_documents means cu_seqlens holds
+// only the first max_documents + 1 boundaries.
+std::tuple<at::Tensor, at::Tensor>
+cu_seqlens_from_position_ids_padded(const at::Tensor &position_ids,
+                                    bool strict = true,
+                                    int64_t max_documents = -1);
+
 // unpad_input / pad_input: flash-attention's bert_padding gather and
 // scatter (docs/padding.md), autograd-aware (each is the other's backward).
 // Data dtypes: float32, float16, bfloat16, float64, int64, int32; indices

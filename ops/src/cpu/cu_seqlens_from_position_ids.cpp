@@ -57,12 +57,8 @@ std::tuple<at::Tensor, int64_t> scan(const at::Tensor &positions, bool strict) {
   return {cuSeqlens, maxLength};
 }
 
-// The longest sequence as a SymSize: the schema's SymInt (sym_size.h).
-std::tuple<at::Tensor, SymSize>
-cuSeqlensFromPositionIds(const at::Tensor &positionIds, bool strict) {
-  at::Tensor positions = asRowsOfPositions(positionIds);
-  if (positions.numel() == 0)
-    return {at::zeros({1}, positions.options().dtype(at::kInt)), 0};
+std::tuple<at::Tensor, int64_t> scanPositions(const at::Tensor &positions,
+                                              bool strict) {
   switch (positions.scalar_type()) {
   case at::kLong:
     return scan<int64_t>(positions, strict);
@@ -79,10 +75,51 @@ cuSeqlensFromPositionIds(const at::Tensor &positionIds, bool strict) {
   }
 }
 
+// The longest sequence as a SymSize: the schema's SymInt (sym_size.h).
+std::tuple<at::Tensor, SymSize>
+cuSeqlensFromPositionIds(const at::Tensor &positionIds, bool strict) {
+  at::Tensor positions = asRowsOfPositions(positionIds);
+  if (positions.numel() == 0)
+    return {at::zeros({1}, positions.options().dtype(at::kInt)), 0};
+  return scanPositions(positions, strict);
+}
+
+// The fixed-shape form (cu_seqlens_from_position_ids.cpp); the CPU can
+// afford to raise, so a strict-mode violation raises here.
+std::tuple<at::Tensor, at::Tensor>
+cuSeqlensFromPositionIdsPadded(const at::Tensor &positionIds, bool strict,
+                               int64_t maxDocuments) {
+  at::Tensor positions = asRowsOfPositions(positionIds);
+  checkPositionIdsMaxDocuments(maxDocuments);
+  const int64_t n = positions.numel();
+  const int64_t maxDocs = maxDocuments < 0 ? n : maxDocuments;
+  at::Tensor cu = at::full({maxDocs + 1}, static_cast<int32_t>(n),
+                           positions.options().dtype(at::kInt));
+  at::Tensor summary = at::zeros({4}, positions.options().dtype(at::kLong));
+  int64_t docs = 0, longest = 0;
+  if (n != 0) {
+    auto [exact, max] = scanPositions(positions, strict);
+    docs = exact.numel() - 1;
+    longest = max;
+    const int64_t written = std::min(docs, maxDocs) + 1;
+    cu.narrow(0, 0, written).copy_(exact.narrow(0, 0, written));
+  } else {
+    cu.zero_();
+  }
+  int64_t *s = summary.data_ptr<int64_t>();
+  s[0] = n;
+  s[1] = docs;
+  s[2] = longest;
+  s[3] = 0;
+  return {cu, summary};
+}
+
 } // namespace
 
 TORCH_LIBRARY_IMPL(packjit, CPU, m) {
   m.impl("cu_seqlens_from_position_ids", &cuSeqlensFromPositionIds);
+  m.impl("cu_seqlens_from_position_ids_padded",
+         &cuSeqlensFromPositionIdsPadded);
 }
 
 } // namespace packjit::ops::cpu

@@ -1,12 +1,18 @@
-// cu_seqlens_from_position_ids on CUDA: one position_ids_scan launch (one
-// block; kernels_src/position_ids_scan.mlir), one summary copy, one sync (so
-// it refuses to be captured into a CUDA graph).
-// Narrow position dtypes are widened to int32 first (the template reads
-// int64 and int32).
+// cu_seqlens_from_position_ids and its sync-free variant on CUDA: one
+// position_ids_scan launch each (kernels_src/position_ids_scan.mlir: one
+// pass, tiles chained by decoupled look-back). The eager op waits for the
+// summary the kernel posts into this thread's host mailbox (no copy, no
+// stream sync), so it refuses a capture; the padded variant waits for
+// nothing. Narrow position dtypes are widened to int32 first (the template
+// reads int64 and int32); without strict mode the smallest position comes
+// from one torch reduction first.
 #include "../cu_seqlens_from_position_ids_checks.h"
+#include "../find_op.h"
+#include "../owned_prefix.h"
 #include "../sym_size.h"
 #include "cuda_support.h"
-#include "summary_copy.h"
+#include "host_mailbox.h"
+#include "stream_workspaces.h"
 
 #include "packjit/runtime/launch.h"
 
@@ -16,67 +22,181 @@
 namespace packjit::ops::cuda {
 namespace {
 
+using runtime::ConstexprSlot;
 using runtime::Dim3;
 using runtime::KernelArg;
 using runtime::KernelFamily;
 
-constexpr int64_t kBlock = 1024;
-// The kernel's summary: tokens, D, longest, violation position (-1: none),
-// its value, the value before it, kind, smallest position.
-constexpr int64_t kFields = 8;
+constexpr int64_t kBlock = 256;
+constexpr int64_t kBytesPerThread = 64;
+// The kernel's workspace: 12 header words (8..11: the eager launch's
+// summary), then one status word per tile.
+constexpr int64_t kWorkspaceHeader = 12;
+constexpr int64_t kEagerSummaryWord = 8;
+// Summary words: N, D, longest, invalid.
+constexpr int64_t kDocs = 1, kLongest = 2, kInvalid = 3;
+constexpr int64_t kSummaryWords = 4;
+
+struct PositionIdsKernel {
+  KernelFamily family{"position_ids_scan"};
+  ConstexprSlot block = family.slot("BLOCK");
+  ConstexprSlot strict = family.slot("STRICT");
+  ConstexprSlot padded = family.slot("PADDED");
+};
+
+StreamWorkspaces &positionIdsWorkspaces() {
+  static StreamWorkspaces *workspaces =
+      new StreamWorkspaces; // outlives static tensors' users
+  return *workspaces;
+}
+
+// Contiguous, 16-byte aligned int64 or int32 ids (the kernel reads 16-byte
+// words): a copy only when the input is neither.
+at::Tensor loadablePositions(const at::Tensor &rows) {
+  at::Tensor positions = rows;
+  if (positions.scalar_type() != at::kLong &&
+      positions.scalar_type() != at::kInt)
+    positions = positions.to(at::kInt);
+  const bool aligned =
+      reinterpret_cast<uintptr_t>(positions.data_ptr()) % 16 == 0;
+  if (!positions.is_contiguous() || !aligned)
+    positions = positions.clone(at::MemoryFormat::Contiguous);
+  return positions;
+}
+
+struct ScanLaunch {
+  bool strict = true;
+  bool padded = false;
+  int64_t maxDocs = 0;
+  at::Tensor cuSeqlens;       // room for maxDocs + 1
+  at::Tensor summary;         // PADDED: the result; else unused
+  HostMailbox::Ticket mailbox; // without PADDED
+};
+
+// Enqueues the scan of `positions` (loadablePositions, N >= 1) on the
+// current stream. A captured launch gets a zeroed workspace of its own.
+void launchPositionIdsScan(const at::Tensor &positions,
+                           const ScanLaunch &request, bool capturing,
+                           const char *op) {
+  static PositionIdsKernel k;
+  const int64_t n = positions.numel();
+  const int64_t tileTokens =
+      kBlock * (kBytesPerThread / positions.element_size());
+  const int64_t tiles = (n + tileTokens - 1) / tileTokens;
+  const int64_t words = kWorkspaceHeader + tiles;
+  const at::Tensor smallest =
+      request.strict ? at::Tensor() : at::amin(positions);
+  withRuntimeErrors(op, [&] {
+    const DType dtype =
+        positions.scalar_type() == at::kLong ? DType::Int64 : DType::Int32;
+    runtime::ConstexprValues values = k.family.defaults();
+    values.set(k.block, kBlock)
+        .set(k.strict, request.strict ? 1 : 0)
+        .set(k.padded, request.padded ? 1 : 0);
+    const runtime::Kernel &kernel =
+        k.family.get(positions.device().index(), {&dtype, 1}, values);
+    const c10::cuda::CUDAStream torchStream =
+        c10::cuda::getCurrentCUDAStream(positions.device().index());
+    const at::Tensor workspace =
+        capturing ? at::zeros({words}, positions.options().dtype(at::kLong))
+                  : positionIdsWorkspaces().get(positions, torchStream, words);
+    int64_t *summary = request.padded
+                           ? request.summary.data_ptr<int64_t>()
+                           : workspace.data_ptr<int64_t>() + kEagerSummaryWord;
+    runtime::launch(
+        kernel, Dim3{static_cast<unsigned>(tiles)},
+        Dim3{static_cast<unsigned>(kBlock)},
+        reinterpret_cast<CUstream>(torchStream.stream()),
+        {KernelArg::pointer(positions.data_ptr()), KernelArg::i64(n),
+         KernelArg::i64(positions.size(1)),
+         KernelArg::pointer(smallest.defined() ? smallest.data_ptr()
+                                               : nullptr),
+         KernelArg::pointer(request.cuSeqlens.data_ptr()),
+         KernelArg::i64(request.maxDocs), KernelArg::pointer(summary),
+         KernelArg::pointer(workspace.data_ptr()),
+         KernelArg::pointer(request.mailbox.address),
+         KernelArg::i64(request.mailbox.sequence)});
+  });
+}
+
+// Raises the CPU path's error for the first offending position (the kernel
+// only knows that one exists).
+[[noreturn]] void reportViolation(const at::Tensor &positions,
+                                  const char *op) {
+  static auto cpuOp =
+      findOp<std::tuple<at::Tensor, SymSize>(const at::Tensor &, bool)>(
+          "packjit::cu_seqlens_from_position_ids");
+  cpuOp.call(positions.cpu(), true);
+  TORCH_CHECK(false, op,
+              ": internal error: the CUDA scan found a strict-mode "
+              "violation that the CPU scan does not");
+}
 
 std::tuple<at::Tensor, SymSize>
 cuSeqlensFromPositionIds(const at::Tensor &positionIds, bool strict) {
   constexpr const char *op = "packjit.cu_seqlens_from_position_ids";
-  at::Tensor positions = asRowsOfPositions(positionIds);
-  c10::cuda::CUDAGuard guard(positions.device());
-  // The stream sync of readSummary would invalidate the capture.
-  checkNotCapturing(positions, op,
-                    "It has no sync-free variant yet: compute cu_seqlens "
-                    "outside the graph, or from an indexed attention mask "
-                    "with packjit.get_unpad_data_padded.");
-  if (positions.numel() == 0)
-    return {at::zeros({1}, positions.options().dtype(at::kInt)), 0};
-  if (positions.scalar_type() != at::kLong &&
-      positions.scalar_type() != at::kInt)
-    positions = positions.to(at::kInt);
+  const at::Tensor rows = asRowsOfPositions(positionIds);
+  c10::cuda::CUDAGuard guard(rows.device());
+  checkNotCapturing(rows, op,
+                    "Use packjit.cu_seqlens_from_position_ids_padded inside "
+                    "graphs: the same boundaries at a fixed shape, with D and "
+                    "max_seqlen in its summary tensor, on the device.");
+  if (rows.numel() == 0)
+    return {at::zeros({1}, rows.options().dtype(at::kInt)), 0};
+  const at::Tensor positions = loadablePositions(rows);
   const int64_t n = positions.numel();
-  // Separate allocations: the result owns its storage (no offset into a
-  // buffer shared with the summary).
-  at::Tensor summary =
-      at::empty({kFields}, positions.options().dtype(at::kLong));
-  at::Tensor cu = at::empty({n + 1}, positions.options().dtype(at::kInt));
-  withRuntimeErrors(op, [&] {
-    static KernelFamily family("position_ids_scan");
-    static const runtime::ConstexprSlot block = family.slot("BLOCK"),
-                                        strictSlot = family.slot("STRICT");
-    const DType dtype =
-        positions.scalar_type() == at::kLong ? DType::Int64 : DType::Int32;
-    runtime::ConstexprValues values = family.defaults();
-    values.set(block, kBlock).set(strictSlot, strict ? 1 : 0);
-    const runtime::Kernel &kernel =
-        family.get(positions.device().index(), {&dtype, 1}, values);
-    runtime::launch(
-        kernel, Dim3{1}, Dim3{static_cast<unsigned>(kBlock)},
-        currentStream(positions),
-        {KernelArg::pointer(positions.data_ptr()),
-         KernelArg::i64(positions.size(0)), KernelArg::i64(positions.size(1)),
-         KernelArg::i64(positions.stride(0)),
-         KernelArg::i64(positions.stride(1)), KernelArg::pointer(cu.data_ptr()),
-         KernelArg::pointer(summary.data_ptr())});
+  HostMailbox &mailbox = withRuntimeErrors(op, [&]() -> HostMailbox & {
+    return HostMailbox::forThisThread(positions.device().index());
   });
-  const HostSummary s =
-      readSummary(summary.data_ptr<int64_t>(), kFields, positions, op);
-  if (s[3] >= 0)
-    throwPositionIdsViolation(s[3] / positions.size(1),
-                              s[3] % positions.size(1), s[4], s[5], s[7]);
-  return {cu.narrow(0, 0, s[1] + 1), s[2]};
+  ScanLaunch request;
+  request.strict = strict;
+  request.maxDocs = n;
+  request.cuSeqlens = at::empty({n + 1}, positions.options().dtype(at::kInt));
+  request.mailbox = mailbox.next();
+  launchPositionIdsScan(positions, request, /*capturing=*/false, op);
+  const auto summary = withRuntimeErrors(op, [&] {
+    return mailbox.wait(request.mailbox, currentStream(positions));
+  });
+  if (summary[kInvalid] != 0)
+    reportViolation(positions, op);
+  const int64_t docs = summary[kDocs];
+  return {ownedPrefix(request.cuSeqlens, docs + 1), summary[kLongest]};
+}
+
+std::tuple<at::Tensor, at::Tensor>
+cuSeqlensFromPositionIdsPadded(const at::Tensor &positionIds, bool strict,
+                               int64_t maxDocuments) {
+  constexpr const char *op = "packjit.cu_seqlens_from_position_ids_padded";
+  const at::Tensor rows = asRowsOfPositions(positionIds);
+  checkPositionIdsMaxDocuments(maxDocuments);
+  c10::cuda::CUDAGuard guard(rows.device());
+  const int64_t n = rows.numel();
+  const int64_t maxDocs = maxDocuments < 0 ? n : maxDocuments;
+  ScanLaunch request;
+  request.strict = strict;
+  request.padded = true;
+  request.maxDocs = maxDocs;
+  request.cuSeqlens =
+      at::empty({maxDocs + 1}, rows.options().dtype(at::kInt));
+  request.summary =
+      at::empty({kSummaryWords}, rows.options().dtype(at::kLong));
+  if (n == 0) {
+    request.cuSeqlens.zero_();
+    request.summary.zero_();
+    return {request.cuSeqlens, request.summary};
+  }
+  const bool capturing = withRuntimeErrors(
+      op, [&] { return streamIsCapturing(currentStream(rows)); });
+  launchPositionIdsScan(loadablePositions(rows), request, capturing, op);
+  return {request.cuSeqlens, request.summary};
 }
 
 } // namespace
 
 TORCH_LIBRARY_IMPL(packjit, CUDA, m) {
   m.impl("cu_seqlens_from_position_ids", &cuSeqlensFromPositionIds);
+  m.impl("cu_seqlens_from_position_ids_padded",
+         &cuSeqlensFromPositionIdsPadded);
 }
 
 } // namespace packjit::ops::cuda

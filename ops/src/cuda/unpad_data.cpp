@@ -5,6 +5,7 @@
 // launch, one small device-to-host write, one wait. The padded variant waits
 // for nothing, so it can be captured into a CUDA graph (the PyTorch way, on
 // any stream); the other two refuse a capture before enqueuing anything.
+#include "../owned_prefix.h"
 #include "../unpad_data.h"
 #include "../sym_size.h"
 #include "../unpad_data_checks.h"
@@ -72,8 +73,9 @@ std::tuple<at::Tensor, at::Tensor, SymSize> getUnpadData(const at::Tensor &mask,
       "Use packjit.get_unpad_data_padded inside graphs: the same results at "
       "fixed shapes, with nnz, the document count and max_seqlen_in_batch in "
       "its summary tensor, on the device (docs/gpu_unpad.md).");
-  return {s.buffers.indices(s.summary[kNnz]),
-          s.buffers.cuSeqlens(s.summary[kDocs] + 1), s.summary[kLongest]};
+  return {ownedPrefix(s.buffers.indicesBuffer, s.summary[kNnz]),
+          ownedPrefix(s.buffers.cuSeqlensBuffer, s.summary[kDocs] + 1),
+          s.summary[kLongest]};
 }
 
 at::Tensor getSeqlensInBatch(const at::Tensor &mask, bool strict) {

@@ -1,6 +1,7 @@
 #include "unpad_data_scan.h"
 
 #include "cuda_support.h"
+#include "stream_workspaces.h"
 
 #include "packjit/runtime/launch.h"
 
@@ -9,10 +10,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <exception>
-#include <map>
-#include <mutex>
-#include <thread>
 
 namespace packjit::ops::cuda {
 namespace {
@@ -117,66 +114,13 @@ int64_t workspaceWords(int64_t tiles) {
   return kWorkspaceHeader + kWordsPerTile * tiles;
 }
 
-// `words` int64 words on `stream` from PyTorch's caching allocator, always
-// from its general pool: the allocation is made on a short-lived thread of
-// its own, since PyTorch routes every allocation of a thread to a private
-// pool while that thread warms up a cudagraph tree (torch.compile's
-// "reduce-overhead") or is inside torch.cuda.use_mem_pool. A workspace that
-// outlives the call must not sit in such a pool: cudagraph trees rewind a
-// pool to a checkpoint and would hand its memory to other tensors. Not
-// zeroed.
-at::Tensor allocateInGeneralPool(const at::Tensor &like,
-                                 c10::cuda::CUDAStream stream, int64_t words) {
-  at::Tensor out;
-  std::exception_ptr error;
-  std::thread([&] {
-    try {
-      c10::cuda::CUDAStreamGuard guard(stream); // device and stream
-      out = at::empty({words}, like.options().dtype(at::kLong));
-    } catch (...) {
-      error = std::current_exception();
-    }
-  }).join();
-  if (error)
-    std::rethrow_exception(error);
-  return out;
+// Eager launches' workspaces, one per (device, stream); never shared with
+// another kernel's.
+StreamWorkspaces &maskScanWorkspaces() {
+  static StreamWorkspaces *workspaces =
+      new StreamWorkspaces; // outlives static tensors' users
+  return *workspaces;
 }
-
-class Workspaces {
-public:
-  static Workspaces &instance() {
-    static Workspaces *workspaces =
-        new Workspaces; // outlives static tensors' users
-    return *workspaces;
-  }
-
-  // The workspace of `stream` (PyTorch's current stream on `like`'s device,
-  // not being captured), grown to `tiles` tiles when needed. A new one is
-  // zeroed on `stream` before it is returned. The caller keeps the returned
-  // tensor until its launch is enqueued: another thread sharing `stream` may
-  // grow the workspace meanwhile, and the one it replaces is then freed only
-  // after that launch (the caching allocator orders reuse on the stream the
-  // block was allocated on, which is `stream`).
-  at::Tensor get(const at::Tensor &like, c10::cuda::CUDAStream stream,
-                 int64_t tiles) {
-    const int64_t words = workspaceWords(tiles);
-    std::lock_guard<std::mutex> lock(mutex_);
-    at::Tensor &workspace =
-        workspaces_[{like.device().index(), stream.stream()}];
-    if (workspace.defined() && workspace.numel() >= words)
-      return workspace;
-    const int64_t grown =
-        workspace.defined() ? std::max(words, 2 * workspace.numel()) : words;
-    at::Tensor fresh = allocateInGeneralPool(like, stream, grown);
-    fresh.zero_(); // on the current stream, which is `stream`
-    workspace = fresh;
-    return workspace;
-  }
-
-private:
-  std::mutex mutex_;
-  std::map<std::pair<int, cudaStream_t>, at::Tensor> workspaces_;
-};
 
 // The mask_scan family and its constexprs, by name.
 struct MaskScanKernel {
@@ -277,7 +221,8 @@ ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
       workspace =
           at::zeros({workspaceWords(tiles)}, mask.options().dtype(at::kLong));
     else
-      workspace = Workspaces::instance().get(mask, torchStream, tiles);
+      workspace = maskScanWorkspaces().get(mask, torchStream,
+                                             workspaceWords(tiles));
     runtime::launch(
         kernel, Dim3{static_cast<unsigned>(tiles)},
         Dim3{static_cast<unsigned>(kBlock)}, stream,

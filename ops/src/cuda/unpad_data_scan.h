@@ -24,16 +24,13 @@ constexpr int64_t kSummaryFields = 4;
 // Where the results of one scan live: one allocation each from PyTorch's
 // caching allocator (indices: N int64, cu_seqlens: maxDocs + 1 int32,
 // summary: 4 int64), so that no two results of an op share storage (which
-// torch.compile and opcheck reject). get_unpad_data's results are prefixes
-// of the first two.
+// torch.compile and opcheck reject). get_unpad_data's results are their
+// prefixes, copied out when that saves most of the buffer (owned_prefix.h).
 struct ScanBuffers {
   at::Tensor indicesBuffer;
   at::Tensor cuSeqlensBuffer;
   at::Tensor summaryBuffer;
 
-  at::Tensor indices(int64_t count) const {
-    return indicesBuffer.narrow(0, 0, count);
-  }
   at::Tensor cuSeqlens(int64_t count) const {
     return cuSeqlensBuffer.narrow(0, 0, count);
   }
