@@ -41,10 +41,10 @@ std::vector<Overrides> launchedVariants(std::string_view kernel) {
       variants.push_back(
           {{"ROW", r.row}, {"LANES", r.lanes}, {"WIDE", r.wide}});
   } else if (kernel == "position_ids_scan") {
-    // cu_seqlens_from_position_ids launches BLOCK = 1024.
-    variants.push_back({{"STRICT", 0}});
-    variants.push_back({{"BLOCK", 1024}, {"STRICT", 0}});
-    variants.push_back({{"BLOCK", 1024}, {"STRICT", 1}});
+    // cu_seqlens_from_position_ids(_padded) launch BLOCK = 256.
+    for (int64_t strict : {0, 1})
+      for (int64_t padded : {0, 1})
+        variants.push_back({{"STRICT", strict}, {"PADDED", padded}});
   }
   return variants;
 }
