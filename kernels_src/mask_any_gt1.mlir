@@ -1,27 +1,36 @@
 // mask_any_gt1: whether any value of a mask [B, S] is greater than 1
-// (is_indexed_packed_mask).
+// (is_indexed_packed_mask), posted to the host in one word; threads stop
+// reading once any thread has found one.
 // @dtype T: i64 i32 i16 i8 u8
 // @constexpr BLOCK = 256 in 32..1024
 //
 // Kernel ABI, the PTX parameters in order (pointers are .u64 global addresses):
-//   mask       T*    [B, S] at any strides (u8 read as unsigned)
-//   B, S       i64   the mask's shape
-//   stride_b   i64   row stride, in elements
-//   stride_s   i64   column stride, in elements
-//   flag       i32*  out: set to 1 when a value > 1 exists; the caller
-//                    zeroes it first (the kernel never writes 0)
+//   mask       T*    [B, S], contiguous, 16-byte aligned (u8 read as unsigned)
+//   N          i64   B*S
+//   workspace  i64*  in/out, 2 words (the answer so far, the finished-block
+//                    count), zero before the first launch; every launch
+//                    leaves them zero. One launch at a time per workspace.
+//   mailbox    i64*  8 words of host memory mapped for the device: the block
+//                    that finishes last writes the answer (0 or 1) into word
+//                    0 and zeros into words 1..3, then (after a system fence)
+//                    `sequence` into word 4
+//   sequence   i64   the value for mailbox word 4
 // Launch: blockDim = (BLOCK, 1, 1) (.reqntid), any gridDim.x: a grid-stride
-// loop walks the B*S tokens.
+// loop walks the mask 16 bytes per thread at a time.
 // How it works: docs/kernels.md#mask_any_gt1.
 module {
   gpu.module @packjit {
-    gpu.func @mask_any_gt1(%mask: !llvm.ptr<1>, %B: i64, %S: i64,
-                           %stride_b: i64, %stride_s: i64, %flag: !llvm.ptr<1>,
+    // @include "lib/gpu.mlir"
+    gpu.func @mask_any_gt1(%mask: !llvm.ptr<1>, %N: i64, %workspace: !llvm.ptr<1>,
+                           %mailbox: !llvm.ptr<1>, %sequence: i64,
                            %block: i64 {packjit.constexpr = "BLOCK"},
                            %unsigned: i1 {packjit.constexpr = "T_UNSIGNED"})
         kernel attributes {packjit.block = "BLOCK"} {
+      %c0 = arith.constant 0 : i64
       %c1 = arith.constant 1 : i64
-      %one32 = arith.constant 1 : i32
+      %c16 = arith.constant 16 : i64
+      %false = arith.constant false
+      %true = arith.constant true
       %tid = gpu.thread_id x
       %bid = gpu.block_id x
       %grid = gpu.grid_dim x
@@ -31,15 +40,48 @@ module {
       %block_start = arith.muli %b, %block : i64
       %first = arith.addi %block_start, %t : i64
       %stride = arith.muli %g, %block : i64
-      %n = arith.muli %B, %S : i64
-      scf.for %p = %first to %n step %stride : i64 {
-        %row = arith.divsi %p, %S : i64
-        %row_start = arith.muli %row, %S : i64
-        %col = arith.subi %p, %row_start : i64
-        %row_offset = arith.muli %row, %stride_b : i64
-        %col_offset = arith.muli %col, %stride_s : i64
-        %offset = arith.addi %row_offset, %col_offset : i64
-        %ptr = llvm.getelementptr %mask[%offset] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, !packjit.T
+
+      // sizeof(T), folded by LLVM.
+      %null = llvm.mlir.zero : !llvm.ptr<1>
+      %one_past = llvm.getelementptr %null[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, !packjit.T
+      %tbytes = llvm.ptrtoint %one_past : !llvm.ptr<1> to i64
+      %bytes = arith.muli %N, %tbytes : i64
+      %words = arith.divui %bytes, %c16 : i64
+
+      // Whole 16-byte words; stop once the answer is known (read once per
+      // word, with the word's load in flight).
+      %walked:2 = scf.while (%w = %first, %found = %false) : (i64, i1) -> (i64, i1) {
+        %more = arith.cmpi slt, %w, %words : i64
+        %open = arith.xori %found, %true : i1
+        %go = arith.andi %more, %open : i1
+        scf.condition(%go) %w, %found : i64, i1
+      } do {
+      ^bb0(%w: i64, %found: i1):
+        %ptr = llvm.getelementptr %mask[%w] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, vector<2xi64>
+        %x = llvm.load %ptr {alignment = 16 : i64} : !llvm.ptr<1> -> vector<2xi64>
+        %answer = llvm.load volatile %workspace : !llvm.ptr<1> -> i64
+        %i0_32 = arith.constant 0 : i32
+        %i1_32 = arith.constant 1 : i32
+        %x0 = llvm.extractelement %x[%i0_32 : i32] : vector<2xi64>
+        %x1 = llvm.extractelement %x[%i1_32 : i32] : vector<2xi64>
+        %a0 = func.call @word_has_gt1(%x0, %tbytes, %unsigned) : (i64, i64, i1) -> i1
+        %a1 = func.call @word_has_gt1(%x1, %tbytes, %unsigned) : (i64, i64, i1) -> i1
+        %mine = arith.ori %a0, %a1 : i1
+        scf.if %mine {
+          llvm.store volatile %c1, %workspace : i64, !llvm.ptr<1>
+        }
+        %known = arith.cmpi ne, %answer, %c0 : i64
+        %found2 = arith.ori %mine, %known : i1
+        %next = arith.addi %w, %stride : i64
+        scf.yield %next, %found2 : i64, i1
+      }
+      // The tokens after the last whole word, one per thread.
+      %whole_bytes = arith.muli %words, %c16 : i64
+      %tail_start = arith.divui %whole_bytes, %tbytes : i64
+      %p = arith.addi %tail_start, %first : i64
+      %in_tail = arith.cmpi slt, %p, %N : i64
+      scf.if %in_tail {
+        %ptr = llvm.getelementptr %mask[%p] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, !packjit.T
         %x = llvm.load %ptr : !llvm.ptr<1> -> !packjit.T
         %signed_value = arith.index_cast %x : !packjit.T to index
         %unsigned_value = arith.index_castui %x : !packjit.T to index
@@ -47,10 +89,63 @@ module {
         %v = arith.index_cast %value : index to i64
         %above_one = arith.cmpi sgt, %v, %c1 : i64
         scf.if %above_one {
-          llvm.store %one32, %flag : i32, !llvm.ptr<1>
+          llvm.store volatile %c1, %workspace : i64, !llvm.ptr<1>
+        }
+      }
+
+      // The block that finishes last posts the answer and zeroes the
+      // workspace for the next launch.
+      gpu.barrier
+      %is_thread0 = arith.cmpi eq, %t, %c0 : i64
+      scf.if %is_thread0 {
+        func.call @fence() : () -> ()
+        %done_ptr = llvm.getelementptr %workspace[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+        %finished_before = llvm.atomicrmw add %done_ptr, %c1 monotonic : !llvm.ptr<1>, i64
+        %last_block = arith.subi %g, %c1 : i64
+        %finishes_last = arith.cmpi eq, %finished_before, %last_block : i64
+        scf.if %finishes_last {
+          func.call @fence() : () -> ()
+          %answer = llvm.load volatile %workspace : !llvm.ptr<1> -> i64
+          %m1 = llvm.getelementptr %mailbox[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+          %m2 = llvm.getelementptr %mailbox[2] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+          %m3 = llvm.getelementptr %mailbox[3] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+          %m4 = llvm.getelementptr %mailbox[4] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
+          llvm.store volatile %answer, %mailbox : i64, !llvm.ptr<1>
+          llvm.store volatile %c0, %m1 : i64, !llvm.ptr<1>
+          llvm.store volatile %c0, %m2 : i64, !llvm.ptr<1>
+          llvm.store volatile %c0, %m3 : i64, !llvm.ptr<1>
+          llvm.store volatile %c0, %workspace : i64, !llvm.ptr<1>
+          llvm.store volatile %c0, %done_ptr : i64, !llvm.ptr<1>
+          llvm.inline_asm has_side_effects "fence.sc.sys;", "~{memory}" : () -> ()
+          llvm.store volatile %sequence, %m4 : i64, !llvm.ptr<1>
         }
       }
       gpu.return
+    }
+
+    // Whether any of the 8 / sizeof(T) values packed in `w` exceeds 1
+    // (sign- or zero-extended as T is).
+    func.func private @word_has_gt1(%w: i64, %tbytes: i64, %unsigned: i1) -> i1 {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c8 = arith.constant 8 : i64
+      %c64 = arith.constant 64 : i64
+      %false = arith.constant false
+      %per_word = arith.divui %c8, %tbytes : i64
+      %bits = arith.muli %tbytes, %c8 : i64
+      %spare = arith.subi %c64, %bits : i64
+      %any = scf.for %k = %c0 to %per_word step %c1 iter_args(%acc = %false) -> (i1) : i64 {
+        %shift = arith.muli %k, %bits : i64
+        %low = arith.shrui %w, %shift : i64
+        %top = arith.shli %low, %spare : i64
+        %as_signed = arith.shrsi %top, %spare : i64
+        %as_unsigned = arith.shrui %top, %spare : i64
+        %v = arith.select %unsigned, %as_unsigned, %as_signed : i64
+        %above_one = arith.cmpi sgt, %v, %c1 : i64
+        %acc2 = arith.ori %acc, %above_one : i1
+        scf.yield %acc2 : i1
+      }
+      return %any : i1
     }
   }
 }
