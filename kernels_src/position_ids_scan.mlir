@@ -420,78 +420,156 @@ module {
     }
 
     // The exclusive prefix of tile `tile` (> 0): the warp reads the statuses
-    // of 32 tiles at once (lane l: tile top - l; before tile 0 reads as an
-    // empty inclusive prefix), adds them up to the nearest inclusive prefix,
-    // and moves 32 tiles back while there is none.
+    // of 128 tiles at once (lane l: tiles top - l - 32 j, j = 0..3; before
+    // tile 0 reads as an empty inclusive prefix), adds them up to the
+    // nearest inclusive prefix, and moves 128 tiles back while there is none.
+    // A step costs one round trip to L2, and the inclusive prefixes advance
+    // by up to 128 tiles per step (docs/kernels.md#position_ids_scan).
     func.func private @look_back(%workspace: !llvm.ptr<1>, %tile: i64, %lane: i64) -> (i64, i64) {
       %c0 = arith.constant 0 : i64
       %c1 = arith.constant 1 : i64
-      %c2 = arith.constant 2 : i64
-      %c31 = arith.constant 31 : i64
       %c32 = arith.constant 32 : i64
-      %c62 = arith.constant 62 : i64
+      %c64 = arith.constant 64 : i64
+      %c96 = arith.constant 96 : i64
+      %c128 = arith.constant 128 : i64
       %cm1 = arith.constant -1 : i64
-      %mask31 = arith.constant 2147483647 : i64
-      %c0_32 = arith.constant 0 : i32
-      %c31_32 = arith.constant 31 : i32
+      %mask32 = arith.constant 4294967295 : i64
+      %none = arith.constant 9223372036854775807 : i64
       %all = arith.constant -1 : i32
       %true = arith.constant true
-      %empty_inclusive = arith.shli %c2, %c62 : i64
       %top0 = arith.subi %tile, %c1 : i64
+      %d1 = arith.addi %lane, %c32 : i64
+      %d2 = arith.addi %lane, %c64 : i64
+      %d3 = arith.addi %lane, %c96 : i64
       %found:3 = scf.while (%top = %top0, %acc_c = %c0, %acc_l = %cm1) : (i64, i64, i64) -> (i64, i64, i64) {
-        %idx = arith.subi %top, %lane : i64
-        %before_first = arith.cmpi slt, %idx, %c0 : i64
-        // Spin until every lane's tile has published something.
-        %word = scf.while (%unused = %c0) : (i64) -> i64 {
-          %w = scf.if %before_first -> (i64) {
-            scf.yield %empty_inclusive : i64
-          } else {
-            %ptr = func.call @tile_status(%workspace, %idx) : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>
-            %x = llvm.load volatile %ptr : !llvm.ptr<1> -> i64
-            scf.yield %x : i64
-          }
-          %ready = arith.cmpi ne, %w, %c0 : i64
+        // Spin until each of the 128 tiles has published something.
+        %w:4 = scf.while (%unused = %c0) : (i64) -> (i64, i64, i64, i64) {
+          %w0 = func.call @status_at(%workspace, %top, %lane) : (!llvm.ptr<1>, i64, i64) -> i64
+          %w1 = func.call @status_at(%workspace, %top, %d1) : (!llvm.ptr<1>, i64, i64) -> i64
+          %w2 = func.call @status_at(%workspace, %top, %d2) : (!llvm.ptr<1>, i64, i64) -> i64
+          %w3 = func.call @status_at(%workspace, %top, %d3) : (!llvm.ptr<1>, i64, i64) -> i64
+          %n0 = arith.cmpi ne, %w0, %c0 : i64
+          %n1 = arith.cmpi ne, %w1, %c0 : i64
+          %n2 = arith.cmpi ne, %w2, %c0 : i64
+          %n3 = arith.cmpi ne, %w3, %c0 : i64
+          %n01 = arith.andi %n0, %n1 : i1
+          %n23 = arith.andi %n2, %n3 : i1
+          %ready = arith.andi %n01, %n23 : i1
           %all_ready = nvvm.vote.sync all %all, %ready -> i1
           %again = arith.xori %all_ready, %true : i1
-          scf.condition(%again) %w : i64
+          scf.condition(%again) %w0, %w1, %w2, %w3 : i64, i64, i64, i64
         } do {
-        ^bb0(%w: i64):
-          scf.yield %w : i64
+        ^bb0(%w0: i64, %w1: i64, %w2: i64, %w3: i64):
+          scf.yield %c0 : i64
         }
-        func.call @fence() : () -> ()
-        %kind = arith.shrui %word, %c62 : i64
-        %count_bits = arith.shrui %word, %c31 : i64
-        %count = arith.andi %count_bits, %mask31 : i64
-        %last_bits = arith.andi %word, %mask31 : i64
-        %last = arith.subi %last_bits, %c1 : i64
-        %inclusive = arith.cmpi eq, %kind, %c2 : i64
-        %ballot = nvvm.vote.sync ballot %all, %inclusive -> i32
-        %stop32 = "llvm.intr.cttz"(%ballot) <{is_zero_poison = false}> : (i32) -> i32
-        %stop = arith.extui %stop32 : i32 to i64
-        // Lanes past the nearest inclusive prefix contribute nothing.
-        %contributes = arith.cmpi sle, %lane, %stop : i64
-        %my_count = arith.select %contributes, %count, %c0 : i64
-        %sum = func.call @warp_sum(%my_count) : (i64) -> i64
-        // The window's last start: the nearest contributing tile with one.
-        %has_start = arith.cmpi sgt, %my_count, %c0 : i64
-        %starts = nvvm.vote.sync ballot %all, %has_start -> i32
-        %nearest32 = "llvm.intr.cttz"(%starts) <{is_zero_poison = false}> : (i32) -> i32
-        %nearest_lane32 = arith.andi %nearest32, %c31_32 : i32
-        %nearest_lane = arith.extui %nearest_lane32 : i32 to i64
-        %nearest_last = func.call @shfl64(%last, %nearest_lane, %c2) : (i64, i64, i64) -> i64
-        %window_has = arith.cmpi ne, %starts, %c0_32 : i32
-        %window_last = arith.select %window_has, %nearest_last, %cm1 : i64
+        // The nearest inclusive prefix's distance (128: none).
+        %i0 = func.call @inclusive_distance(%w#0, %lane) : (i64, i64) -> i64
+        %i1 = func.call @inclusive_distance(%w#1, %d1) : (i64, i64) -> i64
+        %i2 = func.call @inclusive_distance(%w#2, %d2) : (i64, i64) -> i64
+        %i3 = func.call @inclusive_distance(%w#3, %d3) : (i64, i64) -> i64
+        %i01 = arith.minsi %i0, %i1 : i64
+        %i23 = arith.minsi %i2, %i3 : i64
+        %i_mine = arith.minsi %i01, %i23 : i64
+        %stop = func.call @warp_min(%i_mine) : (i64) -> i64
+        // The starts of the tiles up to it, and the nearest last start.
+        %s0:2 = func.call @contribution(%w#0, %lane, %stop) : (i64, i64, i64) -> (i64, i64)
+        %s1:2 = func.call @contribution(%w#1, %d1, %stop) : (i64, i64, i64) -> (i64, i64)
+        %s2:2 = func.call @contribution(%w#2, %d2, %stop) : (i64, i64, i64) -> (i64, i64)
+        %s3:2 = func.call @contribution(%w#3, %d3, %stop) : (i64, i64, i64) -> (i64, i64)
+        %c01 = arith.addi %s0#0, %s1#0 : i64
+        %c23 = arith.addi %s2#0, %s3#0 : i64
+        %c_mine = arith.addi %c01, %c23 : i64
+        %sum = func.call @warp_sum(%c_mine) : (i64) -> i64
+        %k01 = arith.minsi %s0#1, %s1#1 : i64
+        %k23 = arith.minsi %s2#1, %s3#1 : i64
+        %k_mine = arith.minsi %k01, %k23 : i64
+        %key = func.call @warp_min(%k_mine) : (i64) -> i64
+        %window_has = arith.cmpi ne, %key, %none : i64
+        %last_bits = arith.andi %key, %mask32 : i64
+        %last_found = arith.subi %last_bits, %c1 : i64
+        %window_last = arith.select %window_has, %last_found, %cm1 : i64
         %acc_has = arith.cmpi sge, %acc_l, %c0 : i64
         %next_l = arith.select %acc_has, %acc_l, %window_last : i64
         %next_c = arith.addi %acc_c, %sum : i64
-        %no_inclusive = arith.cmpi eq, %ballot, %c0_32 : i32
-        %next_top = arith.subi %top, %c32 : i64
+        %no_inclusive = arith.cmpi eq, %stop, %c128 : i64
+        %next_top = arith.subi %top, %c128 : i64
         scf.condition(%no_inclusive) %next_top, %next_c, %next_l : i64, i64, i64
       } do {
       ^bb0(%top: i64, %acc_c: i64, %acc_l: i64):
         scf.yield %top, %acc_c, %acc_l : i64, i64, i64
       }
       return %found#1, %found#2 : i64, i64
+    }
+
+    // The status of the tile `distance` before `top`; before tile 0, an
+    // empty inclusive prefix.
+    func.func private @status_at(%workspace: !llvm.ptr<1>, %top: i64, %distance: i64) -> i64 {
+      %c0 = arith.constant 0 : i64
+      %c2 = arith.constant 2 : i64
+      %c62 = arith.constant 62 : i64
+      %idx = arith.subi %top, %distance : i64
+      %before_first = arith.cmpi slt, %idx, %c0 : i64
+      %w = scf.if %before_first -> (i64) {
+        %empty_inclusive = arith.shli %c2, %c62 : i64
+        scf.yield %empty_inclusive : i64
+      } else {
+        %ptr = func.call @tile_status(%workspace, %idx) : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>
+        %x = llvm.load volatile %ptr : !llvm.ptr<1> -> i64
+        scf.yield %x : i64
+      }
+      return %w : i64
+    }
+
+    // `distance` when the status is an inclusive prefix, else 128.
+    func.func private @inclusive_distance(%word: i64, %distance: i64) -> i64 {
+      %c2 = arith.constant 2 : i64
+      %c62 = arith.constant 62 : i64
+      %c128 = arith.constant 128 : i64
+      %kind = arith.shrui %word, %c62 : i64
+      %inclusive = arith.cmpi eq, %kind, %c2 : i64
+      %d = arith.select %inclusive, %distance, %c128 : i64
+      return %d : i64
+    }
+
+    // What a status at `distance` adds to the look-back when the nearest
+    // inclusive prefix is at `stop`: its count (0 beyond `stop`), and the
+    // key distance << 32 | (last start + 1) of its last start (the max i64
+    // when it has none), so the smallest key names the nearest start.
+    func.func private @contribution(%word: i64, %distance: i64, %stop: i64) -> (i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c31 = arith.constant 31 : i64
+      %c32 = arith.constant 32 : i64
+      %mask31 = arith.constant 2147483647 : i64
+      %none = arith.constant 9223372036854775807 : i64
+      %counts = arith.cmpi sle, %distance, %stop : i64
+      %count_bits = arith.shrui %word, %c31 : i64
+      %count_all = arith.andi %count_bits, %mask31 : i64
+      %count = arith.select %counts, %count_all, %c0 : i64
+      %last1 = arith.andi %word, %mask31 : i64
+      %far = arith.shli %distance, %c32 : i64
+      %key_some = arith.ori %far, %last1 : i64
+      %has = arith.cmpi sgt, %count, %c0 : i64
+      %key = arith.select %has, %key_some, %none : i64
+      return %count, %key : i64, i64
+    }
+
+    // The warp's min of `x`, in every lane (shuffles down by 16, .., 1: a
+    // lane whose source is past the warp reads its own value, which a min
+    // ignores).
+    func.func private @warp_min(%x: i64) -> i64 {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c2 = arith.constant 2 : i64
+      %c5 = arith.constant 5 : i64
+      %c16 = arith.constant 16 : i64
+      %r = scf.for %step = %c0 to %c5 step %c1 iter_args(%acc = %x) -> (i64) : i64 {
+        %offset = arith.shrui %c16, %step : i64
+        %o = func.call @shfl64(%acc, %offset, %c1) : (i64, i64, i64) -> i64
+        %acc2 = arith.minsi %acc, %o : i64
+        scf.yield %acc2 : i64
+      }
+      %all = func.call @shfl64(%r, %c0, %c2) : (i64, i64, i64) -> i64
+      return %all : i64
     }
 
     // The warp's sum of `x`, in every lane.

@@ -12,8 +12,9 @@
 # with PACKJIT_GPU_TESTS=quick (their small representative set).
 #
 # Usage: scripts/gpu-host.sh [OUT_DIR] [STEPS]   STEPS: comma list of
-#   build,test,sanitize,bench,bench-cpu (default: all), and profile (opt-in:
-#   Nsight Compute on the mask scan). PACKJIT_GPU_TESTS=quick
+#   build,test,sanitize,bench,bench-cpu (default: all), and opt-in: bench-new
+#   (the position-ids and get_unpad_data benchmarks only) and profile
+#   (Nsight Compute on the mask scan). PACKJIT_GPU_TESTS=quick
 #   in the environment makes the test step run the GPU tests' small set too.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -92,6 +93,9 @@ if wants bench; then
   step "bench unpad anchors" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" \
     PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/unpad_anchors.py" \
     --json "$out/json/unpad.json"
+  step "bench position ids" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" \
+    PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/position_ids_bench.py" \
+    --json "$out/json/position_ids.json"
   step "bench padding" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/padding_bench.py" --markdown --json "$out/json/padding.json"
   step "bench compiled block" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" \
     PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/compiled_block.py" \
@@ -103,6 +107,16 @@ if wants bench; then
   if "$build/bin/packjit" compile --list >/dev/null 2>&1; then
     step "bench compile" bench.log "$build/bin/packjit" bench --compile --json "$out/json/compile.json"
   fi
+fi
+
+# Opt-in: the benchmarks of ops changed since the last full run (quick).
+if wants bench-new; then
+  step "bench position ids" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" \
+    PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/position_ids_bench.py" \
+    --json "$out/json/position_ids.json"
+  step "bench unpad anchors" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" \
+    PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/unpad_anchors.py" \
+    --no-shape-policies --json "$out/json/unpad.json"
 fi
 
 # Opt-in (not in the default steps): Nsight Compute on one mask_scan launch
