@@ -17,8 +17,9 @@ cmake --build "$build" -j "$(nproc)" --target packjit_compiler
 
 rm -rf "$dest"
 mkdir -p "$dest/include"
-compiler=$(find "$build" -name libpackjit_compiler.so -type f | head -n 1)
-[ -n "$compiler" ] || { echo "prepare-gpu-host: libpackjit_compiler.so not built" >&2; exit 1; }
+# The build's own library (the package test installs an older copy under tests/).
+compiler=$build/lib/libpackjit_compiler.so
+[ -f "$compiler" ] || { echo "prepare-gpu-host: $compiler not built" >&2; exit 1; }
 xz -9 -T0 -c "$compiler" >"$dest/libpackjit_compiler.so.xz"
 cp -r /usr/include/catch2 /usr/include/CLI /usr/include/nlohmann "$dest/include/"
 cp /usr/include/xxhash.h "$dest/include/"
