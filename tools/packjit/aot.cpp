@@ -135,13 +135,9 @@ void printSpecs(const AotOptions &options,
     for (const KernelSpec &spec : group.specs)
       if (seen.insert(spec.canonical()).second)
         added.push_back(spec.canonical());
-    std::cout << "# " << group.what;
-    if (group.specs.empty())
-      std::cout << "\n";
-    else if (added.empty())
-      std::cout << ": listed above\n";
-    else
-      std::cout << "\n";
+    const bool repeated = !group.specs.empty() && added.empty();
+    std::cout << "# " << group.what << (repeated ? ": listed above" : "")
+              << "\n";
     for (const std::string &key : added)
       std::cout << key << "\n";
     count += added.size();
