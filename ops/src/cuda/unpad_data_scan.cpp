@@ -3,13 +3,14 @@
 #include "cuda_support.h"
 #include "stream_workspaces.h"
 
+#include "packjit/plan/mask_scan.h"
 #include "packjit/runtime/launch.h"
 
 #include <ATen/ATen.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
+#include <optional>
 
 namespace packjit::ops::cuda {
 namespace {
@@ -20,7 +21,6 @@ using runtime::Dim3;
 using runtime::KernelArg;
 using runtime::KernelFamily;
 
-constexpr int64_t kBlock = 256;
 constexpr int64_t kWorkspaceHeader = 8; // words before the tile statuses
 constexpr int64_t kWordsPerTile = 16;
 
@@ -43,54 +43,25 @@ DType maskDType(at::ScalarType type) {
   }
 }
 
-// Mask bytes per thread (the template's CHUNK), measured on the H100:
-// - while every tile is resident at once, the kernel's time is one tile's
-//   latency chain plus one look-back step per window of 32 predecessors
-//   (mask_scan.mlir): 32 bytes when that gives at most 32 tiles, else 8
-//   tokens per thread (128K int64 tokens: 10.3 us with 64 tiles, 11.0 with
-//   128; int32: 9.5 us with 8 tokens per thread, 12.3 with 16). A 64-tile
-//   window (two tiles per lane) saved ~0.8 us at 64 tiles but cost 10 % at
-//   64x65536 (register spills in the look-back): not kept;
-// - beyond 4 MB of mask, 64 bytes: half the tiles, look-backs and fences
-//   (64x65536 int64: 106 against 150 us).
-// PACKJIT_SCAN_CHUNK=32|64 forces one (benchmarks).
-constexpr int64_t kLargeMaskBytes = int64_t{4} << 20;
-constexpr int64_t kLookBackWindow = 32;
-
-int64_t chunkBytes(const at::Tensor &mask) {
+// PACKJIT_SCAN_CHUNK=32|64 forces the mask bytes per thread (benchmarks);
+// anything else leaves the choice to the plan (packjit/plan/mask_scan.h).
+int64_t forcedChunk() {
   static const int64_t forced = [] {
     const char *env = std::getenv("PACKJIT_SCAN_CHUNK");
-    if (env && std::strcmp(env, "32") == 0)
-      return int64_t{32};
-    if (env && std::strcmp(env, "64") == 0)
-      return int64_t{64};
-    return int64_t{0};
+    return plan::parseScanChunk(env ? env : "").value_or(0);
   }();
-  if (forced)
-    return forced;
-  const int64_t bytes = mask.numel() * mask.element_size();
-  if (bytes > kLargeMaskBytes)
-    return 64;
-  const int64_t tileBytes32 = kBlock * 32;
-  if ((bytes + tileBytes32 - 1) / tileBytes32 <= kLookBackWindow)
-    return 32;
-  return std::clamp<int64_t>(8 * mask.element_size(), 32, 64);
+  return forced;
 }
 
-enum class ShapePolicy { Exact, Bucket, Dynamic };
-
-ShapePolicy shapePolicy() {
-  static const ShapePolicy policy = [] {
+plan::ShapePolicy shapePolicy() {
+  static const plan::ShapePolicy policy = [] {
     const char *env = std::getenv("PACKJIT_SHAPES");
-    if (!env || !*env || std::strcmp(env, "bucket") == 0)
-      return ShapePolicy::Bucket;
-    if (std::strcmp(env, "exact") == 0)
-      return ShapePolicy::Exact;
-    if (std::strcmp(env, "dynamic") == 0)
-      return ShapePolicy::Dynamic;
-    TORCH_WARN("packjit: PACKJIT_SHAPES=", env,
-               " is not exact, bucket or dynamic; using bucket");
-    return ShapePolicy::Bucket;
+    std::optional<plan::ShapePolicy> parsed =
+        plan::parseShapePolicy(env ? env : "");
+    if (!parsed)
+      TORCH_WARN("packjit: PACKJIT_SHAPES=", env,
+                 " is not exact, bucket or dynamic; using bucket");
+    return parsed.value_or(plan::ShapePolicy::Bucket);
   }();
   return policy;
 }
@@ -137,43 +108,48 @@ MaskScanKernel &maskScanKernel() {
   return kernel;
 }
 
+// The family's values of the plan's constexprs.
+ConstexprValues constexprValues(const plan::MaskScanConstexprs &c) {
+  const MaskScanKernel &k = maskScanKernel();
+  ConstexprValues values = k.family.defaults();
+  values.set(k.block, c.block)
+      .set(k.strict, c.strict)
+      .set(k.padded, c.padded)
+      .set(k.seq, c.seq)
+      .set(k.chunk, c.chunk);
+  return values;
+}
+
+// What a scan of one mask launches: chosen by the plan
+// (packjit/plan/mask_scan.h), which `packjit aot --ops` bundles ahead of
+// time. plan.generic() is the same launch with the row length read at run
+// time.
 struct Specialization {
   DType dtype;
-  ConstexprValues constexprs;
+  plan::MaskScanConstexprs plan;
+  ConstexprValues constexprs; // of plan
 
-  int64_t chunk() const { return constexprs[maskScanKernel().chunk]; }
   // Tiles of BLOCK threads x CHUNK bytes for `mask`: the grid.
   int64_t tiles(const at::Tensor &mask) const {
-    const int64_t tileTokens = kBlock * (chunk() / mask.element_size());
-    return (mask.numel() + tileTokens - 1) / tileTokens;
+    return plan.tiles(mask.numel(), mask.element_size());
   }
 };
 
 Specialization specialization(const at::Tensor &mask,
                               const ScanRequest &request) {
-  const MaskScanKernel &k = maskScanKernel();
-  ConstexprValues values = k.family.defaults();
-  values.set(k.block, kBlock)
-      .set(k.strict, request.strict ? 1 : 0)
-      .set(k.padded, request.padded ? 1 : 0)
-      .set(k.seq, specializedSeqLen(mask.size(1)))
-      .set(k.chunk, chunkBytes(mask));
-  return {maskDType(mask.scalar_type()), values};
+  plan::MaskScanInput input;
+  input.dtype = maskDType(mask.scalar_type());
+  input.batch = mask.size(0);
+  input.seqLen = mask.size(1);
+  input.strict = request.strict;
+  input.padded = request.padded;
+  input.shapes = shapePolicy();
+  input.forcedChunk = forcedChunk();
+  const plan::MaskScanConstexprs constexprs = plan::maskScanConstexprs(input);
+  return {input.dtype, constexprs, constexprValues(constexprs)};
 }
 
 } // namespace
-
-int64_t specializedSeqLen(int64_t seqLen) {
-  switch (shapePolicy()) {
-  case ShapePolicy::Exact:
-    return seqLen;
-  case ShapePolicy::Bucket:
-    return (seqLen & (seqLen - 1)) == 0 ? seqLen : 0;
-  case ShapePolicy::Dynamic:
-    return 0;
-  }
-  return 0;
-}
 
 std::string maskScanSpec(const at::Tensor &mask, const ScanRequest &request) {
   const Specialization s = specialization(mask, request);
@@ -225,7 +201,7 @@ ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
                                              workspaceWords(tiles));
     runtime::launch(
         kernel, Dim3{static_cast<unsigned>(tiles)},
-        Dim3{static_cast<unsigned>(kBlock)}, stream,
+        Dim3{static_cast<unsigned>(s.plan.block)}, stream,
         {KernelArg::pointer(mask.data_ptr()), KernelArg::i64(n),
          KernelArg::i64(mask.size(1)), KernelArg::pointer(out.indicesData()),
          KernelArg::pointer(out.cuSeqlensData()), KernelArg::i64(maxDocs),

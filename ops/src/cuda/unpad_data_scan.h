@@ -60,9 +60,4 @@ ScanBuffers launchMaskScan(const at::Tensor &mask, const ScanRequest &request,
 // The KernelSpec a scan of `mask` runs (canonical text), for `packjit demo`.
 std::string maskScanSpec(const at::Tensor &mask, const ScanRequest &request);
 
-// The row length the kernel is specialized for under PACKJIT_SHAPES:
-// exact: S; bucket (default): S when it is a power of two, else 0;
-// dynamic: 0 (the kernel reads S at run time).
-int64_t specializedSeqLen(int64_t seqLen);
-
 } // namespace packjit::ops::cuda

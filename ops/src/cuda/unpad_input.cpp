@@ -14,13 +14,13 @@
 // writes zeros where the map says -1.
 #include "../unpad_input_checks.h"
 #include "cuda_support.h"
+#include "packjit/plan/row_copy.h"
 #include "packjit/runtime/launch.h"
 
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <optional>
 #include <span>
 
@@ -32,42 +32,23 @@ using runtime::Dim3;
 using runtime::KernelArg;
 using runtime::KernelFamily;
 
-constexpr int64_t kBlock = 256;
 constexpr int64_t kMaxTensorsPerLaunch = 3; // gather_rows' (src, dst) pairs
 
-// How the kernels move a row: 16-byte words (WIDE), else the widest T word
-// (8, 4 or 2 bytes) that the row's bytes, its stride and every base address
-// allow. The T of a wide copy is unused, so it is always i64 (one kernel).
-struct Word {
-  DType dtype;
-  int64_t bytes;
-  bool wide;
-};
+// How the kernels move a row, and their constexprs for it: chosen by the
+// plan (packjit/plan/row_copy.h), which `packjit aot --ops` bundles ahead of
+// time.
+using plan::RowWord;
 
-Word wordFor(int64_t rowBytes, int64_t strideBytes,
-             std::initializer_list<const void *> pointers) {
-  static constexpr Word kWords[] = {{DType::Int64, 16, true},
-                                    {DType::Int64, 8, false},
-                                    {DType::Int32, 4, false},
-                                    {DType::Float16, 2, false}};
-  for (const Word &word : kWords) {
-    bool fits = rowBytes % word.bytes == 0 && strideBytes % word.bytes == 0;
-    for (const void *p : pointers)
-      fits = fits && reinterpret_cast<uintptr_t>(p) % word.bytes == 0;
-    if (fits)
-      return word;
-  }
-  TORCH_CHECK(false, "packjit: rows of ", rowBytes,
+RowWord wordFor(int64_t rowBytes, int64_t strideBytes,
+                std::initializer_list<const void *> pointers) {
+  uint64_t addressBits = 0;
+  for (const void *p : pointers)
+    addressBits |= reinterpret_cast<uintptr_t>(p);
+  std::optional<RowWord> word =
+      plan::rowWord(rowBytes, strideBytes, addressBits);
+  TORCH_CHECK(word, "packjit: rows of ", rowBytes,
               " bytes at odd addresses cannot be copied by the CUDA kernels");
-}
-
-// Threads per row: enough for about four words each, a power of two, at most
-// a warp (wider rows loop; a warp already reads 512 contiguous bytes a step).
-int64_t lanesFor(int64_t rowWords) {
-  int64_t lanes = 1;
-  while (lanes < 32 && lanes * 4 < rowWords)
-    lanes *= 2;
-  return lanes;
+  return *word;
 }
 
 KernelArg address(const at::Tensor &t) {
@@ -107,7 +88,7 @@ int64_t rowBytesOf(const at::Tensor &rows) {
   return rows.size(1) * rows.element_size();
 }
 
-Word wordOf(const RowCopy &copy) {
+RowWord wordOf(const RowCopy &copy) {
   return wordFor(rowBytesOf(copy.src),
                  copy.src.stride(0) * copy.src.element_size(),
                  {copy.src.data_ptr(), copy.dst.data_ptr()});
@@ -116,26 +97,26 @@ Word wordOf(const RowCopy &copy) {
 // The launch over `rows` rows (one group of BLOCK / LANES threads per row),
 // `tensors` grid rows deep.
 void launchRows(RowKernel &rowKernel, const char *op, const at::Tensor &like,
-                Word word, int64_t rowWords, int64_t rows, unsigned tensors,
+                RowWord word, int64_t rowWords, int64_t rows, unsigned tensors,
                 std::span<const KernelArg> args) {
   TORCH_CHECK(rowWords <= rowKernel.maxRowWords, op, ": rows of ", rowWords,
               " ", word.bytes, "-byte words exceed the kernels' limit of ",
               rowKernel.maxRowWords);
-  const int64_t lanes = lanesFor(rowWords);
-  const int64_t rowsPerBlock = kBlock / lanes;
+  const plan::RowCopyConstexprs c = plan::rowCopyConstexprs(word, rowWords);
+  const int64_t rowsPerBlock = c.block / c.lanes;
   const int64_t blocks = std::min<int64_t>(
       (rows + rowsPerBlock - 1) / rowsPerBlock, int64_t{1} << 30);
   withRuntimeErrors(op, [&] {
     const DType dtypes[] = {word.dtype};
     runtime::ConstexprValues values = rowKernel.family.defaults();
-    values.set(rowKernel.block, kBlock)
-        .set(rowKernel.row, rowWords)
-        .set(rowKernel.lanes, lanes)
-        .set(rowKernel.wide, word.wide ? 1 : 0);
+    values.set(rowKernel.block, c.block)
+        .set(rowKernel.row, c.row)
+        .set(rowKernel.lanes, c.lanes)
+        .set(rowKernel.wide, c.wide);
     const runtime::Kernel &kernel =
         rowKernel.family.get(like.device().index(), dtypes, values);
     runtime::launch(kernel, Dim3{static_cast<unsigned>(blocks), tensors},
-                    Dim3{static_cast<unsigned>(kBlock)}, currentStream(like),
+                    Dim3{static_cast<unsigned>(c.block)}, currentStream(like),
                     args);
   });
 }
@@ -144,7 +125,7 @@ void launchRows(RowKernel &rowKernel, const char *op, const at::Tensor &like,
 // kMaxTensorsPerLaunch, all of one word and row width): one launch. An
 // index outside [0, srcRows) writes a row of zeros.
 void gatherRows(const char *op, const at::Tensor &like,
-                std::span<const RowCopy> copies, Word word,
+                std::span<const RowCopy> copies, RowWord word,
                 const at::Tensor &indices, int64_t count, int64_t srcRows) {
   // Unused copies repeat the last one.
   auto copy = [&copies](size_t t) -> const RowCopy & {
@@ -182,7 +163,7 @@ void gatherRows(const char *op, const at::Tensor &like, const RowCopy &copy,
 // [0, dstRows) writes nothing.
 void scatterRows(const char *op, const at::Tensor &like, const RowCopy &copy,
                  const at::Tensor &indices, int64_t count, int64_t dstRows) {
-  const Word word = wordOf(copy);
+  const RowWord word = wordOf(copy);
   const KernelArg args[] = {
       address(copy.src),
       address(copy.dst),
@@ -220,24 +201,12 @@ at::Tensor unpadInput(const at::Tensor &hidden, const at::Tensor &indices) {
   return out;
 }
 
-// Below this many output bytes pad_input zero-fills and scatters (two
-// launches); above, it builds the inverse map and gathers (four launches,
-// fewer bytes). PACKJIT_PAD_INPUT=scatter|gather forces one; it is read on
-// every call so that a benchmark can time both in one process. Measured on
-// the H100 (docs/padding.md): scatter wins at 13 and 63 MB of output (27.7 vs
-// 47.6 µs, 36.4 vs 47.5 µs), gather from 424 MB on (88-95% of D2D against
-// 72-75%); the switch sits between, at 128 MB.
-constexpr int64_t kGatherPadBytes = int64_t{128} << 20;
-
-enum class PadStrategy { Auto, Scatter, Gather };
-
-PadStrategy padStrategy() {
+// PACKJIT_PAD_INPUT=scatter|gather forces pad_input's strategy (else the
+// plan picks it by output size); read on every call so that a benchmark can
+// time both in one process.
+std::optional<plan::PadStrategy> forcedPadStrategy() {
   const char *env = std::getenv("PACKJIT_PAD_INPUT");
-  if (env && std::strcmp(env, "scatter") == 0)
-    return PadStrategy::Scatter;
-  if (env && std::strcmp(env, "gather") == 0)
-    return PadStrategy::Gather;
-  return PadStrategy::Auto;
+  return env ? plan::parsePadStrategy(env) : std::nullopt;
 }
 
 at::Tensor padInput(const at::Tensor &x, const at::Tensor &indices,
@@ -250,12 +219,10 @@ at::Tensor padInput(const at::Tensor &x, const at::Tensor &indices,
   const int64_t rows = batch * seqlen;
   const int64_t nnz = x.size(0);
   const int64_t outBytes = rows * rowElements(x, 1) * x.element_size();
-  PadStrategy strategy = padStrategy();
-  if (strategy == PadStrategy::Auto)
-    strategy =
-        outBytes < kGatherPadBytes ? PadStrategy::Scatter : PadStrategy::Gather;
+  const plan::PadStrategy strategy =
+      plan::padInputStrategy(outBytes, forcedPadStrategy());
   at::Tensor index = indices.contiguous();
-  if (nnz == 0 || outBytes == 0 || strategy == PadStrategy::Scatter) {
+  if (nnz == 0 || outBytes == 0 || strategy == plan::PadStrategy::Scatter) {
     at::Tensor out = at::zeros(shape, x.options());
     if (nnz == 0 || outBytes == 0)
       return out;
@@ -286,7 +253,7 @@ std::vector<at::Tensor> unpadInputs(at::TensorList hidden,
   c10::cuda::CUDAGuard guard(hidden[0].device());
   at::Tensor index = indices.contiguous();
   std::vector<RowCopy> batch; // pending copies of one word and row width
-  std::optional<Word> batchWord;
+  std::optional<RowWord> batchWord;
   const at::Tensor *batchLike = nullptr;
   auto flush = [&] {
     if (!batch.empty())
@@ -299,7 +266,7 @@ std::vector<at::Tensor> unpadInputs(at::TensorList hidden,
     out.push_back(result);
     if (result.numel() == 0)
       continue;
-    const Word word = wordOf(copy);
+    const RowWord word = wordOf(copy);
     const bool joins = !batch.empty() && batch.size() < kMaxTensorsPerLaunch &&
                        word.bytes == batchWord->bytes &&
                        rowBytesOf(copy.src) == rowBytesOf(batch[0].src) &&

@@ -1,0 +1,17 @@
+#include "packjit/plan/position_ids_scan.h"
+
+namespace packjit::plan {
+
+PositionIdsScanPlan positionIdsScanPlan(const PositionIdsScanInput &input) {
+  PositionIdsScanPlan plan;
+  plan.dtype = input.dtype == DType::Int64 ? DType::Int64 : DType::Int32;
+  plan.block = 1024;
+  plan.strict = input.strict ? 1 : 0;
+  return plan;
+}
+
+std::map<std::string, int64_t> PositionIdsScanPlan::byName() const {
+  return {{"BLOCK", block}, {"STRICT", strict}};
+}
+
+} // namespace packjit::plan
