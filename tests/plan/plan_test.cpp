@@ -123,14 +123,17 @@ TEST_CASE("row copies: the widest word, LANES, pad_input's way",
   CHECK(padInputStrategy(1, PadStrategy::Gather) == PadStrategy::Gather);
 }
 
-TEST_CASE("position_ids_scan: one block of 1024, narrow ids widened",
+TEST_CASE("position_ids_scan: blocks of 256, narrow ids widened",
           "[plan][positions]") {
   CHECK(positionIdsScanPlan({DType::Int64, 1, 0, true}).dtype == DType::Int64);
   CHECK(positionIdsScanPlan({DType::Int16, 1, 0, true}).dtype == DType::Int32);
   const PositionIdsScanPlan plan =
       positionIdsScanPlan({DType::Int32, 1, 4096, false});
-  CHECK(plan.byName() ==
-        std::map<std::string, int64_t>{{"BLOCK", 1024}, {"STRICT", 0}});
+  CHECK(plan.byName() == std::map<std::string, int64_t>{
+                             {"BLOCK", 256}, {"STRICT", 0}, {"PADDED", 0}});
+  CHECK(positionIdsScanPlan({DType::Int32, 1, 4096, true, true})
+            .byName()
+            .at("PADDED") == 1);
 }
 
 TEST_CASE("planOp: every op's kernels bind under their templates",
@@ -196,7 +199,12 @@ TEST_CASE("planOp: what each op launches", "[plan][ops]") {
 
   // unpad_input_from_mask: the scan, the gather, the backward.
   CHECK(planOp("unpad_input_from_mask", options).size() == 3);
-  CHECK(planOp("is_indexed_packed_mask", options)[0].kernels.empty());
+  // is_indexed_packed_mask: mask_any_gt1 per non-bool mask dtype.
+  for (const PlannedLaunch &launch : planOp("is_indexed_packed_mask", options)) {
+    CAPTURE(launch.what);
+    const bool boolMask = launch.what.find(":bool") != std::string::npos;
+    CHECK(launch.kernels.size() == (boolMask ? 0u : 1u));
+  }
   // cu_seqlens_from_position_ids: int64 when no dtype is given.
   CHECK(planOp("cu_seqlens_from_position_ids", options)[0].kernels[0].dtypes ==
         std::vector<DType>{DType::Int64});
@@ -207,6 +215,7 @@ TEST_CASE("planOp: errors name the op and what it needs", "[plan][ops]") {
   CHECK_THROWS_WITH(planOp("get_unpad_dta", options),
                     Contains("unknown op 'get_unpad_dta' (ops: "
                              "cu_seqlens_from_position_ids, "
+                             "cu_seqlens_from_position_ids_padded, "
                              "get_seqlens_in_batch, get_unpad_data,"));
   CHECK_THROWS_WITH(planOp("get_unpad_data", options),
                     Contains("get_unpad_data scans attention masks"));

@@ -1,6 +1,7 @@
 #include "packjit/plan/op_kernels.h"
 
 #include "packjit/core/error.h"
+#include "packjit/plan/mask_any_gt1.h"
 #include "packjit/plan/position_ids_scan.h"
 
 #include <algorithm>
@@ -169,7 +170,7 @@ void planPads(std::string_view what, const OpPlanOptions &options,
 }
 
 void planPositionScans(std::string_view op, const OpPlanOptions &options,
-                       std::vector<PlannedLaunch> &out) {
+                       bool padded, std::vector<PlannedLaunch> &out) {
   std::vector<PositionInput> positions = options.positions;
   if (positions.empty())
     positions.push_back({1, 0, DType::Int64, "int64"});
@@ -179,7 +180,7 @@ void planPositionScans(std::string_view op, const OpPlanOptions &options,
                   " takes position ids of " + dtypeList(positionDTypes()));
     for (bool strict : options.strictModes) {
       const PositionIdsScanPlan plan =
-          positionIdsScanPlan({p.dtype, p.batch, p.seqLen, strict});
+          positionIdsScanPlan({p.dtype, p.batch, p.seqLen, strict, padded});
       out.push_back({std::string(op) + " " + p.text + " " + strictWord(strict),
                      {{std::string(kPositionIdsScanKernel),
                        {plan.dtype},
@@ -193,6 +194,7 @@ void planPositionScans(std::string_view op, const OpPlanOptions &options,
 const std::vector<std::string_view> &opNames() {
   static const std::vector<std::string_view> names = {
       "cu_seqlens_from_position_ids",
+      "cu_seqlens_from_position_ids_padded",
       "get_seqlens_in_batch",
       "get_unpad_data",
       "get_unpad_data_padded",
@@ -264,9 +266,20 @@ std::vector<PlannedLaunch> planOp(std::string_view op,
     planGathers(op, options, out);
     planPads(std::string(op) + " backward (pad_input)", options, out);
   } else if (op == "cu_seqlens_from_position_ids") {
-    planPositionScans(op, options, out);
+    planPositionScans(op, options, /*padded=*/false, out);
+  } else if (op == "cu_seqlens_from_position_ids_padded") {
+    planPositionScans(op, options, /*padded=*/true, out);
   } else if (op == "is_indexed_packed_mask") {
-    out.push_back({std::string(op) + ": no JIT kernel (PyTorch ops)", {}});
+    for (const MaskInput &mask : requireMasks(op, options)) {
+      if (mask.dtype == DType::Bool) { // always false: no kernel
+        out.push_back({std::string(op) + " " + mask.text + ": no kernel", {}});
+        continue;
+      }
+      const MaskAnyGt1Plan plan = maskAnyGt1Plan(mask.dtype);
+      out.push_back({std::string(op) + " " + mask.text,
+                     {{std::string(kMaskAnyGt1Kernel), {plan.dtype},
+                       plan.byName()}}});
+    }
   }
   return out;
 }

@@ -14,6 +14,7 @@
 #include "host_mailbox.h"
 #include "stream_workspaces.h"
 
+#include "packjit/plan/position_ids_scan.h"
 #include "packjit/runtime/launch.h"
 
 #include <ATen/ATen.h>
@@ -27,7 +28,6 @@ using runtime::Dim3;
 using runtime::KernelArg;
 using runtime::KernelFamily;
 
-constexpr int64_t kBlock = 256;
 constexpr int64_t kBytesPerThread = 64;
 // The kernel's workspace: 12 header words (8..11: the eager launch's
 // summary), then one status word per tile.
@@ -79,22 +79,23 @@ void launchPositionIdsScan(const at::Tensor &positions,
                            const ScanLaunch &request, bool capturing,
                            const char *op) {
   static PositionIdsKernel k;
+  const plan::PositionIdsScanPlan plan = plan::positionIdsScanPlan(
+      {positions.scalar_type() == at::kLong ? DType::Int64 : DType::Int32,
+       positions.size(0), positions.size(1), request.strict, request.padded});
   const int64_t n = positions.numel();
   const int64_t tileTokens =
-      kBlock * (kBytesPerThread / positions.element_size());
+      plan.block * (kBytesPerThread / positions.element_size());
   const int64_t tiles = (n + tileTokens - 1) / tileTokens;
   const int64_t words = kWorkspaceHeader + tiles;
   const at::Tensor smallest =
       request.strict ? at::Tensor() : at::amin(positions);
   withRuntimeErrors(op, [&] {
-    const DType dtype =
-        positions.scalar_type() == at::kLong ? DType::Int64 : DType::Int32;
     runtime::ConstexprValues values = k.family.defaults();
-    values.set(k.block, kBlock)
-        .set(k.strict, request.strict ? 1 : 0)
-        .set(k.padded, request.padded ? 1 : 0);
+    values.set(k.block, plan.block)
+        .set(k.strict, plan.strict)
+        .set(k.padded, plan.padded);
     const runtime::Kernel &kernel =
-        k.family.get(positions.device().index(), {&dtype, 1}, values);
+        k.family.get(positions.device().index(), {&plan.dtype, 1}, values);
     const c10::cuda::CUDAStream torchStream =
         c10::cuda::getCurrentCUDAStream(positions.device().index());
     const at::Tensor workspace =
@@ -105,7 +106,7 @@ void launchPositionIdsScan(const at::Tensor &positions,
                            : workspace.data_ptr<int64_t>() + kEagerSummaryWord;
     runtime::launch(
         kernel, Dim3{static_cast<unsigned>(tiles)},
-        Dim3{static_cast<unsigned>(kBlock)},
+        Dim3{static_cast<unsigned>(plan.block)},
         reinterpret_cast<CUstream>(torchStream.stream()),
         {KernelArg::pointer(positions.data_ptr()), KernelArg::i64(n),
          KernelArg::i64(positions.size(1)),

@@ -7,6 +7,7 @@
 #include "host_mailbox.h"
 #include "stream_workspaces.h"
 
+#include "packjit/plan/mask_any_gt1.h"
 #include "packjit/runtime/launch.h"
 
 #include <ATen/ATen.h>
@@ -21,7 +22,6 @@ using runtime::Dim3;
 using runtime::KernelArg;
 using runtime::KernelFamily;
 
-constexpr int64_t kBlock = 256;
 // Blocks per SM: enough 16-byte loads in flight to stream the mask at the
 // memory's speed; every thread loops over the rest.
 constexpr int64_t kBlocksPerSm = 8;
@@ -64,15 +64,19 @@ bool anyAboveOne(const at::Tensor &maskIn) {
   const at::Tensor workspace = workspaces->get(mask, stream, 2);
   const int64_t words = (mask.numel() * mask.element_size() + 15) / 16;
   const int64_t sms = at::cuda::getDeviceProperties(device)->multiProcessorCount;
-  const int64_t blocks =
-      std::clamp<int64_t>((words + kBlock - 1) / kBlock, 1, kBlocksPerSm * sms);
+  const plan::MaskAnyGt1Plan plan =
+      plan::maskAnyGt1Plan(maskDType(mask.scalar_type()));
+  const int64_t blocks = std::clamp<int64_t>((words + plan.block - 1) / plan.block,
+                                             1, kBlocksPerSm * sms);
   withRuntimeErrors(op, [&] {
-    static KernelFamily family("mask_any_gt1");
-    const DType dtype = maskDType(mask.scalar_type());
+    static KernelFamily family(plan::kMaskAnyGt1Kernel);
+    static const runtime::ConstexprSlot block = family.slot("BLOCK");
+    runtime::ConstexprValues values = family.defaults();
+    values.set(block, plan.block);
     const runtime::Kernel &kernel =
-        family.get(device, {&dtype, 1}, family.defaults());
+        family.get(device, {&plan.dtype, 1}, values);
     runtime::launch(kernel, Dim3{static_cast<unsigned>(blocks)},
-                    Dim3{static_cast<unsigned>(kBlock)},
+                    Dim3{static_cast<unsigned>(plan.block)},
                     reinterpret_cast<CUstream>(stream.stream()),
                     {KernelArg::pointer(mask.data_ptr()),
                      KernelArg::i64(mask.numel()),

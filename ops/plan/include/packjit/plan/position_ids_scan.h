@@ -1,9 +1,8 @@
 // The position_ids_scan specialization (kernels_src/position_ids_scan.mlir)
-// that cu_seqlens_from_position_ids launches on CUDA, for `packjit aot
-// --ops`. Mirrors ops/src/cuda/cu_seqlens_from_position_ids.cpp today (one
-// block of 1024 threads; narrower integer positions widened to int32): the
-// op should launch what this returns, so that an edit of one is an edit of
-// both. The shape is passed already for a kernel whose launch depends on it.
+// that cu_seqlens_from_position_ids(_padded) launches on CUDA
+// (ops/src/cuda/cu_seqlens_from_position_ids.cpp) and `packjit aot --ops`
+// compiles: blocks of 256 threads, narrower integer positions widened to
+// int32. The shape is passed for a choice that would depend on it.
 #pragma once
 
 #include "packjit/core/dtype.h"
@@ -22,12 +21,14 @@ struct PositionIdsScanInput {
   int64_t batch = 1;          // [batch, seqLen]; [N] is [1, N]
   int64_t seqLen = 0;         // 0: not known (the plan must not need it)
   bool strict = true;
+  bool padded = false; // cu_seqlens_from_position_ids_padded
 };
 
 struct PositionIdsScanPlan {
   DType dtype = DType::Int64; // what the kernel reads: i64, else i32
   int64_t block = 0;
   int64_t strict = 0;
+  int64_t padded = 0;
 
   std::map<std::string, int64_t> byName() const;
 };
