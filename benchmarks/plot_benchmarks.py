@@ -2,9 +2,11 @@
 <out>/json/) as the PNGs the README shows: packjit against each anchor of the
 same run, across sizes.
 
-    scripts/plot-benchmarks.sh DIR   # DIR holds unpad.json and padding.json
+    scripts/plot-benchmarks.sh DIR   # DIR holds unpad.json, padding.json,
+                                     # position_ids.json
 
-Writes docs/plots/get_unpad_data.png and docs/plots/unpad_pad.png (or --out).
+Writes docs/plots/get_unpad_data.png, unpad_pad.png and position_ids.png
+(or --out).
 """
 
 import argparse
@@ -77,6 +79,32 @@ def plot_unpad_pad(padding, out):
     plt.close(fig)
 
 
+def plot_position_ids(positions, out):
+    rows = sorted(positions["rows"], key=lambda r: r["tokens"])
+    tokens = [r["tokens"] for r in rows]
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    ax.plot(tokens, [r["packjit"] for r in rows], marker="o", linewidth=2.5,
+            label="packjit cu_seqlens_from_position_ids")
+    if all("transformers" in r for r in rows):
+        ax.plot(tokens, [r["transformers"] for r in rows], marker="o",
+                label="transformers prepare_fa_kwargs_from_position_ids")
+    ax.plot(tokens, [r["floor"] for r in rows], marker="o", linewidth=1.2,
+            label="floor: 1 launch + 16 B copy + sync")
+    ax.plot(tokens, [r["kernel_us"] for r in rows], marker="o", linestyle=":",
+            label="packjit kernel alone (sync-free, in a CUDA graph)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("int64 position ids [1, N], N tokens")
+    ax.set_ylabel("µs per call (host, its sync included; log)")
+    ax.set_title(f"cu_seqlens_from_position_ids on {positions['device']}, "
+                 f"torch {positions['torch']}")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "position_ids.png", dpi=110)
+    plt.close(fig)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("json_dir", type=pathlib.Path)
@@ -88,7 +116,9 @@ def main():
                         args.out)
     plot_unpad_pad(json.loads((args.json_dir / "padding.json").read_text()),
                    args.out)
-    print(f"wrote {args.out}/get_unpad_data.png and {args.out}/unpad_pad.png")
+    plot_position_ids(json.loads((args.json_dir / "position_ids.json").read_text()),
+                      args.out)
+    print(f"wrote get_unpad_data.png, unpad_pad.png and position_ids.png to {args.out}")
 
 
 if __name__ == "__main__":
