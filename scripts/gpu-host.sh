@@ -83,7 +83,7 @@ if wants sanitize; then
       step "$tool $(basename "$exe")" sanitizer.log \
         env PACKJIT_GPU_TESTS=quick timeout 300 compute-sanitizer --tool "$tool" \
         --error-exitcode 1 "$exe" "~[api-error]~[streams]"
-      if "$exe" --list-tests "[streams]" 2>/dev/null | grep -q "test case"; then
+      if [ -n "$("$exe" --list-test-names-only "[streams]" 2>/dev/null)" ]; then
         step "$tool $(basename "$exe") [streams]" sanitizer.log \
           env PACKJIT_GPU_TESTS=quick timeout 240 compute-sanitizer --tool "$tool" \
           --error-exitcode 1 "$exe" "[streams]~[api-error]"
