@@ -163,9 +163,22 @@ def packjit_details(device, args):
             lambda: ops.is_indexed_packed_mask(mask), args.repeats)
         others[f"  anchor (mask > 1).any().item() {batch}x{seq_len}"] = time_calls(
             lambda: (mask > 1).any().item(), args.repeats)
+    # Results that own their bytes (issue 12): a 64x65536 mask with 600
+    # tokens per row keeps only its indices alive, at the price of a copy.
+    sparse = torch.zeros(64, 65536, dtype=torch.long, device=device)
+    sparse[:, :600] = 1
+    indices, cu, _ = ops.get_unpad_data(sparse)
+    others["get_unpad_data 64x65536, 600 tokens per row"] = time_calls(
+        lambda: ops.get_unpad_data(sparse), args.repeats)
+    owned = {"indices_bytes": indices.numel() * 8,
+             "indices_storage_bytes": indices.untyped_storage().nbytes(),
+             "cu_seqlens_storage_bytes": cu.untyped_storage().nbytes()}
+    print(f"sparse 64x65536 (600 tokens per row): indices {owned['indices_bytes']} bytes, "
+          f"its storage {owned['indices_storage_bytes']}, cu_seqlens' storage "
+          f"{owned['cu_seqlens_storage_bytes']}")
     for name, us in others.items():
         print(f"{name:<45} {us:8.1f} us per call (incl. sync)")
-    return {"kernel": rows, "others": others}
+    return {"kernel": rows, "others": others, "owned_bytes": owned}
 
 
 POLICY_SHAPES = [(8, 4096), (8, 4095), (4, 32768), (4, 32767), (1, 131072), (64, 65536),
