@@ -45,16 +45,16 @@ public:
   void waitIdle() {
     std::unique_lock lock(sync_->mutex);
     startWorkerIfNeeded(); // a forked child's inherited queue
-    sync_->taskDone.wait(lock, [&] {
-      return (tasks_.empty() && !running_) || !workerAlive_;
-    });
+    sync_->taskDone.wait(
+        lock, [&] { return (tasks_.empty() && !running_) || !workerAlive_; });
   }
 
   void forget(const void *owner) {
     std::unique_lock lock(sync_->mutex);
-    std::erase_if(tasks_, [&](const Task &task) { return task.owner == owner; });
-    sync_->taskDone.wait(
-        lock, [&] { return !(running_ && runningOwner_ == owner); });
+    std::erase_if(tasks_,
+                  [&](const Task &task) { return task.owner == owner; });
+    sync_->taskDone.wait(lock,
+                         [&] { return !(running_ && runningOwner_ == owner); });
     sync_->taskDone.notify_all(); // the queue may be empty now
   }
 

@@ -159,8 +159,8 @@ void KernelCache::loadInBackground(KernelContract contract, KernelSpec spec,
       pending->setReady(kernel);
       PACKJIT_LOG(Info, "tiered: " + spec.fileStem() + " on device " +
                             std::to_string(device) + " ready in " +
-                            std::to_string(millisecondsSince(start)) +
-                            " ms (" + std::to_string(millisecondsSince(queued)) +
+                            std::to_string(millisecondsSince(start)) + " ms (" +
+                            std::to_string(millisecondsSince(queued)) +
                             " ms after it was queued); the next call swaps "
                             "it in");
     } catch (const std::exception &e) {

@@ -52,8 +52,8 @@ public:
                         const std::string &cubinTarget);
   // The image from a bundle or the disk cache; nullopt where only the
   // compiler could make it (nothing is compiled).
-  std::optional<ResolvedImage> findWithoutCompiling(
-      const KernelSpec &spec, const std::string &cubinTarget);
+  std::optional<ResolvedImage>
+  findWithoutCompiling(const KernelSpec &spec, const std::string &cubinTarget);
 
   DiskCache &disk() { return disk_; }
 
