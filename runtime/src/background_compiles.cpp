@@ -24,6 +24,10 @@ struct Sync {
   std::condition_variable taskDone;   // waiters for idleness wait on it
 };
 
+// True on the worker: a compile that forks (a CompileFunction running a
+// tool) must not wait for itself.
+thread_local bool onWorker = false;
+
 class BackgroundQueue {
 public:
   // Never destroyed: the worker is detached and may outlive static
@@ -86,6 +90,7 @@ private:
   }
 
   void work() {
+    onWorker = true;
     std::unique_lock lock(sync_->mutex);
     for (;;) {
       sync_->workPosted.wait(
@@ -127,6 +132,8 @@ private:
   // not inherit a lock a compile holds (the kernel cache's, the disk cache's
   // lock file, the compiler's own). The mutex stays locked across fork().
   void prepareFork() {
+    if (onWorker)
+      return;
     std::unique_lock lock(sync_->mutex);
     forking_ = true; // the worker takes no new task meanwhile
     sync_->taskDone.wait(lock, [&] { return !running_; });
@@ -134,6 +141,8 @@ private:
   }
 
   void afterForkInParent() {
+    if (onWorker)
+      return;
     forking_ = false;
     sync_->mutex.unlock();
     sync_->workPosted.notify_one();
@@ -142,6 +151,8 @@ private:
   // The only thread of the child is the one that forked: the worker is gone.
   // Queued tasks stay; a worker starts when the child posts or waits.
   void afterForkInChild() {
+    if (onWorker)
+      return; // the child of a compile runs no compiles
     forking_ = false;
     workerAlive_ = false;
     (void)sync_.release(); // locked, and maybe waited on by absent threads

@@ -196,7 +196,7 @@ TEST_CASE("the first call at a new shape runs the generic kernel; the "
   const Kernel &first = tiers.get(4096);
   CHECK(sizeOf(first) == kGeneric);
   CHECK(fixture.compilesOf(kGeneric) == 1); // the generic one, synchronously
-  for (int i = 0; i < 100; ++i) // during the background compile
+  for (int i = 0; i < 100; ++i)             // during the background compile
     CHECK(&tiers.get(4096) == &first);
 
   fixture.gate.open();
@@ -394,7 +394,7 @@ TEST_CASE("a fork while a background compile runs neither deadlocks nor "
   Tiers tiers{family};
   CHECK(sizeOf(tiers.get(4096)) == kGeneric);
   CHECK(sizeOf(tiers.get(2048)) == kGeneric); // queued behind 4096
-  while (!fixture.compiling) // 4096 is compiling now
+  while (!fixture.compiling)                  // 4096 is compiling now
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
 
   auto forkedAt = std::chrono::steady_clock::now();
@@ -413,8 +413,7 @@ TEST_CASE("a fork while a background compile runs neither deadlocks nor "
     return sizeOf(tiers.get(1024)) == 1024;
   });
   CHECK(status == 0);
-  CHECK(std::chrono::steady_clock::now() - forkedAt <
-        std::chrono::seconds(15));
+  CHECK(std::chrono::steady_clock::now() - forkedAt < std::chrono::seconds(15));
 
   // The parent's worker carries on.
   waitForBackgroundCompiles();
@@ -429,4 +428,27 @@ TEST_CASE("a forked child that only waits returns at once",
           waitForBackgroundCompiles();
           return true;
         }) == 0);
+}
+
+TEST_CASE("a background compile that forks (a compiler running a tool) does "
+          "not wait for itself",
+          "[runtime][tiered][fork]") {
+  Fixture fixture;
+  KernelCacheOptions options = fixture.options();
+  std::atomic<int> toolStatus{-3};
+  options.compile = [&](const KernelSpec &spec, std::string_view) {
+    toolStatus = runForked([] { return true; });
+    return fakeImage(spec);
+  };
+  KernelCache cache(options);
+  KernelFamily family(testContract(), &cache);
+  Tiers tiers{family};
+  CHECK(runForked([] { return true; }) == 0); // the queue exists
+  tiers.get(0);                               // the generic kernel
+  CHECK(toolStatus == 0);
+  toolStatus = -3;
+  CHECK(sizeOf(tiers.get(4096)) == kGeneric); // compiled in the background
+  waitForBackgroundCompiles();
+  CHECK(toolStatus == 0);
+  CHECK(sizeOf(tiers.get(4096)) == 4096);
 }
