@@ -184,7 +184,7 @@ int runForked(const std::function<bool()> &child,
 
 } // namespace
 
-TEST_CASE("the first call at a new shape runs the generic kernel; the "
+TEST_CASE("the first call at a new shape runs the generic kernel, and the "
           "specialized one replaces it once compiled",
           "[runtime][tiered]") {
   Fixture fixture;
