@@ -28,6 +28,7 @@ from ._ops import (
     get_unpad_data,
     get_unpad_data_padded,
     is_indexed_packed_mask,
+    wait_for_background_compiles,
 )
 from ._padding import pad_input, unpad_input, unpad_input_from_mask, unpad_inputs
 from ._transformers import patch_transformers, unpatch_transformers
@@ -50,5 +51,6 @@ __all__ = [
     "unpad_input_from_mask",
     "unpad_inputs",
     "unpatch_transformers",
+    "wait_for_background_compiles",
 ]
 __version__ = "0.1.0"

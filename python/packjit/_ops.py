@@ -109,3 +109,17 @@ def cu_seqlens_from_position_ids_padded(position_ids: torch.Tensor, strict: bool
     max_documents`` means only the first ``max_documents + 1`` boundaries fit.
     """
     return _ops.cu_seqlens_from_position_ids_padded(position_ids, strict, max_documents)
+
+
+def wait_for_background_compiles() -> None:
+    """Blocks until every kernel queued for a background compile is loaded (or failed).
+
+    The first CUDA call at a new row length runs a generic kernel while the
+    kernel specialized for that length compiles on a background thread; a
+    later call uses it once it is loaded (tiered specialization,
+    docs/runtime.md; ``PACKJIT_TIERED=0`` turns it off). Tests and benchmarks
+    that want the specialized kernel in place call this first. Returns at
+    once when nothing is queued. It holds the GIL while it waits (the
+    compiles do not need it).
+    """
+    _ops.wait_for_background_compiles()

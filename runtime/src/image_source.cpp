@@ -74,9 +74,9 @@ KernelImage ImageSource::compile(const KernelSpec &spec,
   return image;
 }
 
-ResolvedImage ImageSource::resolve(const KernelSpec &spec,
-                                   std::string_view templateText,
-                                   const std::string &cubinTarget) {
+std::optional<ResolvedImage>
+ImageSource::findInBundles(const KernelSpec &spec,
+                           const std::string &cubinTarget) {
   std::string key = spec.canonical();
   std::vector<std::shared_ptr<const Bundle>> bundles;
   {
@@ -100,6 +100,14 @@ ResolvedImage ImageSource::resolve(const KernelSpec &spec,
       }
     return resolved;
   }
+  return std::nullopt;
+}
+
+ResolvedImage ImageSource::resolve(const KernelSpec &spec,
+                                   std::string_view templateText,
+                                   const std::string &cubinTarget) {
+  if (std::optional<ResolvedImage> bundled = findInBundles(spec, cubinTarget))
+    return std::move(*bundled);
   bool produced = false;
   KernelImage image = disk_.loadOrProduce(
       spec, [&] { return compile(spec, templateText); }, &produced);
@@ -109,6 +117,19 @@ ResolvedImage ImageSource::resolve(const KernelSpec &spec,
   }
   return {std::move(image),
           produced ? ImageOrigin::Compiled : ImageOrigin::Disk};
+}
+
+std::optional<ResolvedImage>
+ImageSource::findWithoutCompiling(const KernelSpec &spec,
+                                  const std::string &cubinTarget) {
+  if (std::optional<ResolvedImage> bundled = findInBundles(spec, cubinTarget))
+    return bundled;
+  std::optional<KernelImage> cached = disk_.load(spec);
+  if (!cached)
+    return std::nullopt;
+  counters_.diskHits++;
+  PACKJIT_LOG(Info, "disk cache hit: " + spec.fileStem());
+  return ResolvedImage{std::move(*cached), ImageOrigin::Disk};
 }
 
 } // namespace packjit::runtime

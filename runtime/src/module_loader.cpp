@@ -56,6 +56,11 @@ class DriverModuleLoader final : public ModuleLoader {
 public:
   DeviceTarget target(int ordinal) override { return device(ordinal).target; }
 
+  void prepareBackgroundThread() override {
+    CUstreamCaptureMode mode = CU_STREAM_CAPTURE_MODE_RELAXED;
+    PACKJIT_CUDA_CHECK(cudaDriver().cuThreadExchangeStreamCaptureMode(&mode));
+  }
+
   LoadedModule load(int ordinal, const KernelSpec &spec, KernelImage &image,
                     bool *madeCubin) override {
     const CudaDriver &driver = cudaDriver();

@@ -55,4 +55,15 @@ std::vector<std::string> aotBundlePathsFromEnvironment() {
   return splitList(environment("PACKJIT_AOT"), ':');
 }
 
+bool tieredSpecializationFromEnvironment() {
+  std::string mode = environment("PACKJIT_TIERED");
+  if (mode.empty() || mode == "1" || mode == "on" || mode == "true")
+    return true;
+  if (mode == "0" || mode == "off" || mode == "false")
+    return false;
+  PACKJIT_LOG(Warn, "ignoring PACKJIT_TIERED='" + mode +
+                        "': not 0/off/false or 1/on/true; tiering stays on");
+  return true;
+}
+
 } // namespace packjit::runtime

@@ -191,8 +191,13 @@ ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
   // calls, and a capture needs no warm-up on its stream.
   at::Tensor workspace; // alive until the launch is enqueued
   withRuntimeErrors(op, [&] {
-    const runtime::Kernel &kernel = maskScanKernel().family.get(
-        mask.device().index(), {&s.dtype, 1}, s.constexprs);
+    // A new specialization compiles in the background; meanwhile the same
+    // kernel with SEQ=0 (S read at run time) serves (docs/runtime.md).
+    MaskScanKernel &k = maskScanKernel();
+    ConstexprValues generic = s.constexprs;
+    generic.set(k.seq, 0);
+    const runtime::Kernel &kernel = k.family.getTiered(
+        mask.device().index(), {&s.dtype, 1}, s.constexprs, generic);
     if (capturing)
       workspace =
           at::zeros({workspaceWords(tiles)}, mask.options().dtype(at::kLong));

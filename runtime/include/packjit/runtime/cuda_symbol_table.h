@@ -48,3 +48,5 @@ PACKJIT_CUDA_SYMBOL(cuMemHostAlloc)
 PACKJIT_CUDA_SYMBOL(cuMemHostGetDevicePointer)
 PACKJIT_CUDA_SYMBOL(cuMemFreeHost)
 PACKJIT_CUDA_SYMBOL(cuStreamQuery)
+// The background compile thread's capture mode (tiered specialization).
+PACKJIT_CUDA_SYMBOL(cuThreadExchangeStreamCaptureMode)

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -49,6 +50,10 @@ public:
   // compiled.
   ResolvedImage resolve(const KernelSpec &spec, std::string_view templateText,
                         const std::string &cubinTarget);
+  // The image from a bundle or the disk cache; nullopt where only the
+  // compiler could make it (nothing is compiled).
+  std::optional<ResolvedImage>
+  findWithoutCompiling(const KernelSpec &spec, const std::string &cubinTarget);
 
   DiskCache &disk() { return disk_; }
 
@@ -59,6 +64,8 @@ public:
 
 private:
   KernelImage compile(const KernelSpec &spec, std::string_view templateText);
+  std::optional<ResolvedImage> findInBundles(const KernelSpec &spec,
+                                             const std::string &cubinTarget);
   std::string whereItWasLookedFor() const;
 
   DiskCache disk_;

@@ -1,7 +1,8 @@
 // The in-memory kernel cache: KernelSpec x device -> a loaded kernel, in
 // front of the image source (AOT bundles, disk cache, compiler). Each key is
 // loaded exactly once however many threads ask at the same time; a failed
-// load is not remembered, so the next call tries again.
+// load is not remembered, so the next call tries again. KernelFamily is the
+// ops' lookup in front of it, with tiered specialization (getTiered).
 #pragma once
 
 #include "packjit/core/kernel_contract.h"
@@ -37,11 +38,32 @@ struct KernelCacheOptions {
   std::vector<std::string> bundlePaths = aotBundlePathsFromEnvironment();
   CompileFunction compile;              // empty: the compiler library
   std::shared_ptr<ModuleLoader> loader; // null: the CUDA driver
+  // KernelFamily::getTiered compiles in the background (PACKJIT_TIERED).
+  bool tiered = tieredSpecializationFromEnvironment();
+};
+
+// A kernel loading on the background thread (KernelCache::loadInBackground):
+// Loading, then Ready (kernel() is set) or Failed, for good.
+class PendingKernel {
+public:
+  enum class State { Loading, Ready, Failed };
+  State state() const { return state_.load(std::memory_order_acquire); }
+  const Kernel *kernel() const { return kernel_; } // once Ready
+  void setReady(const Kernel &kernel) {
+    kernel_ = &kernel;
+    state_.store(State::Ready, std::memory_order_release);
+  }
+  void setFailed() { state_.store(State::Failed, std::memory_order_release); }
+
+private:
+  std::atomic<State> state_{State::Loading};
+  const Kernel *kernel_ = nullptr;
 };
 
 class KernelCache {
 public:
   explicit KernelCache(KernelCacheOptions options = {});
+  // Drops its queued background loads and waits for a running one.
   ~KernelCache();
 
   // The loaded kernel for `spec` (a specialization of `contract`, which
@@ -53,6 +75,18 @@ public:
   // The same with the spec's hash computed by the caller (spec.hash()).
   const Kernel &get(const KernelContract &contract, const KernelSpec &spec,
                     const Hash128 &specHash, int device);
+  // The kernel when it is in memory or loads without compiling (an AOT
+  // bundle, the disk cache); null when only the compiler could make it, or
+  // while another thread is loading it (never waits for a compile).
+  const Kernel *getWithoutCompiling(const KernelContract &contract,
+                                    const KernelSpec &spec, int device);
+  // get() on the background thread (background_compiles.h); `pending`
+  // learns the kernel, or the failure, which is logged. Compiled images go
+  // to the disk cache as get()'s do.
+  void loadInBackground(KernelContract contract, KernelSpec spec, int device,
+                        std::shared_ptr<PendingKernel> pending);
+  // Whether KernelFamily::getTiered tiers (KernelCacheOptions::tiered).
+  bool tiered() const { return tiered_; }
 
   void addBundle(const std::string &path) { images_.addBundle(path); }
   ImageSource &images() { return images_; }
@@ -77,11 +111,15 @@ private:
              static_cast<size_t>(key.device);
     }
   };
-  const Kernel &load(Slot &slot, const KernelContract &contract,
-                     const KernelSpec &spec, int device);
+  Slot &slot(const Hash128 &specHash, int device);
+  // Loads under the slot's lock; null when `mayCompile` is false and no
+  // bundle or cache entry has the image.
+  const Kernel *load(Slot &slot, const KernelContract &contract,
+                     const KernelSpec &spec, int device, bool mayCompile);
 
   ImageSource images_;
   std::shared_ptr<ModuleLoader> loader_;
+  bool tiered_;
   std::shared_mutex slotsMutex_;
   std::unordered_map<SlotKey, std::unique_ptr<Slot>, SlotKeyHash> slots_;
   std::atomic<uint64_t> memoryMisses_{0}, cubinsReused_{0}, cubinsMade_{0};
@@ -107,6 +145,8 @@ public:
     return *this;
   }
   int64_t operator[](ConstexprSlot slot) const { return values_[slot.index]; }
+  friend bool operator==(const ConstexprValues &,
+                         const ConstexprValues &) = default;
 
 private:
   friend class KernelFamily;
@@ -145,6 +185,17 @@ public:
 
   const Kernel &get(int device, std::span<const DType> dtypes,
                     const ConstexprValues &values);
+  // Tiered specialization (docs/runtime.md): the `specialized` kernel when
+  // it is loaded, or loads without compiling (an AOT bundle, the disk
+  // cache). Otherwise the `generic` one (loaded as get() loads it: from a
+  // bundle or the cache, or compiled), while `specialized` compiles on the
+  // background thread, queued once per key; a call after it is loaded gets
+  // it. A failed background compile is logged and the generic kernel stays.
+  // Hits cost what get()'s do. Without tiering (PACKJIT_TIERED=0,
+  // KernelCacheOptions::tiered) or when both values are equal: get().
+  const Kernel &getTiered(int device, std::span<const DType> dtypes,
+                          const ConstexprValues &specialized,
+                          const ConstexprValues &generic);
   // The spec get() would load, for logs and error messages; throws what
   // get() throws for a specialization the header forbids.
   KernelSpec spec(int device, std::span<const DType> dtypes,
@@ -158,15 +209,25 @@ private:
   struct KeyHash {
     size_t operator()(const Key &key) const;
   };
+  // A key's kernel; while `pending` loads in the background, `kernel` is
+  // the generic one that stands in for it.
+  struct Entry {
+    const Kernel *kernel = nullptr;
+    std::shared_ptr<PendingKernel> pending;
+  };
   Key makeKey(int device, std::span<const DType> dtypes,
               const ConstexprValues &values) const;
   KernelCache &cache();
+  const Kernel &firstTieredCall(const Key &key, int device,
+                                std::span<const DType> dtypes,
+                                const ConstexprValues &specialized,
+                                const ConstexprValues &generic);
 
   KernelContract contract_;
   ConstexprValues defaults_;
   KernelCache *cache_;
   std::shared_mutex mutex_;
-  std::unordered_map<Key, const Kernel *, KeyHash> kernels_;
+  std::unordered_map<Key, Entry, KeyHash> kernels_;
 };
 
 } // namespace packjit::runtime

@@ -25,6 +25,11 @@ public:
   // cubin it made into `image` (sets *madeCubin) so that it can be cached.
   virtual LoadedModule load(int device, const KernelSpec &spec,
                             KernelImage &image, bool *madeCubin) = 0;
+  // Called on the background compile thread before each load there. The
+  // driver's loader puts that thread in relaxed stream-capture mode: its
+  // module loads are then never refused, nor do they invalidate a CUDA graph
+  // another thread captures in global mode (PyTorch's default).
+  virtual void prepareBackgroundThread() {}
 };
 
 // The CUDA driver, in each device's primary context.

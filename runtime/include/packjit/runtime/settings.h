@@ -20,5 +20,8 @@ inline constexpr uint64_t kDefaultCacheMaxMegabytes = 1024;
 CacheSettings cacheSettingsFromEnvironment();
 // PACKJIT_AOT: bundle paths separated by ':'.
 std::vector<std::string> aotBundlePathsFromEnvironment();
+// PACKJIT_TIERED: tiered specialization (KernelFamily::getTiered) on unless
+// it is 0, off or false.
+bool tieredSpecializationFromEnvironment();
 
 } // namespace packjit::runtime
