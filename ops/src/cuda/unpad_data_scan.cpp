@@ -193,11 +193,9 @@ ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
   withRuntimeErrors(op, [&] {
     // A new specialization compiles in the background; meanwhile the same
     // kernel with SEQ=0 (S read at run time) serves (docs/runtime.md).
-    MaskScanKernel &k = maskScanKernel();
-    ConstexprValues generic = s.constexprs;
-    generic.set(k.seq, 0);
-    const runtime::Kernel &kernel = k.family.getTiered(
-        mask.device().index(), {&s.dtype, 1}, s.constexprs, generic);
+    const runtime::Kernel &kernel = maskScanKernel().family.getTiered(
+        mask.device().index(), {&s.dtype, 1}, s.constexprs,
+        constexprValues(s.plan.generic()));
     if (capturing)
       workspace =
           at::zeros({workspaceWords(tiles)}, mask.options().dtype(at::kLong));
