@@ -44,10 +44,15 @@ python=$(command -v python3)
   date -u
 } >"$out/host.txt" 2>&1
 
-if wants build; then
+# Every call: .device/ travels afresh with each run, so the compiler the
+# build was configured with is unpacked again (a sanitize-only call needs it).
+if [ -f "$repo/.device/libpackjit_compiler.so.xz" ]; then
   mkdir -p "$repo/.device/lib"
+  xz -dc "$repo/.device/libpackjit_compiler.so.xz" >"$repo/.device/lib/libpackjit_compiler.so"
+fi
+
+if wants build; then
   if [ -f "$repo/.device/libpackjit_compiler.so.xz" ]; then
-    xz -dc "$repo/.device/libpackjit_compiler.so.xz" >"$repo/.device/lib/libpackjit_compiler.so"
     compiler_args=(-DPACKJIT_BUILD_COMPILER=OFF
                    "-DPACKJIT_PREBUILT_COMPILER=$repo/.device/lib/libpackjit_compiler.so")
   else
