@@ -2,7 +2,6 @@
 
 #include "Passes.h"
 
-#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -21,12 +20,7 @@ namespace {
 void addConversionToNvvm(mlir::PassManager &pm, bool helpersLeft) {
   mlir::OpPassManager &gpuPm = pm.nest<mlir::gpu::GPUModuleOp>();
   gpuPm.addPass(mlir::createSCFToControlFlowPass());
-  mlir::ConvertGpuOpsToNVVMOpsOptions options;
-  options.indexBitwidth = 64;
-  options.useBarePtrCallConv = true;
-  // One-shot conversion: no rollback bookkeeping (every pattern succeeds).
-  options.allowPatternRollback = false;
-  gpuPm.addPass(mlir::createConvertGpuOpsToNVVMOps(options));
+  gpuPm.addPass(createPackjitConvertToNvvm());
   if (helpersLeft) {
     gpuPm.addPass(mlir::createInlinerPass(
         /*opPipelines=*/{},
