@@ -40,7 +40,6 @@ void addConversionToNvvm(mlir::PassManager &pm, bool helpersLeft) {
 // site's constants (a shuffle's mode, sizeof(T), constexprs) once, on
 // arith/scf, instead of LLVM folding the lowered copies.
 void addSimplification(mlir::PassManager &pm) {
-  pm.addPass(createPackjitInlineHelpers());
   // One bottom-up sweep of the worklist (folds still reach their users
   // through it) and no region simplification: the templates are structured
   // (scf) code with nothing for it to merge. On mask_scan this is 1.5 ms
