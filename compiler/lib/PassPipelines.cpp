@@ -36,9 +36,9 @@ void addConversionToNvvm(mlir::PassManager &pm, bool helpersLeft) {
 
 } // namespace
 
-// The helpers are inlined first, so the canonicalizer folds each call
-// site's constants (a shuffle's mode, sizeof(T), constexprs) once, on
-// arith/scf, instead of LLVM folding the lowered copies.
+// The helpers were inlined in the template stage, so the canonicalizer folds
+// each call site's constants (a shuffle's mode, sizeof(T), constexprs) once,
+// on arith/scf, instead of LLVM folding the lowered copies.
 void addSimplification(mlir::PassManager &pm) {
   // One bottom-up sweep of the worklist (folds still reach their users
   // through it) and no region simplification: the templates are structured
