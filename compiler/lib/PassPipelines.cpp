@@ -2,7 +2,6 @@
 
 #include "Passes.h"
 
-#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -21,12 +20,7 @@ namespace {
 void addConversionToNvvm(mlir::PassManager &pm, bool helpersLeft) {
   mlir::OpPassManager &gpuPm = pm.nest<mlir::gpu::GPUModuleOp>();
   gpuPm.addPass(mlir::createSCFToControlFlowPass());
-  mlir::ConvertGpuOpsToNVVMOpsOptions options;
-  options.indexBitwidth = 64;
-  options.useBarePtrCallConv = true;
-  // One-shot conversion: no rollback bookkeeping (every pattern succeeds).
-  options.allowPatternRollback = false;
-  gpuPm.addPass(mlir::createConvertGpuOpsToNVVMOps(options));
+  gpuPm.addPass(createPackjitConvertToNvvm());
   if (helpersLeft) {
     gpuPm.addPass(mlir::createInlinerPass(
         /*opPipelines=*/{},
@@ -42,11 +36,10 @@ void addConversionToNvvm(mlir::PassManager &pm, bool helpersLeft) {
 
 } // namespace
 
-// The helpers are inlined first, so the canonicalizer folds each call
-// site's constants (a shuffle's mode, sizeof(T), constexprs) once, on
-// arith/scf, instead of LLVM folding the lowered copies.
+// The helpers were inlined in the template stage, so the canonicalizer folds
+// each call site's constants (a shuffle's mode, sizeof(T), constexprs) once,
+// on arith/scf, instead of LLVM folding the lowered copies.
 void addSimplification(mlir::PassManager &pm) {
-  pm.addPass(createPackjitInlineHelpers());
   // One bottom-up sweep of the worklist (folds still reach their users
   // through it) and no region simplification: the templates are structured
   // (scf) code with nothing for it to merge. On mask_scan this is 1.5 ms

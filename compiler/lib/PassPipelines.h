@@ -6,10 +6,10 @@
 
 namespace packjit::pipeline {
 
-// packjit-inline-helpers, canonicalize, cse: the `specialized` stage after
-// packjit-specialize.
+// canonicalize, cse: the `specialized` stage after packjit-specialize (the
+// helpers were inlined in the template stage).
 void addSimplification(mlir::PassManager &pm);
-// scf -> cf, convert-gpu-to-nvvm, reconcile-unrealized-casts on the
+// scf -> cf, packjit-convert-to-nvvm, reconcile-unrealized-casts on the
 // gpu.module: the `nvvm` stage of a kernel whose helpers were all inlined.
 void addLowering(mlir::PassManager &pm);
 // The same, with the inliner and a cleanup after the conversion for the

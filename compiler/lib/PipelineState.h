@@ -6,6 +6,7 @@
 #include "PassManagerPool.h"
 #include "PassPipelines.h"
 #include "TemplateCache.h"
+#include "VerifiedBindings.h"
 
 #include "mlir/IR/MLIRContext.h"
 
@@ -18,6 +19,7 @@ struct PipelineState {
   // Threading stays enabled: it also makes the context's uniquers thread-safe.
   mlir::MLIRContext context;
   TemplateCache templates;
+  VerifiedBindings verified;
   PassManagerPool simplification{context, addSimplification};
   PassManagerPool lowering{context, addLowering};
   PassManagerPool loweringWithHelpers{context, addLoweringWithHelpers};

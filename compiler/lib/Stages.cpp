@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/Support/raw_ostream.h"
@@ -24,8 +25,8 @@ std::string printModule(const Compilation &compilation) {
   return text;
 }
 
-// template: the template's text, parsed once per text and cloned per
-// compile.
+// template: the template's text, parsed and its helpers inlined once per
+// text, cloned per compile.
 mlir::LogicalResult parseTemplate(Compilation &c) {
   c.module = c.state.templates.instantiate(
       c.state.context, c.request.templateText, c.request.sourceName);
@@ -37,9 +38,11 @@ std::string printTemplate(const Compilation &c) {
 }
 
 // specialized: constexprs and dtypes bound (the module is verified after
-// packjit-specialize, and only there), helpers inlined, folded.
+// packjit-specialize, only there, and once per template and dtypes), folded.
+// The helpers were inlined in the template stage.
 mlir::LogicalResult specialize(Compilation &c) {
   mlir::PassManager bind(&c.state.context);
+  bind.enableVerifier(false);
   PackjitSpecializeOptions bindings;
   bindings.constexprs.assign(c.request.constexprs.begin(),
                              c.request.constexprs.end());
@@ -47,6 +50,13 @@ mlir::LogicalResult specialize(Compilation &c) {
   bind.addPass(createPackjitSpecialize(bindings));
   if (mlir::failed(bind.run(*c.module)))
     return mlir::failure();
+  std::string binding = VerifiedBindings::key(
+      c.request.sourceName, c.request.templateText, c.request.dtypes);
+  if (!c.state.verified.contains(binding)) {
+    if (mlir::failed(mlir::verify(*c.module)))
+      return mlir::failure();
+    c.state.verified.insert(binding);
+  }
   return c.state.simplification.run(*c.module, c.passTimer);
 }
 

@@ -1,8 +1,26 @@
 #include "TemplateCache.h"
 
+#include "Passes.h"
+
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 
 namespace packjit::pipeline {
+
+namespace {
+
+// The helpers are inlined once per template: inlining depends on neither
+// the constexprs nor the dtypes (the placeholders are types like any
+// other), and it was a fifth of the specialized stage of mask_scan.
+mlir::LogicalResult inlineHelpers(mlir::MLIRContext &context,
+                                  mlir::ModuleOp module) {
+  mlir::PassManager pm(&context);
+  pm.enableVerifier(false); // placeholders are not valid operands yet
+  pm.addPass(createPackjitInlineHelpers());
+  return pm.run(module);
+}
+
+} // namespace
 
 mlir::OwningOpRef<mlir::ModuleOp>
 TemplateCache::instantiate(mlir::MLIRContext &context, std::string_view text,
@@ -14,7 +32,7 @@ TemplateCache::instantiate(mlir::MLIRContext &context, std::string_view text,
     mlir::OwningOpRef<mlir::ModuleOp> module =
         mlir::parseSourceString<mlir::ModuleOp>(
             llvm::StringRef(text.data(), text.size()), config, sourceName);
-    if (!module)
+    if (!module || mlir::failed(inlineHelpers(context, *module)))
       return nullptr;
     parsed =
         std::make_shared<mlir::OwningOpRef<mlir::ModuleOp>>(std::move(module));

@@ -107,7 +107,7 @@ TEST_CASE("timePasses reports the MLIR and LLVM IR passes of the compile",
     return false;
   };
   CHECK(has("specialized/Canonicalizer"));
-  CHECK(has("nvvm/ConvertGpuOpsToNVVMOps"));
+  CHECK(has("nvvm/PackjitConvertToNvvm"));
   CHECK(has("llvm/EarlyCSEPass"));
   CHECK(has("llvm/SROAPass"));
   // The pass times are parts of the phases: together at most the phases' sum.

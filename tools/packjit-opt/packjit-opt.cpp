@@ -5,7 +5,6 @@
 #include "Dialects.h"
 #include "Passes.h"
 
-#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -24,7 +23,6 @@ void registerPipelinePasses() {
   mlir::registerInlinerPass();
   mlir::registerSymbolDCEPass();
   mlir::registerPass([] { return mlir::createSCFToControlFlowPass(); });
-  mlir::registerPass([] { return mlir::createConvertGpuOpsToNVVMOps(); });
   mlir::registerPass([] { return mlir::createReconcileUnrealizedCastsPass(); });
 }
 

@@ -51,4 +51,22 @@ def PackjitNaturalAlignment
   }];
 }
 
+def PackjitConvertToNvvm
+    : Pass<"packjit-convert-to-nvvm", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Lower a gpu.module's kernel to the LLVM and NVVM dialects";
+  let description = [{
+    `convert-gpu-to-nvvm` with index bitwidth 64, the bare-pointer call
+    convention and no pattern rollback, minus its first step: a greedy
+    rewrite with the GPU dialect's in-dialect lowerings (all-reduce,
+    shuffles of 64-bit values, global ids, ...) that also folds every
+    operation and simplifies every region of the module. packjit's templates
+    use none of those operations and are folded before this pass, so that
+    step only cost time (half of the pass on mask_scan); the PTX of every
+    kernel is byte-identical without it. Fails on an operation left illegal,
+    as the upstream pass does.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::NVVM::NVVMDialect"];
+}
+
 #endif // PACKJIT_COMPILER_PASSES

@@ -80,7 +80,7 @@ struct CompileResult {
   std::vector<PhaseTime> phases;
   // With CompileOptions::timePasses: exclusive wall time per pass, summed
   // over its runs, named "<stage>/<pass>" (e.g. "llvm/EarlyCSEPass",
-  // "nvvm/ConvertGpuOpsToNVVMOps"); within each stage the slowest first. Time
+  // "nvvm/PackjitConvertToNvvm"); within each stage the slowest first. Time
   // spent in analyses counts as "<stage>/<analysis>".
   std::vector<PhaseTime> passes;
 };
