@@ -85,7 +85,9 @@ def test_bundle_from_ops_serves_every_launch_without_a_compiler(tmp_path):
     assert ran.returncode == 0, ran.stderr
     assert "ran every op" in ran.stdout
     log = ran.stderr.splitlines()
-    assert not [line for line in log if "compiled " in line and " in " in line], ran.stderr
+    # packjit's own compiles log "compiled <kernel> in"; the driver's PTX JIT of
+    # a bundled image logs "JIT-compiled PTX and loaded" (no compiler needed).
+    assert not [line for line in log if ": compiled " in line], ran.stderr
     hits = [line for line in log if "AOT hit: " in line]
     for kernel in ("mask_scan", "gather_rows", "scatter_rows", "position_ids_scan"):
         assert any(f"AOT hit: {kernel}-" in line for line in hits), (kernel, ran.stderr)
