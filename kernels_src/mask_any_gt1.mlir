@@ -25,6 +25,7 @@ module {
                            %mailbox: !llvm.ptr<1>, %sequence: i64,
                            %block: i64 {packjit.constexpr = "BLOCK"},
                            %unsigned: i1 {packjit.constexpr = "T_UNSIGNED"})
+        workgroup(%block_found: memref<1xi64, #gpu.address_space<workgroup>>)
         kernel attributes {packjit.block = "BLOCK"} {
       %c0 = arith.constant 0 : i64
       %c1 = arith.constant 1 : i64
@@ -47,33 +48,44 @@ module {
       %tbytes = llvm.ptrtoint %one_past : !llvm.ptr<1> to i64
       %bytes = arith.muli %N, %tbytes : i64
       %words = arith.divui %bytes, %c16 : i64
+      %i0 = arith.constant 0 : index
+      %is_first_thread = arith.cmpi eq, %t, %c0 : i64
+      scf.if %is_first_thread {
+        memref.store %c0, %block_found[%i0] : memref<1xi64, #gpu.address_space<workgroup>>
+      }
+      gpu.barrier
 
-      // Whole 16-byte words; stop once the answer is known (read once per
-      // word, with the word's load in flight).
-      %walked:2 = scf.while (%w = %first, %found = %false) : (i64, i1) -> (i64, i1) {
+      // Whole 16-byte words, four per thread at a time (their loads go out
+      // together); a thread stops once it has found a value > 1 or any
+      // block has posted one (read back with every four words).
+      %c4 = arith.constant 4 : i64
+      %step = arith.muli %stride, %c4 : i64
+      %last_word0 = arith.subi %words, %c1 : i64
+      %last_word = arith.maxsi %last_word0, %c0 : i64
+      %walked:3 = scf.while (%w = %first, %found = %false, %mine = %false)
+          : (i64, i1, i1) -> (i64, i1, i1) {
         %more = arith.cmpi slt, %w, %words : i64
         %open = arith.xori %found, %true : i1
         %go = arith.andi %more, %open : i1
-        scf.condition(%go) %w, %found : i64, i1
+        scf.condition(%go) %w, %found, %mine : i64, i1, i1
       } do {
-      ^bb0(%w: i64, %found: i1):
-        %ptr = llvm.getelementptr %mask[%w] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, vector<2xi64>
-        %x = llvm.load %ptr {alignment = 16 : i64} : !llvm.ptr<1> -> vector<2xi64>
+      ^bb0(%w: i64, %found: i1, %mine: i1):
+        %w1 = arith.addi %w, %stride : i64
+        %w2 = arith.addi %w1, %stride : i64
+        %w3 = arith.addi %w2, %stride : i64
+        %a0 = func.call @words_have_gt1(%mask, %w, %words, %last_word, %tbytes, %unsigned) : (!llvm.ptr<1>, i64, i64, i64, i64, i1) -> i1
+        %a1 = func.call @words_have_gt1(%mask, %w1, %words, %last_word, %tbytes, %unsigned) : (!llvm.ptr<1>, i64, i64, i64, i64, i1) -> i1
+        %a2 = func.call @words_have_gt1(%mask, %w2, %words, %last_word, %tbytes, %unsigned) : (!llvm.ptr<1>, i64, i64, i64, i64, i1) -> i1
+        %a3 = func.call @words_have_gt1(%mask, %w3, %words, %last_word, %tbytes, %unsigned) : (!llvm.ptr<1>, i64, i64, i64, i64, i1) -> i1
         %answer = llvm.load volatile %workspace : !llvm.ptr<1> -> i64
-        %i0_32 = arith.constant 0 : i32
-        %i1_32 = arith.constant 1 : i32
-        %x0 = llvm.extractelement %x[%i0_32 : i32] : vector<2xi64>
-        %x1 = llvm.extractelement %x[%i1_32 : i32] : vector<2xi64>
-        %a0 = func.call @word_has_gt1(%x0, %tbytes, %unsigned) : (i64, i64, i1) -> i1
-        %a1 = func.call @word_has_gt1(%x1, %tbytes, %unsigned) : (i64, i64, i1) -> i1
-        %mine = arith.ori %a0, %a1 : i1
-        scf.if %mine {
-          llvm.store volatile %c1, %workspace : i64, !llvm.ptr<1>
-        }
+        %a01 = arith.ori %a0, %a1 : i1
+        %a23 = arith.ori %a2, %a3 : i1
+        %here = arith.ori %a01, %a23 : i1
+        %mine2 = arith.ori %mine, %here : i1
         %known = arith.cmpi ne, %answer, %c0 : i64
-        %found2 = arith.ori %mine, %known : i1
-        %next = arith.addi %w, %stride : i64
-        scf.yield %next, %found2 : i64, i1
+        %found2 = arith.ori %mine2, %known : i1
+        %next = arith.addi %w, %step : i64
+        scf.yield %next, %found2, %mine2 : i64, i1, i1
       }
       // The tokens after the last whole word, one per thread.
       %whole_bytes = arith.muli %words, %c16 : i64
@@ -89,15 +101,24 @@ module {
         %v = arith.index_cast %value : index to i64
         %above_one = arith.cmpi sgt, %v, %c1 : i64
         scf.if %above_one {
-          llvm.store volatile %c1, %workspace : i64, !llvm.ptr<1>
+          memref.store %c1, %block_found[%i0] : memref<1xi64, #gpu.address_space<workgroup>>
         }
       }
+      scf.if %walked#2 {
+        memref.store %c1, %block_found[%i0] : memref<1xi64, #gpu.address_space<workgroup>>
+      }
 
-      // The block that finishes last posts the answer and zeroes the
-      // workspace for the next launch.
+      // One store of the answer per block (not one per thread: stores to one
+      // address queue up in L2); the block that finishes last posts the
+      // answer and zeroes the workspace for the next launch.
       gpu.barrier
       %is_thread0 = arith.cmpi eq, %t, %c0 : i64
       scf.if %is_thread0 {
+        %block_answer = memref.load %block_found[%i0] : memref<1xi64, #gpu.address_space<workgroup>>
+        %block_has = arith.cmpi ne, %block_answer, %c0 : i64
+        scf.if %block_has {
+          llvm.store volatile %c1, %workspace : i64, !llvm.ptr<1>
+        }
         func.call @fence() : () -> ()
         %done_ptr = llvm.getelementptr %workspace[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
         %finished_before = llvm.atomicrmw add %done_ptr, %c1 monotonic : !llvm.ptr<1>, i64
@@ -121,6 +142,25 @@ module {
         }
       }
       gpu.return
+    }
+
+    // Whether 16-byte word `w` (when below `words`; read clamped to the last
+    // word, so the load needs no branch) holds a value > 1.
+    func.func private @words_have_gt1(%mask: !llvm.ptr<1>, %w: i64, %words: i64,
+                                      %last_word: i64, %tbytes: i64, %unsigned: i1) -> i1 {
+      %valid = arith.cmpi slt, %w, %words : i64
+      %readable = arith.minsi %w, %last_word : i64
+      %ptr = llvm.getelementptr %mask[%readable] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, vector<2xi64>
+      %x = llvm.load %ptr {alignment = 16 : i64} : !llvm.ptr<1> -> vector<2xi64>
+      %i0_32 = arith.constant 0 : i32
+      %i1_32 = arith.constant 1 : i32
+      %x0 = llvm.extractelement %x[%i0_32 : i32] : vector<2xi64>
+      %x1 = llvm.extractelement %x[%i1_32 : i32] : vector<2xi64>
+      %a0 = func.call @word_has_gt1(%x0, %tbytes, %unsigned) : (i64, i64, i1) -> i1
+      %a1 = func.call @word_has_gt1(%x1, %tbytes, %unsigned) : (i64, i64, i1) -> i1
+      %any = arith.ori %a0, %a1 : i1
+      %here = arith.andi %any, %valid : i1
+      return %here : i1
     }
 
     // Whether any of the 8 / sizeof(T) values packed in `w` exceeds 1
