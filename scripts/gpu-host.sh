@@ -13,7 +13,8 @@
 #
 # Usage: scripts/gpu-host.sh [OUT_DIR] [STEPS]   STEPS: comma list of
 #   build,test,sanitize,bench,bench-cpu (default: all), and opt-in: bench-new
-#   (the position-ids and get_unpad_data benchmarks only) and profile
+#   (the position-ids, get_unpad_data and compile benchmarks), sanitize-new (the
+#   sanitizers on those kernels and the multi-threaded cases) and profile
 #   (Nsight Compute on the mask scan). PACKJIT_GPU_TESTS=quick
 #   in the environment makes the test step run the GPU tests' small set too.
 set -uo pipefail
@@ -121,6 +122,20 @@ if wants bench; then
   fi
 fi
 
+# Opt-in: the sanitizers on the kernels changed since the last full run
+# (position ids, is_indexed_packed_mask) and on the multi-threaded cases.
+if wants sanitize-new; then
+  exe=$build/tests/gpu/packjit_gpu_unpad_tests
+  for tool in memcheck racecheck; do
+    step "$tool position ids, is_indexed" sanitizer.log \
+      env PACKJIT_GPU_TESTS=quick timeout 150 compute-sanitizer --tool "$tool" \
+      --error-exitcode 1 "$exe" "[position_ids],is_indexed_packed_mask on CUDA"
+  done
+  step "racecheck [streams]" sanitizer.log \
+    env PACKJIT_GPU_TESTS=quick timeout 60 compute-sanitizer --tool racecheck \
+    --error-exitcode 1 "$exe" "[streams]"
+fi
+
 # Opt-in: the benchmarks of ops changed since the last full run (quick).
 if wants bench-new; then
   step "bench position ids" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" \
@@ -128,7 +143,9 @@ if wants bench-new; then
     --json "$out/json/position_ids.json"
   step "bench unpad anchors" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" \
     PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/unpad_anchors.py" \
-    --no-shape-policies --json "$out/json/unpad.json"
+    --json "$out/json/unpad.json"
+  step "bench cuda (C++ API)" bench.log "$build/bin/packjit" bench --device cuda --json "$out/json/cuda_cpp.json"
+  step "bench compile" bench.log "$build/bin/packjit" bench --compile --json "$out/json/compile.json"
 fi
 
 # Opt-in (not in the default steps): Nsight Compute on one mask_scan launch

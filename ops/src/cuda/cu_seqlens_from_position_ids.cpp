@@ -8,7 +8,7 @@
 // from one torch reduction first.
 #include "../cu_seqlens_from_position_ids_checks.h"
 #include "../find_op.h"
-#include "../owned_prefix.h"
+#include "owned_prefix.h"
 #include "../sym_size.h"
 #include "cuda_support.h"
 #include "host_mailbox.h"

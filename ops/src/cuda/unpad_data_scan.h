@@ -25,7 +25,7 @@ constexpr int64_t kSummaryFields = 4;
 // caching allocator (indices: N int64, cu_seqlens: maxDocs + 1 int32,
 // summary: 4 int64), so that no two results of an op share storage (which
 // torch.compile and opcheck reject). get_unpad_data's results are their
-// prefixes, copied out when that saves most of the buffer (owned_prefix.h).
+// prefixes, copied out when that frees much of the buffer (owned_prefix.h).
 struct ScanBuffers {
   at::Tensor indicesBuffer;
   at::Tensor cuSeqlensBuffer;

@@ -38,9 +38,10 @@ PACKJIT_CUDA_SYMBOL(cuMemAlloc)
 PACKJIT_CUDA_SYMBOL(cuMemFree)
 PACKJIT_CUDA_SYMBOL(cuMemcpyHtoD)
 PACKJIT_CUDA_SYMBOL(cuMemcpyDtoH)
-// The op library's one small result copy per get_unpad_data, and its check
-// that a stream is not being captured before it allocates a workspace.
-PACKJIT_CUDA_SYMBOL(cuMemcpyDtoHAsync)
+// The op library's copy of a result out of an upper-bound buffer
+// (ops/src/cuda/owned_prefix.cpp), and its check that a stream is not being
+// captured before it allocates a workspace.
+PACKJIT_CUDA_SYMBOL(cuMemcpyDtoDAsync)
 PACKJIT_CUDA_SYMBOL(cuStreamIsCapturing)
 // get_unpad_data's mailbox: mapped pinned memory the scan posts its summary
 // to, and a stream query while the host waits for it.
