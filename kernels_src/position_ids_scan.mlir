@@ -43,9 +43,6 @@ module {
                                 %strict: i1 {packjit.constexpr = "STRICT"},
                                 %padded: i1 {packjit.constexpr = "PADDED"})
         workgroup(%shared: memref<256xi64, #gpu.address_space<workgroup>>)
-        // ptxas: 124 registers (the look-back's 16 statuses per lane), two
-        // blocks of 256 per SM, 32 KB of ids in flight per SM; forcing three
-        // blocks spills 120 bytes.
         kernel attributes {packjit.block = "BLOCK"} {
       %c0 = arith.constant 0 : i64
       %c1 = arith.constant 1 : i64
@@ -423,109 +420,79 @@ module {
     }
 
     // The exclusive prefix of tile `tile` (> 0): the warp reads the statuses
-    // of 512 tiles at once (lane l: the 16 tiles at distances 16 l .. 16 l +
-    // 15 before `top`, nearest first; before tile 0 reads as an empty
-    // inclusive prefix), adds them up to the nearest inclusive prefix, and
-    // moves 512 tiles back while there is none. A step costs one round trip
-    // to L2, and the inclusive prefixes advance by up to 512 tiles per step
-    // (docs/kernels.md#position_ids_scan).
+    // of 128 tiles at once (lane l: tiles top - l - 32 j, j = 0..3; before
+    // tile 0 reads as an empty inclusive prefix), adds them up to the
+    // nearest inclusive prefix, and moves 128 tiles back while there is none.
+    // A step costs one round trip to L2, and the inclusive prefixes advance
+    // by up to 128 tiles per step (docs/kernels.md#position_ids_scan).
     func.func private @look_back(%workspace: !llvm.ptr<1>, %tile: i64, %lane: i64) -> (i64, i64) {
       %c0 = arith.constant 0 : i64
       %c1 = arith.constant 1 : i64
-      %c2 = arith.constant 2 : i64
-      %c16 = arith.constant 16 : i64
-      %c512 = arith.constant 512 : i64
+      %c32 = arith.constant 32 : i64
+      %c64 = arith.constant 64 : i64
+      %c96 = arith.constant 96 : i64
+      %c128 = arith.constant 128 : i64
       %cm1 = arith.constant -1 : i64
-      %c0_32 = arith.constant 0 : i32
-      %c31_32 = arith.constant 31 : i32
+      %mask32 = arith.constant 4294967295 : i64
+      %none = arith.constant 9223372036854775807 : i64
       %all = arith.constant -1 : i32
       %true = arith.constant true
-      %false = arith.constant false
-      %first_distance = arith.muli %lane, %c16 : i64
-      %c0_j = arith.constant 0 : i64
-      %c1_j = arith.constant 1 : i64
-      %c2_j = arith.constant 2 : i64
-      %c3_j = arith.constant 3 : i64
-      %c4_j = arith.constant 4 : i64
-      %c5_j = arith.constant 5 : i64
-      %c6_j = arith.constant 6 : i64
-      %c7_j = arith.constant 7 : i64
-      %c8_j = arith.constant 8 : i64
-      %c9_j = arith.constant 9 : i64
-      %c10_j = arith.constant 10 : i64
-      %c11_j = arith.constant 11 : i64
-      %c12_j = arith.constant 12 : i64
-      %c13_j = arith.constant 13 : i64
-      %c14_j = arith.constant 14 : i64
-      %c15_j = arith.constant 15 : i64
       %top0 = arith.subi %tile, %c1 : i64
+      %d1 = arith.addi %lane, %c32 : i64
+      %d2 = arith.addi %lane, %c64 : i64
+      %d3 = arith.addi %lane, %c96 : i64
       %found:3 = scf.while (%top = %top0, %acc_c = %c0, %acc_l = %cm1) : (i64, i64, i64) -> (i64, i64, i64) {
-        // Spin until each of the 512 tiles has published something; the
-        // lane's sums come from the same reads.
-        %lane_sum:3 = scf.while (%unused = %c0) : (i64) -> (i1, i64, i64) {
-          // Sixteen loads in flight, then their sums, nearest first.
-          %w0 = func.call @status_at(%workspace, %top, %first_distance, %c0_j) : (!llvm.ptr<1>, i64, i64, i64) -> i64
-          %w1 = func.call @status_at(%workspace, %top, %first_distance, %c1_j) : (!llvm.ptr<1>, i64, i64, i64) -> i64
-          %w2 = func.call @status_at(%workspace, %top, %first_distance, %c2_j) : (!llvm.ptr<1>, i64, i64, i64) -> i64
-          %w3 = func.call @status_at(%workspace, %top, %first_distance, %c3_j) : (!llvm.ptr<1>, i64, i64, i64) -> i64
-          %w4 = func.call @status_at(%workspace, %top, %first_distance, %c4_j) : (!llvm.ptr<1>, i64, i64, i64) -> i64
-          %w5 = func.call @status_at(%workspace, %top, %first_distance, %c5_j) : (!llvm.ptr<1>, i64, i64, i64) -> i64
-          %w6 = func.call @status_at(%workspace, %top, %first_distance, %c6_j) : (!llvm.ptr<1>, i64, i64, i64) -> i64
-          %w7 = func.call @status_at(%workspace, %top, %first_distance, %c7_j) : (!llvm.ptr<1>, i64, i64, i64) -> i64
-          %w8 = func.call @status_at(%workspace, %top, %first_distance, %c8_j) : (!llvm.ptr<1>, i64, i64, i64) -> i64
-          %w9 = func.call @status_at(%workspace, %top, %first_distance, %c9_j) : (!llvm.ptr<1>, i64, i64, i64) -> i64
-          %w10 = func.call @status_at(%workspace, %top, %first_distance, %c10_j) : (!llvm.ptr<1>, i64, i64, i64) -> i64
-          %w11 = func.call @status_at(%workspace, %top, %first_distance, %c11_j) : (!llvm.ptr<1>, i64, i64, i64) -> i64
-          %w12 = func.call @status_at(%workspace, %top, %first_distance, %c12_j) : (!llvm.ptr<1>, i64, i64, i64) -> i64
-          %w13 = func.call @status_at(%workspace, %top, %first_distance, %c13_j) : (!llvm.ptr<1>, i64, i64, i64) -> i64
-          %w14 = func.call @status_at(%workspace, %top, %first_distance, %c14_j) : (!llvm.ptr<1>, i64, i64, i64) -> i64
-          %w15 = func.call @status_at(%workspace, %top, %first_distance, %c15_j) : (!llvm.ptr<1>, i64, i64, i64) -> i64
-          %t0:4 = func.call @take_status(%true, %false, %c0, %cm1, %w0) : (i1, i1, i64, i64, i64) -> (i1, i1, i64, i64)
-          %t1:4 = func.call @take_status(%t0#0, %t0#1, %t0#2, %t0#3, %w1) : (i1, i1, i64, i64, i64) -> (i1, i1, i64, i64)
-          %t2:4 = func.call @take_status(%t1#0, %t1#1, %t1#2, %t1#3, %w2) : (i1, i1, i64, i64, i64) -> (i1, i1, i64, i64)
-          %t3:4 = func.call @take_status(%t2#0, %t2#1, %t2#2, %t2#3, %w3) : (i1, i1, i64, i64, i64) -> (i1, i1, i64, i64)
-          %t4:4 = func.call @take_status(%t3#0, %t3#1, %t3#2, %t3#3, %w4) : (i1, i1, i64, i64, i64) -> (i1, i1, i64, i64)
-          %t5:4 = func.call @take_status(%t4#0, %t4#1, %t4#2, %t4#3, %w5) : (i1, i1, i64, i64, i64) -> (i1, i1, i64, i64)
-          %t6:4 = func.call @take_status(%t5#0, %t5#1, %t5#2, %t5#3, %w6) : (i1, i1, i64, i64, i64) -> (i1, i1, i64, i64)
-          %t7:4 = func.call @take_status(%t6#0, %t6#1, %t6#2, %t6#3, %w7) : (i1, i1, i64, i64, i64) -> (i1, i1, i64, i64)
-          %t8:4 = func.call @take_status(%t7#0, %t7#1, %t7#2, %t7#3, %w8) : (i1, i1, i64, i64, i64) -> (i1, i1, i64, i64)
-          %t9:4 = func.call @take_status(%t8#0, %t8#1, %t8#2, %t8#3, %w9) : (i1, i1, i64, i64, i64) -> (i1, i1, i64, i64)
-          %t10:4 = func.call @take_status(%t9#0, %t9#1, %t9#2, %t9#3, %w10) : (i1, i1, i64, i64, i64) -> (i1, i1, i64, i64)
-          %t11:4 = func.call @take_status(%t10#0, %t10#1, %t10#2, %t10#3, %w11) : (i1, i1, i64, i64, i64) -> (i1, i1, i64, i64)
-          %t12:4 = func.call @take_status(%t11#0, %t11#1, %t11#2, %t11#3, %w12) : (i1, i1, i64, i64, i64) -> (i1, i1, i64, i64)
-          %t13:4 = func.call @take_status(%t12#0, %t12#1, %t12#2, %t12#3, %w13) : (i1, i1, i64, i64, i64) -> (i1, i1, i64, i64)
-          %t14:4 = func.call @take_status(%t13#0, %t13#1, %t13#2, %t13#3, %w14) : (i1, i1, i64, i64, i64) -> (i1, i1, i64, i64)
-          %t15:4 = func.call @take_status(%t14#0, %t14#1, %t14#2, %t14#3, %w15) : (i1, i1, i64, i64, i64) -> (i1, i1, i64, i64)
-          %all_ready = nvvm.vote.sync all %all, %t15#0 -> i1
+        // Spin until each of the 128 tiles has published something.
+        %w:4 = scf.while (%unused = %c0) : (i64) -> (i64, i64, i64, i64) {
+          %w0 = func.call @status_at(%workspace, %top, %lane) : (!llvm.ptr<1>, i64, i64) -> i64
+          %w1 = func.call @status_at(%workspace, %top, %d1) : (!llvm.ptr<1>, i64, i64) -> i64
+          %w2 = func.call @status_at(%workspace, %top, %d2) : (!llvm.ptr<1>, i64, i64) -> i64
+          %w3 = func.call @status_at(%workspace, %top, %d3) : (!llvm.ptr<1>, i64, i64) -> i64
+          %n0 = arith.cmpi ne, %w0, %c0 : i64
+          %n1 = arith.cmpi ne, %w1, %c0 : i64
+          %n2 = arith.cmpi ne, %w2, %c0 : i64
+          %n3 = arith.cmpi ne, %w3, %c0 : i64
+          %n01 = arith.andi %n0, %n1 : i1
+          %n23 = arith.andi %n2, %n3 : i1
+          %ready = arith.andi %n01, %n23 : i1
+          %all_ready = nvvm.vote.sync all %all, %ready -> i1
           %again = arith.xori %all_ready, %true : i1
-          scf.condition(%again) %t15#1, %t15#2, %t15#3 : i1, i64, i64
+          scf.condition(%again) %w0, %w1, %w2, %w3 : i64, i64, i64, i64
         } do {
-        ^bb0(%stopped: i1, %count: i64, %last: i64):
+        ^bb0(%w0: i64, %w1: i64, %w2: i64, %w3: i64):
           scf.yield %c0 : i64
         }
-
-        // The lanes up to the first one that holds an inclusive prefix.
-        %inclusive = nvvm.vote.sync ballot %all, %lane_sum#0 -> i32
-        %stop32 = "llvm.intr.cttz"(%inclusive) <{is_zero_poison = false}> : (i32) -> i32
-        %stop = arith.extui %stop32 : i32 to i64
-        %contributes = arith.cmpi sle, %lane, %stop : i64
-        %my_count = arith.select %contributes, %lane_sum#1, %c0 : i64
-        %sum = func.call @warp_sum(%my_count) : (i64) -> i64
-        // The window's last start: the nearest contributing lane's.
-        %lane_has = arith.cmpi sge, %lane_sum#2, %c0 : i64
-        %has = arith.andi %contributes, %lane_has : i1
-        %starts = nvvm.vote.sync ballot %all, %has -> i32
-        %nearest32 = "llvm.intr.cttz"(%starts) <{is_zero_poison = false}> : (i32) -> i32
-        %nearest_lane32 = arith.andi %nearest32, %c31_32 : i32
-        %nearest_lane = arith.extui %nearest_lane32 : i32 to i64
-        %nearest_last = func.call @shfl64(%lane_sum#2, %nearest_lane, %c2) : (i64, i64, i64) -> i64
-        %window_has = arith.cmpi ne, %starts, %c0_32 : i32
-        %window_last = arith.select %window_has, %nearest_last, %cm1 : i64
+        // The nearest inclusive prefix's distance (128: none).
+        %i0 = func.call @inclusive_distance(%w#0, %lane) : (i64, i64) -> i64
+        %i1 = func.call @inclusive_distance(%w#1, %d1) : (i64, i64) -> i64
+        %i2 = func.call @inclusive_distance(%w#2, %d2) : (i64, i64) -> i64
+        %i3 = func.call @inclusive_distance(%w#3, %d3) : (i64, i64) -> i64
+        %i01 = arith.minsi %i0, %i1 : i64
+        %i23 = arith.minsi %i2, %i3 : i64
+        %i_mine = arith.minsi %i01, %i23 : i64
+        %stop = func.call @warp_min(%i_mine) : (i64) -> i64
+        // The starts of the tiles up to it, and the nearest last start.
+        %s0:2 = func.call @contribution(%w#0, %lane, %stop) : (i64, i64, i64) -> (i64, i64)
+        %s1:2 = func.call @contribution(%w#1, %d1, %stop) : (i64, i64, i64) -> (i64, i64)
+        %s2:2 = func.call @contribution(%w#2, %d2, %stop) : (i64, i64, i64) -> (i64, i64)
+        %s3:2 = func.call @contribution(%w#3, %d3, %stop) : (i64, i64, i64) -> (i64, i64)
+        %c01 = arith.addi %s0#0, %s1#0 : i64
+        %c23 = arith.addi %s2#0, %s3#0 : i64
+        %c_mine = arith.addi %c01, %c23 : i64
+        %sum = func.call @warp_sum(%c_mine) : (i64) -> i64
+        %k01 = arith.minsi %s0#1, %s1#1 : i64
+        %k23 = arith.minsi %s2#1, %s3#1 : i64
+        %k_mine = arith.minsi %k01, %k23 : i64
+        %key = func.call @warp_min(%k_mine) : (i64) -> i64
+        %window_has = arith.cmpi ne, %key, %none : i64
+        %last_bits = arith.andi %key, %mask32 : i64
+        %last_found = arith.subi %last_bits, %c1 : i64
+        %window_last = arith.select %window_has, %last_found, %cm1 : i64
         %acc_has = arith.cmpi sge, %acc_l, %c0 : i64
         %next_l = arith.select %acc_has, %acc_l, %window_last : i64
         %next_c = arith.addi %acc_c, %sum : i64
-        %no_inclusive = arith.cmpi eq, %inclusive, %c0_32 : i32
-        %next_top = arith.subi %top, %c512 : i64
+        %no_inclusive = arith.cmpi eq, %stop, %c128 : i64
+        %next_top = arith.subi %top, %c128 : i64
         scf.condition(%no_inclusive) %next_top, %next_c, %next_l : i64, i64, i64
       } do {
       ^bb0(%top: i64, %acc_c: i64, %acc_l: i64):
@@ -534,61 +501,75 @@ module {
       return %found#1, %found#2 : i64, i64
     }
 
-    // The status of the tile `first + j` before `top`; before tile 0, an
-    // empty inclusive prefix. Branch-free (tile 0's word is read instead),
-    // so that the look-back's 16 loads per lane go out together.
-    func.func private @status_at(%workspace: !llvm.ptr<1>, %top: i64, %first: i64,
-                                 %j: i64) -> i64 {
+    // The status of the tile `distance` before `top`; before tile 0, an
+    // empty inclusive prefix.
+    func.func private @status_at(%workspace: !llvm.ptr<1>, %top: i64, %distance: i64) -> i64 {
       %c0 = arith.constant 0 : i64
-      %distance = arith.addi %first, %j : i64
       %c2 = arith.constant 2 : i64
       %c62 = arith.constant 62 : i64
       %idx = arith.subi %top, %distance : i64
       %before_first = arith.cmpi slt, %idx, %c0 : i64
-      %readable = arith.maxsi %idx, %c0 : i64
-      %ptr = func.call @tile_status(%workspace, %readable) : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>
-      %x = llvm.load volatile %ptr : !llvm.ptr<1> -> i64
-      %empty_inclusive = arith.shli %c2, %c62 : i64
-      %w = arith.select %before_first, %empty_inclusive, %x : i64
+      %w = scf.if %before_first -> (i64) {
+        %empty_inclusive = arith.shli %c2, %c62 : i64
+        scf.yield %empty_inclusive : i64
+      } else {
+        %ptr = func.call @tile_status(%workspace, %idx) : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>
+        %x = llvm.load volatile %ptr : !llvm.ptr<1> -> i64
+        scf.yield %x : i64
+      }
       return %w : i64
     }
 
-    // One status into a lane's look-back sums (ready: every status so far is
-    // published; stopped: an inclusive prefix was among them; the starts up
-    // to and including it; the nearest last start, -1 for none).
-    func.func private @take_status(%ready: i1, %stopped: i1, %count: i64, %last: i64,
-                                   %w: i64) -> (i1, i1, i64, i64) {
-      %c0 = arith.constant 0 : i64
-      %true = arith.constant true
-      %published = arith.cmpi ne, %w, %c0 : i64
-      %ready2 = arith.andi %ready, %published : i1
-      %f:3 = func.call @status_fields(%w) : (i64) -> (i1, i64, i64)
-      %counts = arith.xori %stopped, %true : i1
-      %add = arith.select %counts, %f#1, %c0 : i64
-      %count2 = arith.addi %count, %add : i64
-      %has_start = arith.cmpi sgt, %add, %c0 : i64
-      %no_last = arith.cmpi slt, %last, %c0 : i64
-      %take = arith.andi %has_start, %no_last : i1
-      %last2 = arith.select %take, %f#2, %last : i64
-      %stopped2 = arith.ori %stopped, %f#0 : i1
-      return %ready2, %stopped2, %count2, %last2 : i1, i1, i64, i64
-    }
-
-    // A status word's fields: whether it is an inclusive prefix, its count
-    // and its last start (-1: none).
-    func.func private @status_fields(%word: i64) -> (i1, i64, i64) {
-      %c1 = arith.constant 1 : i64
+    // `distance` when the status is an inclusive prefix, else 128.
+    func.func private @inclusive_distance(%word: i64, %distance: i64) -> i64 {
       %c2 = arith.constant 2 : i64
-      %c31 = arith.constant 31 : i64
       %c62 = arith.constant 62 : i64
-      %mask31 = arith.constant 2147483647 : i64
+      %c128 = arith.constant 128 : i64
       %kind = arith.shrui %word, %c62 : i64
       %inclusive = arith.cmpi eq, %kind, %c2 : i64
+      %d = arith.select %inclusive, %distance, %c128 : i64
+      return %d : i64
+    }
+
+    // What a status at `distance` adds to the look-back when the nearest
+    // inclusive prefix is at `stop`: its count (0 beyond `stop`), and the
+    // key distance << 32 | (last start + 1) of its last start (the max i64
+    // when it has none), so the smallest key names the nearest start.
+    func.func private @contribution(%word: i64, %distance: i64, %stop: i64) -> (i64, i64) {
+      %c0 = arith.constant 0 : i64
+      %c31 = arith.constant 31 : i64
+      %c32 = arith.constant 32 : i64
+      %mask31 = arith.constant 2147483647 : i64
+      %none = arith.constant 9223372036854775807 : i64
+      %counts = arith.cmpi sle, %distance, %stop : i64
       %count_bits = arith.shrui %word, %c31 : i64
-      %count = arith.andi %count_bits, %mask31 : i64
-      %last_bits = arith.andi %word, %mask31 : i64
-      %last = arith.subi %last_bits, %c1 : i64
-      return %inclusive, %count, %last : i1, i64, i64
+      %count_all = arith.andi %count_bits, %mask31 : i64
+      %count = arith.select %counts, %count_all, %c0 : i64
+      %last1 = arith.andi %word, %mask31 : i64
+      %far = arith.shli %distance, %c32 : i64
+      %key_some = arith.ori %far, %last1 : i64
+      %has = arith.cmpi sgt, %count, %c0 : i64
+      %key = arith.select %has, %key_some, %none : i64
+      return %count, %key : i64, i64
+    }
+
+    // The warp's min of `x`, in every lane (shuffles down by 16, .., 1: a
+    // lane whose source is past the warp reads its own value, which a min
+    // ignores).
+    func.func private @warp_min(%x: i64) -> i64 {
+      %c0 = arith.constant 0 : i64
+      %c1 = arith.constant 1 : i64
+      %c2 = arith.constant 2 : i64
+      %c5 = arith.constant 5 : i64
+      %c16 = arith.constant 16 : i64
+      %r = scf.for %step = %c0 to %c5 step %c1 iter_args(%acc = %x) -> (i64) : i64 {
+        %offset = arith.shrui %c16, %step : i64
+        %o = func.call @shfl64(%acc, %offset, %c1) : (i64, i64, i64) -> i64
+        %acc2 = arith.minsi %acc, %o : i64
+        scf.yield %acc2 : i64
+      }
+      %all = func.call @shfl64(%r, %c0, %c2) : (i64, i64, i64) -> i64
+      return %all : i64
     }
 
     // The warp's sum of `x`, in every lane.
