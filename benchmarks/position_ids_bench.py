@@ -12,10 +12,9 @@ the sync-free call's host time. Prints a table; writes JSON with --json.
 
 import argparse
 import json
-import statistics
-import time
-
 import torch
+
+from bench_timing import host_us, kernel_us, time_calls
 
 SIZES = [4096, 32768, 65536, 262144, 1 << 20, 1 << 22, 1 << 24]
 
@@ -32,57 +31,6 @@ def flattened_position_ids(n, device, mean_doc=2000, seed=0):
     starts = torch.cumsum(lengths, 0) - lengths
     positions = torch.arange(n) - torch.repeat_interleave(starts, lengths)
     return positions.view(1, n).to(device)
-
-
-def time_calls(fn, repeats, budget=1.0):
-    for _ in range(3):
-        fn()
-    torch.cuda.synchronize()
-    samples = []
-    deadline = time.perf_counter() + budget
-    while len(samples) < repeats and (len(samples) < 5 or time.perf_counter() < deadline):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1e6)
-    return statistics.median(samples)
-
-
-def kernel_us(fn, launches=20, rounds=15):
-    """GPU time per call of a sync-free fn, `launches` calls in a CUDA graph."""
-    stream = torch.cuda.Stream()
-    with torch.cuda.stream(stream):
-        fn()
-    torch.cuda.synchronize()
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph, stream=stream):
-        for _ in range(launches):
-            fn()
-    graph.replay()
-    torch.cuda.synchronize()
-    samples = []
-    for _ in range(rounds):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        graph.replay()
-        end.record()
-        end.synchronize()
-        samples.append(start.elapsed_time(end) * 1e3 / launches)
-    return statistics.median(samples)
-
-
-def host_us(fn, calls=200, warmup=10):
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    samples = []
-    for i in range(1, calls + 1):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1e6)
-        if i % 20 == 0:
-            torch.cuda.synchronize()
-    torch.cuda.synchronize()
-    return statistics.median(samples)
 
 
 def main():

@@ -37,6 +37,13 @@ step() {
   return $rc
 }
 wants() { [[ ",$steps," == *",$1,"* ]]; }
+# bench_py NAME SCRIPT ARGS...: a benchmarks/ script against this build.
+bench_py() {
+  local name=$1 script=$2
+  shift 2
+  step "$name" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" \
+    PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/$script" "$@"
+}
 
 python=$(command -v python3)
 {
@@ -103,12 +110,8 @@ if wants bench-cpu; then
 fi
 
 if wants bench; then
-  step "bench unpad anchors" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" \
-    PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/unpad_anchors.py" \
-    --json "$out/json/unpad.json"
-  step "bench position ids" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" \
-    PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/position_ids_bench.py" \
-    --json "$out/json/position_ids.json"
+  bench_py "bench unpad anchors" unpad_anchors.py --json "$out/json/unpad.json"
+  bench_py "bench position ids" position_ids_bench.py --json "$out/json/position_ids.json"
   step "bench padding" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/padding_bench.py" --markdown --json "$out/json/padding.json"
   step "bench compiled block" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" \
     PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/compiled_block.py" \
@@ -138,12 +141,8 @@ fi
 
 # Opt-in: the benchmarks of ops changed since the last full run (quick).
 if wants bench-new; then
-  step "bench position ids" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" \
-    PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/position_ids_bench.py" \
-    --json "$out/json/position_ids.json"
-  step "bench unpad anchors" bench.log env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" \
-    PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" "$python" "$repo/benchmarks/unpad_anchors.py" \
-    --json "$out/json/unpad.json"
+  bench_py "bench position ids" position_ids_bench.py --json "$out/json/position_ids.json"
+  bench_py "bench unpad anchors" unpad_anchors.py --json "$out/json/unpad.json"
   step "bench cuda (C++ API)" bench.log "$build/bin/packjit" bench --device cuda --json "$out/json/cuda_cpp.json"
   step "bench compile" bench.log "$build/bin/packjit" bench --compile --json "$out/json/compile.json"
 fi

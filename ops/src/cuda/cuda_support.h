@@ -4,6 +4,7 @@
 // is being captured into a CUDA graph.
 #pragma once
 
+#include "packjit/core/dtype.h"
 #include "packjit/core/error.h"
 #include "packjit/runtime/driver.h"
 
@@ -14,6 +15,26 @@
 #include <cuda.h>
 
 namespace packjit::ops::cuda {
+
+// The kernels' dtype of an attention mask (checked by the op already).
+inline DType maskDType(at::ScalarType type) {
+  switch (type) {
+  case at::kLong:
+    return DType::Int64;
+  case at::kInt:
+    return DType::Int32;
+  case at::kShort:
+    return DType::Int16;
+  case at::kChar:
+    return DType::Int8;
+  case at::kByte:
+    return DType::UInt8;
+  case at::kBool:
+    return DType::Bool;
+  default:
+    TORCH_CHECK(false, "packjit: unexpected mask dtype ", type);
+  }
+}
 
 // PyTorch's current stream on `tensor`'s device; the runtime API and the
 // CUDA runtime API share the stream type (CUstream_st *).

@@ -26,24 +26,6 @@ using runtime::KernelFamily;
 // memory's speed; every thread loops over the rest.
 constexpr int64_t kBlocksPerSm = 8;
 
-DType maskDType(at::ScalarType type) {
-  switch (type) {
-  case at::kLong:
-    return DType::Int64;
-  case at::kInt:
-    return DType::Int32;
-  case at::kShort:
-    return DType::Int16;
-  case at::kChar:
-    return DType::Int8;
-  case at::kByte:
-    return DType::UInt8;
-  default:
-    TORCH_CHECK(false, "packjit.is_indexed_packed_mask: unsupported dtype ",
-                type);
-  }
-}
-
 bool anyAboveOne(const at::Tensor &maskIn) {
   constexpr const char *op = "packjit.is_indexed_packed_mask";
   c10::cuda::CUDAGuard guard(maskIn.device());

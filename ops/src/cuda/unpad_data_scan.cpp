@@ -24,25 +24,6 @@ using runtime::KernelFamily;
 constexpr int64_t kWorkspaceHeader = 8; // words before the tile statuses
 constexpr int64_t kWordsPerTile = 16;
 
-DType maskDType(at::ScalarType type) {
-  switch (type) {
-  case at::kLong:
-    return DType::Int64;
-  case at::kInt:
-    return DType::Int32;
-  case at::kShort:
-    return DType::Int16;
-  case at::kChar:
-    return DType::Int8;
-  case at::kByte:
-    return DType::UInt8;
-  case at::kBool:
-    return DType::Bool;
-  default:
-    TORCH_CHECK(false, "unreachable: dtype checked by checkAttentionMask");
-  }
-}
-
 // PACKJIT_SCAN_CHUNK=32|64 forces the mask bytes per thread (benchmarks);
 // anything else leaves the choice to the plan (packjit/plan/mask_scan.h).
 int64_t forcedChunk() {
