@@ -41,12 +41,10 @@ std::vector<Overrides> launchedVariants(std::string_view kernel) {
       variants.push_back(
           {{"ROW", r.row}, {"LANES", r.lanes}, {"WIDE", r.wide}});
   } else if (kernel == "position_ids_scan") {
-    // cu_seqlens_from_position_ids(_padded) launch BLOCK = 256 or 1024.
-    for (int64_t block : {256, 1024})
-      for (int64_t strict : {0, 1})
-        for (int64_t padded : {0, 1})
-          variants.push_back(
-              {{"BLOCK", block}, {"STRICT", strict}, {"PADDED", padded}});
+    // cu_seqlens_from_position_ids(_padded) launch BLOCK = 256.
+    for (int64_t strict : {0, 1})
+      for (int64_t padded : {0, 1})
+        variants.push_back({{"STRICT", strict}, {"PADDED", padded}});
   }
   return variants;
 }

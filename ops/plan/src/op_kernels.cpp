@@ -178,21 +178,13 @@ void planPositionScans(std::string_view op, const OpPlanOptions &options,
     if (!contains(positionDTypes(), p.dtype))
       throw Error("position ids '" + p.text + "': " + std::string(op) +
                   " takes position ids of " + dtypeList(positionDTypes()));
-    // No shape given: the launches of small and of large inputs.
-    std::vector<int64_t> lengths = {p.seqLen};
-    if (p.seqLen == 0)
-      lengths = {1, int64_t{1} << 30};
     for (bool strict : options.strictModes) {
-      PlannedLaunch launch{std::string(op) + " " + p.text + " " +
-                               strictWord(strict),
-                           {}};
-      for (int64_t seqLen : lengths) {
-        const PositionIdsScanPlan plan =
-            positionIdsScanPlan({p.dtype, p.batch, seqLen, strict, padded});
-        launch.kernels.push_back(
-            {std::string(kPositionIdsScanKernel), {plan.dtype}, plan.byName()});
-      }
-      out.push_back(launch);
+      const PositionIdsScanPlan plan =
+          positionIdsScanPlan({p.dtype, p.batch, p.seqLen, strict, padded});
+      out.push_back({std::string(op) + " " + p.text + " " + strictWord(strict),
+                     {{std::string(kPositionIdsScanKernel),
+                       {plan.dtype},
+                       plan.byName()}}});
     }
   }
 }

@@ -1,8 +1,8 @@
 // The position_ids_scan specialization (kernels_src/position_ids_scan.mlir)
 // that cu_seqlens_from_position_ids(_padded) launches on CUDA
 // (ops/src/cuda/cu_seqlens_from_position_ids.cpp) and `packjit aot --ops`
-// compiles: blocks of 256 threads (1024 beyond 4 MB of ids), narrower
-// integer positions widened to int32.
+// compiles: blocks of 256 threads, narrower integer positions widened to
+// int32. The shape is passed for a choice that would depend on it.
 #pragma once
 
 #include "packjit/core/dtype.h"
