@@ -34,8 +34,8 @@ cu_seqlens_from_position_ids(const at::Tensor &position_ids, bool strict) {
 }
 
 std::tuple<at::Tensor, at::Tensor>
-cu_seqlens_from_position_ids_padded(const at::Tensor &position_ids,
-                                    bool strict, int64_t max_documents) {
+cu_seqlens_from_position_ids_padded(const at::Tensor &position_ids, bool strict,
+                                    int64_t max_documents) {
   static auto op = ops::findOp<std::tuple<at::Tensor, at::Tensor>(
       const at::Tensor &, bool, int64_t)>(
       "packjit::cu_seqlens_from_position_ids_padded");

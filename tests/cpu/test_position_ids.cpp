@@ -145,8 +145,8 @@ TEST_CASE("cu_seqlens_from_position_ids_padded: fixed shapes",
     CHECK_THROWS_WITH(
         packjit::cu_seqlens_from_position_ids_padded(ids, true, -2),
         Catch::Contains("max_documents should be -1 (B*S) or >= 0, got -2"));
-    CHECK_THROWS_WITH(packjit::cu_seqlens_from_position_ids_padded(
-                          positions1d({0, 1, 3})),
-                      Catch::Contains("position_ids[0, 2] = 3 follows 1"));
+    CHECK_THROWS_WITH(
+        packjit::cu_seqlens_from_position_ids_padded(positions1d({0, 1, 3})),
+        Catch::Contains("position_ids[0, 2] = 3 follows 1"));
   }
 }

@@ -516,9 +516,9 @@ TEST_CASE("the ops that wait on the host refuse a capture",
     CHECK(error.find(expected) != std::string::npos);
     const bool positionIds =
         std::string(expected).find("position_ids") != std::string::npos;
-    CHECK(error.find(positionIds ? "cu_seqlens_from_position_ids_padded"
-                                 : "get_unpad_data_padded") !=
-          std::string::npos);
+    CHECK(error.find(positionIds
+                         ? "cu_seqlens_from_position_ids_padded"
+                         : "get_unpad_data_padded") != std::string::npos);
   }
   // Nothing was left behind: the eager op still works on this stream.
   auto [indices, cu, longest] = packjit::get_unpad_data(mask);
@@ -583,9 +583,8 @@ TEST_CASE("cu_seqlens_from_position_ids on CUDA",
         REQUIRE(cudaError == cpuError);
         const int64_t maxDocs =
             rng() % 2 ? -1 : static_cast<int64_t>(rng() % 50);
-        auto [cu, summary] =
-            packjit::cu_seqlens_from_position_ids_padded(cuda(p), strict,
-                                                         maxDocs);
+        auto [cu, summary] = packjit::cu_seqlens_from_position_ids_padded(
+            cuda(p), strict, maxDocs);
         const at::Tensor s = summary.cpu();
         if (!cpuError.empty()) {
           CHECK(s[3].item<int64_t>() == 1);
@@ -601,8 +600,8 @@ TEST_CASE("cu_seqlens_from_position_ids on CUDA",
     }
   }
   if (!quick()) { // 4M ids, 2048 tiles
-    const at::Tensor big = randomPositionIds(1, int64_t{1} << 22, 5000,
-                                             false, rng);
+    const at::Tensor big =
+        randomPositionIds(1, int64_t{1} << 22, 5000, false, rng);
     auto [cu, longest] = packjit::cu_seqlens_from_position_ids(cuda(big));
     auto [wantCu, wantLongest] = packjit::cu_seqlens_from_position_ids(big);
     CHECK(at::equal(cu.cpu(), wantCu));
@@ -614,7 +613,8 @@ TEST_CASE("cu_seqlens_from_position_ids_padded captured in a CUDA graph",
           "[unpad][gpu][position_ids][graph]") {
   std::mt19937_64 rng(21);
   const int64_t batch = 4, seqLen = 8192;
-  at::Tensor staticIds = cuda(randomPositionIds(batch, seqLen, 700, false, rng));
+  at::Tensor staticIds =
+      cuda(randomPositionIds(batch, seqLen, 700, false, rng));
   for (bool strict : {true, false}) {
     CAPTURE(strict);
     torch::cuda::synchronize();

@@ -200,7 +200,8 @@ TEST_CASE("planOp: what each op launches", "[plan][ops]") {
   // unpad_input_from_mask: the scan, the gather, the backward.
   CHECK(planOp("unpad_input_from_mask", options).size() == 3);
   // is_indexed_packed_mask: mask_any_gt1 per non-bool mask dtype.
-  for (const PlannedLaunch &launch : planOp("is_indexed_packed_mask", options)) {
+  for (const PlannedLaunch &launch :
+       planOp("is_indexed_packed_mask", options)) {
     CAPTURE(launch.what);
     const bool boolMask = launch.what.find(":bool") != std::string::npos;
     CHECK(launch.kernels.size() == (boolMask ? 0u : 1u));

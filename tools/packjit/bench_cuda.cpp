@@ -7,8 +7,8 @@
 #include "commands.h"
 
 #include "packjit/core/error.h"
-#include "packjit/runtime/background_compiles.h"
 #include "packjit/ops.h"
+#include "packjit/runtime/background_compiles.h"
 #include "packjit/synthetic.h"
 
 #include <ATen/ATen.h>

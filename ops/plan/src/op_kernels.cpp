@@ -276,9 +276,9 @@ std::vector<PlannedLaunch> planOp(std::string_view op,
         continue;
       }
       const MaskAnyGt1Plan plan = maskAnyGt1Plan(mask.dtype);
-      out.push_back({std::string(op) + " " + mask.text,
-                     {{std::string(kMaskAnyGt1Kernel), {plan.dtype},
-                       plan.byName()}}});
+      out.push_back(
+          {std::string(op) + " " + mask.text,
+           {{std::string(kMaskAnyGt1Kernel), {plan.dtype}, plan.byName()}}});
     }
   }
   return out;

@@ -8,10 +8,10 @@
 // from one torch reduction first.
 #include "../cu_seqlens_from_position_ids_checks.h"
 #include "../find_op.h"
-#include "owned_prefix.h"
 #include "../sym_size.h"
 #include "cuda_support.h"
 #include "host_mailbox.h"
+#include "owned_prefix.h"
 #include "stream_workspaces.h"
 
 #include "packjit/plan/position_ids_scan.h"
@@ -68,8 +68,8 @@ struct ScanLaunch {
   bool strict = true;
   bool padded = false;
   int64_t maxDocs = 0;
-  at::Tensor cuSeqlens;       // room for maxDocs + 1
-  at::Tensor summary;         // PADDED: the result; else unused
+  at::Tensor cuSeqlens;        // room for maxDocs + 1
+  at::Tensor summary;          // PADDED: the result; else unused
   HostMailbox::Ticket mailbox; // without PADDED
 };
 
@@ -110,8 +110,7 @@ void launchPositionIdsScan(const at::Tensor &positions,
         reinterpret_cast<CUstream>(torchStream.stream()),
         {KernelArg::pointer(positions.data_ptr()), KernelArg::i64(n),
          KernelArg::i64(positions.size(1)),
-         KernelArg::pointer(smallest.defined() ? smallest.data_ptr()
-                                               : nullptr),
+         KernelArg::pointer(smallest.defined() ? smallest.data_ptr() : nullptr),
          KernelArg::pointer(request.cuSeqlens.data_ptr()),
          KernelArg::i64(request.maxDocs), KernelArg::pointer(summary),
          KernelArg::pointer(workspace.data_ptr()),
@@ -122,8 +121,7 @@ void launchPositionIdsScan(const at::Tensor &positions,
 
 // Raises the CPU path's error for the first offending position (the kernel
 // only knows that one exists).
-[[noreturn]] void reportViolation(const at::Tensor &positions,
-                                  const char *op) {
+[[noreturn]] void reportViolation(const at::Tensor &positions, const char *op) {
   static auto cpuOp =
       findOp<std::tuple<at::Tensor, SymSize>(const at::Tensor &, bool)>(
           "packjit::cu_seqlens_from_position_ids");
@@ -177,10 +175,8 @@ cuSeqlensFromPositionIdsPadded(const at::Tensor &positionIds, bool strict,
   request.strict = strict;
   request.padded = true;
   request.maxDocs = maxDocs;
-  request.cuSeqlens =
-      at::empty({maxDocs + 1}, rows.options().dtype(at::kInt));
-  request.summary =
-      at::empty({kSummaryWords}, rows.options().dtype(at::kLong));
+  request.cuSeqlens = at::empty({maxDocs + 1}, rows.options().dtype(at::kInt));
+  request.summary = at::empty({kSummaryWords}, rows.options().dtype(at::kLong));
   if (n == 0) {
     request.cuSeqlens.zero_();
     request.summary.zero_();

@@ -38,18 +38,20 @@ bool anyAboveOne(const at::Tensor &maskIn) {
                               ? maskIn
                               : maskIn.clone(at::MemoryFormat::Contiguous);
   const int device = mask.device().index();
-  HostMailbox &mailbox = withRuntimeErrors(
-      op, [&]() -> HostMailbox & { return HostMailbox::forThisThread(device); });
+  HostMailbox &mailbox = withRuntimeErrors(op, [&]() -> HostMailbox & {
+    return HostMailbox::forThisThread(device);
+  });
   const HostMailbox::Ticket ticket = mailbox.next();
   static StreamWorkspaces *workspaces = new StreamWorkspaces;
   const c10::cuda::CUDAStream stream = c10::cuda::getCurrentCUDAStream(device);
   const at::Tensor workspace = workspaces->get(mask, stream, 2);
   const int64_t words = (mask.numel() * mask.element_size() + 15) / 16;
-  const int64_t sms = at::cuda::getDeviceProperties(device)->multiProcessorCount;
+  const int64_t sms =
+      at::cuda::getDeviceProperties(device)->multiProcessorCount;
   const plan::MaskAnyGt1Plan plan =
       plan::maskAnyGt1Plan(maskDType(mask.scalar_type()));
-  const int64_t blocks = std::clamp<int64_t>((words + plan.block - 1) / plan.block,
-                                             1, kBlocksPerSm * sms);
+  const int64_t blocks = std::clamp<int64_t>(
+      (words + plan.block - 1) / plan.block, 1, kBlocksPerSm * sms);
   withRuntimeErrors(op, [&] {
     static KernelFamily family(plan::kMaskAnyGt1Kernel);
     static const runtime::ConstexprSlot block = family.slot("BLOCK");
@@ -57,14 +59,13 @@ bool anyAboveOne(const at::Tensor &maskIn) {
     values.set(block, plan.block);
     const runtime::Kernel &kernel =
         family.get(device, {&plan.dtype, 1}, values);
-    runtime::launch(kernel, Dim3{static_cast<unsigned>(blocks)},
-                    Dim3{static_cast<unsigned>(plan.block)},
-                    reinterpret_cast<CUstream>(stream.stream()),
-                    {KernelArg::pointer(mask.data_ptr()),
-                     KernelArg::i64(mask.numel()),
-                     KernelArg::pointer(workspace.data_ptr()),
-                     KernelArg::pointer(ticket.address),
-                     KernelArg::i64(ticket.sequence)});
+    runtime::launch(
+        kernel, Dim3{static_cast<unsigned>(blocks)},
+        Dim3{static_cast<unsigned>(plan.block)},
+        reinterpret_cast<CUstream>(stream.stream()),
+        {KernelArg::pointer(mask.data_ptr()), KernelArg::i64(mask.numel()),
+         KernelArg::pointer(workspace.data_ptr()),
+         KernelArg::pointer(ticket.address), KernelArg::i64(ticket.sequence)});
   });
   const auto answer = withRuntimeErrors(op, [&] {
     return mailbox.wait(ticket, reinterpret_cast<CUstream>(stream.stream()));
@@ -72,7 +73,8 @@ bool anyAboveOne(const at::Tensor &maskIn) {
   return answer[0] != 0;
 }
 
-[[maybe_unused]] const bool installed = (installCudaAnyAboveOne(&anyAboveOne), true);
+[[maybe_unused]] const bool installed =
+    (installCudaAnyAboveOne(&anyAboveOne), true);
 
 } // namespace
 } // namespace packjit::ops::cuda

@@ -5,12 +5,12 @@
 // launch, one small device-to-host write, one wait. The padded variant waits
 // for nothing, so it can be captured into a CUDA graph (the PyTorch way, on
 // any stream); the other two refuse a capture before enqueuing anything.
-#include "owned_prefix.h"
 #include "../unpad_data.h"
 #include "../sym_size.h"
 #include "../unpad_data_checks.h"
 #include "cuda_support.h"
 #include "host_mailbox.h"
+#include "owned_prefix.h"
 #include "unpad_data_scan.h"
 
 #include <ATen/ATen.h>

@@ -181,8 +181,8 @@ ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
       workspace =
           at::zeros({workspaceWords(tiles)}, mask.options().dtype(at::kLong));
     else
-      workspace = maskScanWorkspaces().get(mask, torchStream,
-                                             workspaceWords(tiles));
+      workspace =
+          maskScanWorkspaces().get(mask, torchStream, workspaceWords(tiles));
     runtime::launch(
         kernel, Dim3{static_cast<unsigned>(tiles)},
         Dim3{static_cast<unsigned>(s.plan.block)}, stream,
