@@ -4,7 +4,11 @@
 
 #include "packjit/core/split_list.h"
 
+#include <cerrno>
+#include <cstdint>
 #include <cstdlib>
+#include <optional>
+#include <string>
 #include <pwd.h>
 #include <string_view>
 #include <unistd.h>
@@ -26,6 +30,21 @@ std::string homeDirectory() {
   return "/tmp";
 }
 
+// The largest cap whose byte count fits 64 bits.
+constexpr uint64_t kMaxCacheMegabytes = UINT64_MAX >> 20;
+
+// Digits only (strtoull would take "-5" as 2^64 - 5), at least 1, and a
+// byte count that fits.
+std::optional<uint64_t> parseMegabytes(const std::string &text) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  errno = 0;
+  const unsigned long long value = std::strtoull(text.c_str(), nullptr, 10);
+  if (errno == ERANGE || value == 0 || value > kMaxCacheMegabytes)
+    return std::nullopt;
+  return value;
+}
+
 } // namespace
 
 CacheSettings cacheSettingsFromEnvironment() {
@@ -40,13 +59,14 @@ CacheSettings cacheSettingsFromEnvironment() {
     settings.directory = homeDirectory() + "/.cache/packjit";
   settings.maxBytes = kDefaultCacheMaxMegabytes << 20;
   if (std::string cap = environment("PACKJIT_CACHE_MAX_MB"); !cap.empty()) {
-    char *end = nullptr;
-    unsigned long long megabytes = std::strtoull(cap.c_str(), &end, 10);
-    if (end && *end == '\0' && megabytes > 0)
-      settings.maxBytes = static_cast<uint64_t>(megabytes) << 20;
+    if (std::optional<uint64_t> megabytes = parseMegabytes(cap))
+      settings.maxBytes = *megabytes << 20;
     else
       PACKJIT_LOG(Warn, "ignoring PACKJIT_CACHE_MAX_MB='" + cap +
-                            "': not a positive number of megabytes");
+                            "': not a number of megabytes in 1.." +
+                            std::to_string(kMaxCacheMegabytes) +
+                            "; the cap stays " +
+                            std::to_string(kDefaultCacheMaxMegabytes) + " MB");
   }
   return settings;
 }
