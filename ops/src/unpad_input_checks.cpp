@@ -61,6 +61,10 @@ void checkPadInput(const at::Tensor &x, const at::Tensor &indices,
   TORCH_CHECK(batch >= 0 && seqlen >= 0, op,
               ": batch and seqlen should not be negative, got batch=", batch,
               ", seqlen=", seqlen);
+  int64_t rows = 0;
+  TORCH_CHECK(!__builtin_mul_overflow(batch, seqlen, &rows), op,
+              ": batch*seqlen overflows int64 (batch=", batch,
+              ", seqlen=", seqlen, ")");
 }
 
 void checkIndicesInRange(const at::Tensor &indices, int64_t rows,
