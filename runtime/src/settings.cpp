@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
-#include <string>
 #include <pwd.h>
+#include <string>
 #include <string_view>
 #include <unistd.h>
 

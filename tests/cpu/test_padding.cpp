@@ -223,11 +223,10 @@ TEST_CASE("padding errors name the op and the problem", "[padding][errors]") {
                     Contains("indices has 2 entries but x has 3 rows"));
   CHECK_THROWS_WITH(packjit::pad_input(at::randn({2, 4}), indices, -1, 3),
                     Contains("batch and seqlen should not be negative"));
-  CHECK_THROWS_WITH(
-      packjit::pad_input(at::randn({2, 4}), indices, int64_t{1} << 33,
-                         int64_t{1} << 30),
-      Contains("packjit.pad_input: batch*seqlen overflows int64 "
-               "(batch=8589934592, seqlen=1073741824)"));
+  CHECK_THROWS_WITH(packjit::pad_input(at::randn({2, 4}), indices,
+                                       int64_t{1} << 33, int64_t{1} << 30),
+                    Contains("packjit.pad_input: batch*seqlen overflows int64 "
+                             "(batch=8589934592, seqlen=1073741824)"));
   CHECK_THROWS_WITH(
       packjit::unpad_inputs({hidden, at::randn({5, 1, 4})},
                             at::tensor(std::vector<int64_t>{0, 5})),

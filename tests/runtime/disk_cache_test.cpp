@@ -206,16 +206,16 @@ TEST_CASE(
 
 TEST_CASE("PACKJIT_CACHE_MAX_MB: only a positive number that fits",
           "[runtime][disk]") {
-  for (const char *bad : {"-5", "0", "12x", " 7", "+7",
-                          "99999999999999999999", "17592186044416"}) {
+  for (const char *bad : {"-5", "0", "12x", " 7", "+7", "99999999999999999999",
+                          "17592186044416"}) {
     CAPTURE(bad);
     setenv("PACKJIT_CACHE_MAX_MB", bad, 1);
-    CHECK(cacheSettingsFromEnvironment().maxBytes ==
-          kDefaultCacheMaxMegabytes << 20);
+    CHECK(cacheSettingsFromEnvironment().maxBytes == kDefaultCacheMaxMegabytes
+                                                         << 20);
   }
   setenv("PACKJIT_CACHE_MAX_MB", "17592186044415", 1); // (2^64 - 1) >> 20
-  CHECK(cacheSettingsFromEnvironment().maxBytes ==
-        uint64_t{17592186044415} << 20);
+  CHECK(cacheSettingsFromEnvironment().maxBytes == uint64_t{17592186044415}
+                                                       << 20);
   unsetenv("PACKJIT_CACHE_MAX_MB");
 }
 

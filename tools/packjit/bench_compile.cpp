@@ -8,6 +8,7 @@
 // target, then the slowest MLIR and LLVM IR passes of one more (timed)
 // specialization.
 #include "commands.h"
+#include "json_output.h"
 
 #include "packjit/compiler/compiler.h"
 #include "packjit/core/bench_support.h"
@@ -114,6 +115,7 @@ std::vector<int64_t> variedValues(const KernelContract &contract, DType dtype,
 } // namespace
 
 int runCompileBench(const BenchOptions &options) {
+  JsonOutput json(options.jsonPath);
   int repeats = options.repeats > 0 ? options.repeats : 20;
   nlohmann::json results = nlohmann::json::array();
   std::printf("%-18s %-6s %16s %15s %15s %8s\n", "kernel", "dtype",
@@ -208,14 +210,7 @@ int runCompileBench(const BenchOptions &options) {
                        {"pass_ms", passMillis},
                        {"varied_constexpr", varied}});
   }
-  if (!options.jsonPath.empty()) {
-    std::ofstream out(options.jsonPath);
-    out << nlohmann::json{{"benchmark", "compile"}, {"results", results}}.dump(
-               2)
-        << "\n";
-    if (!out)
-      throw Error("cannot write " + options.jsonPath);
-  }
+  json.write(nlohmann::json{{"benchmark", "compile"}, {"results", results}});
   return 0;
 }
 

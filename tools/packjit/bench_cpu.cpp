@@ -2,6 +2,7 @@
 // algorithm (NeMo Automodel / LlamaFactory, on torch CPU) on the same masks.
 #include "bench_timing.h"
 #include "commands.h"
+#include "json_output.h"
 
 #include "packjit/ops.h"
 #include "packjit/reference.h"
@@ -17,6 +18,7 @@
 namespace packjit::cli {
 
 int runCpuBench(const BenchOptions &options) {
+  JsonOutput json(options.jsonPath);
   at::set_num_threads(options.threads);
   struct Shape {
     int64_t batch, seqLen;
@@ -76,8 +78,7 @@ int runCpuBench(const BenchOptions &options) {
                          {"threads", options.threads}});
     }
   }
-  if (!options.jsonPath.empty())
-    std::ofstream(options.jsonPath) << results.dump(2) << "\n";
+  json.write(results);
   return 0;
 }
 

@@ -5,6 +5,7 @@
 // sync-free get_unpad_data_padded without one.
 #include "bench_timing.h"
 #include "commands.h"
+#include "json_output.h"
 
 #include "packjit/core/error.h"
 #include "packjit/ops.h"
@@ -21,6 +22,7 @@
 namespace packjit::cli {
 
 int runCudaBench(const BenchOptions &options) {
+  JsonOutput json(options.jsonPath);
   if (!at::hasCUDA())
     throw Error("'packjit bench --device cuda' needs a CUDA device and a torch "
                 "built with CUDA");
@@ -84,9 +86,7 @@ int runCudaBench(const BenchOptions &options) {
                          {"padded_host_us", padded.medianMicros}});
     }
   }
-  if (!options.jsonPath.empty())
-    std::ofstream(options.jsonPath)
-        << nlohmann::json{{"cuda_cpp", results}}.dump(1) << "\n";
+  json.write(nlohmann::json{{"cuda_cpp", results}}, 1);
   return 0;
 }
 
