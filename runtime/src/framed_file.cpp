@@ -70,11 +70,14 @@ std::optional<Frame> decodeFrame(std::string_view bytes, std::string_view magic,
                 ", expected " + std::to_string(version));
   uint64_t headerSize = readLittleEndian(bytes, 12, 4);
   uint64_t payloadSize = readLittleEndian(bytes, 16, 8);
+  // The sizes as read, not their sum (which a damaged size can wrap).
   if (payloadSize > bytes.size() ||
       kFramePreambleSize + headerSize + payloadSize != bytes.size())
-    return fail("size mismatch (truncated or padded): " +
-                std::to_string(bytes.size()) + " bytes, header says " +
-                std::to_string(kFramePreambleSize + headerSize + payloadSize));
+    return fail("size mismatch (truncated, padded or damaged): " +
+                std::to_string(bytes.size()) + " bytes, the preamble says a " +
+                std::to_string(headerSize) + "-byte header and a " +
+                std::to_string(payloadSize) + "-byte payload after its " +
+                std::to_string(kFramePreambleSize) + " bytes");
   std::string_view header = bytes.substr(kFramePreambleSize, headerSize);
   std::string_view payload = bytes.substr(kFramePreambleSize + headerSize);
   XXH128_hash_t sum = checksum(header, payload);

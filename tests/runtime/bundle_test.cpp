@@ -57,6 +57,21 @@ TEST_CASE("a damaged bundle is refused with its path", "[runtime][aot]") {
                     Catch::Contains("absent.pjb"));
 }
 
+TEST_CASE("a cache entry with a damaged payload size names the sizes read",
+          "[runtime][disk]") {
+  std::string bytes = encodeCacheEntry(sampleEntries()[0]);
+  // Bytes 16..23 hold the payload size.
+  const uint64_t damaged = uint64_t{1} << 63;
+  for (int i = 0; i < 8; ++i)
+    bytes[16 + i] = static_cast<char>((damaged >> (8 * i)) & 0xff);
+  std::string why;
+  CHECK_FALSE(decodeCacheEntry(bytes, &why));
+  CHECK_THAT(why,
+             Catch::Contains("size mismatch") &&
+                 Catch::Contains(std::to_string(bytes.size()) + " bytes") &&
+                 Catch::Contains("a 9223372036854775808-byte payload"));
+}
+
 TEST_CASE("bundles are looked at before the disk cache and the compiler",
           "[runtime][aot]") {
   TempDir dir;
