@@ -10,6 +10,14 @@ load_library()
 _ops = torch.ops.packjit
 
 
+def _require_tensor(op: str, name: str, value) -> None:
+    """A clear error for a missing or non-tensor argument (the dispatcher's
+    own says "no tensor arguments" or names no argument)."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"packjit.{op}: {name} should be a tensor, got "
+                        f"{'None' if value is None else type(value).__name__}")
+
+
 def get_unpad_data(attention_mask: torch.Tensor, strict: bool = True
                    ) -> Tuple[torch.Tensor, torch.Tensor, int]:
     """Returns ``(indices, cu_seqlens, max_seqlen_in_batch)`` for flash-attention's varlen path.
@@ -30,6 +38,7 @@ def get_unpad_data(attention_mask: torch.Tensor, strict: bool = True
     On CUDA it waits on the host for the sizes of its results, so it cannot be
     captured in a CUDA graph (it raises); use ``get_unpad_data_padded`` there.
     """
+    _require_tensor("get_unpad_data", "attention_mask", attention_mask)
     indices, cu_seqlens, max_seqlen = _ops.get_unpad_data(attention_mask, strict)
     return indices, cu_seqlens, max_seqlen
 
@@ -59,6 +68,7 @@ def get_unpad_data_padded(attention_mask: torch.Tensor, strict: bool = True,
     captured call zeroes its own scratch memory inside the graph.
     Details and costs: docs/gpu_unpad.md.
     """
+    _require_tensor("get_unpad_data_padded", "attention_mask", attention_mask)
     return _ops.get_unpad_data_padded(attention_mask, strict, max_documents)
 
 
@@ -67,6 +77,7 @@ def get_seqlens_in_batch(attention_mask: torch.Tensor, strict: bool = True) -> t
 
     Dtype: the mask's for int64 and int32 masks, int32 for narrower ones and bool.
     """
+    _require_tensor("get_seqlens_in_batch", "attention_mask", attention_mask)
     return _ops.get_seqlens_in_batch(attention_mask, strict)
 
 
@@ -88,6 +99,7 @@ def cu_seqlens_from_position_ids(position_ids: torch.Tensor, strict: bool = True
     as transformers' ``DataCollatorWithFlattening`` packs them. With
     ``strict=True`` positions inside a sequence must increase by exactly 1.
     """
+    _require_tensor("cu_seqlens_from_position_ids", "position_ids", position_ids)
     cu_seqlens, max_seqlen = _ops.cu_seqlens_from_position_ids(position_ids, strict)
     return cu_seqlens, max_seqlen
 
@@ -108,6 +120,7 @@ def cu_seqlens_from_position_ids_padded(position_ids: torch.Tensor, strict: bool
     op names the place); on the CPU such ids raise instead. ``D >
     max_documents`` means only the first ``max_documents + 1`` boundaries fit.
     """
+    _require_tensor("cu_seqlens_from_position_ids_padded", "position_ids", position_ids)
     return _ops.cu_seqlens_from_position_ids_padded(position_ids, strict, max_documents)
 
 

@@ -271,3 +271,16 @@ def test_patch_leaves_lazy_alias_modules_alone(fake_transformers):
         assert fake_transformers.model._get_unpad_data is _original_get_unpad_data
     finally:
         sys.modules.pop(alias.__name__, None)
+
+
+def test_a_missing_tensor_names_the_op_and_argument():
+    # issue #13: the dispatcher's own message said "no tensor arguments".
+    for call, message in [
+        (lambda: packjit.get_unpad_data(None), "get_unpad_data: attention_mask should be a tensor, got None"),
+        (lambda: packjit.get_seqlens_in_batch([[1, 1]]), "get_seqlens_in_batch: attention_mask should be a tensor, got list"),
+        (lambda: packjit.get_unpad_data_padded(None), "get_unpad_data_padded: attention_mask"),
+        (lambda: packjit.cu_seqlens_from_position_ids(None), "cu_seqlens_from_position_ids: position_ids should be a tensor"),
+        (lambda: packjit.cu_seqlens_from_position_ids_padded(None), "cu_seqlens_from_position_ids_padded: position_ids"),
+    ]:
+        with pytest.raises(TypeError, match=message):
+            call()
