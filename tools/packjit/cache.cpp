@@ -1,12 +1,16 @@
 // `packjit cache [list|stats|clear|verify]`: the on-disk kernel cache.
 #include "commands.h"
+#include "packjit/core/error.h"
 
 #include "packjit/core/kernel_spec.h"
 #include "packjit/runtime/disk_cache.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <iostream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace packjit::cli {
@@ -33,10 +37,28 @@ std::string basename(const std::string &path) {
   return path.substr(path.find_last_of('/') + 1);
 }
 
-DiskCache openCache(const std::string &directory) {
+enum class CacheAccess { Read, Remove };
+
+// The cache at `directory` (default: the environment's), refused with the
+// reason when it is not a directory or cannot be read (or, to remove
+// entries, written): a listing or a removal must not report "0 entries"
+// for a cache it could not see.
+DiskCache openCache(const std::string &directory, CacheAccess access) {
   runtime::CacheSettings settings = runtime::cacheSettingsFromEnvironment();
   if (!directory.empty())
     settings.directory = directory;
+  const std::string &dir = settings.directory;
+  struct stat info {};
+  if (::stat(dir.c_str(), &info) == 0) {
+    if (!S_ISDIR(info.st_mode))
+      throw Error("the cache directory " + dir + " is not a directory");
+    if (::access(dir.c_str(), R_OK | X_OK) != 0)
+      throw Error("cannot read the cache directory " + dir + ": " +
+                  std::strerror(errno));
+    if (access == CacheAccess::Remove && ::access(dir.c_str(), W_OK) != 0)
+      throw Error("cannot remove entries from " + dir + ": " +
+                  std::strerror(errno));
+  }
   return DiskCache(settings);
 }
 
@@ -115,16 +137,16 @@ void addCacheCommand(CLI::App &app) {
   cmd->require_subcommand(1);
   cmd->add_subcommand("list", "One line per entry, oldest first, with its key")
       ->callback([directory] {
-        DiskCache cache = openCache(*directory);
+        DiskCache cache = openCache(*directory, CacheAccess::Read);
         list(cache);
       });
   cmd->add_subcommand("stats", "Entry count, size and cap")
       ->callback([directory] {
-        DiskCache cache = openCache(*directory);
+        DiskCache cache = openCache(*directory, CacheAccess::Read);
         stats(cache);
       });
   cmd->add_subcommand("clear", "Delete every entry")->callback([directory] {
-    DiskCache cache = openCache(*directory);
+    DiskCache cache = openCache(*directory, CacheAccess::Remove);
     std::cout << "removed " << cache.clear() << " entries from "
               << cache.directory() << "\n";
   });
@@ -133,7 +155,8 @@ void addCacheCommand(CLI::App &app) {
       "Check every entry's checksum and key; exit 1 if any is damaged");
   verifyCmd->add_flag("--remove", *remove, "Delete the damaged entries");
   verifyCmd->callback([directory, remove] {
-    DiskCache cache = openCache(*directory);
+    DiskCache cache = openCache(*directory, *remove ? CacheAccess::Remove
+                                                    : CacheAccess::Read);
     if (verify(cache, *remove) > 0 && !*remove)
       throw CLI::RuntimeError(1);
   });
