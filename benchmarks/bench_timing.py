@@ -75,3 +75,26 @@ def host_us(fn, calls=200, warmup=10, drain_every=20):
             torch.cuda.synchronize()
     torch.cuda.synchronize()
     return statistics.median(samples)
+
+
+def floor_call(device):
+    """The floor every op is measured against: one tiny launch, a 16-byte
+    copy to pinned memory and a stream sync."""
+    stream = torch.cuda.current_stream(device)
+    tiny = torch.zeros(4, dtype=torch.int32, device=device)
+    pinned = torch.empty(4, dtype=torch.int32, pin_memory=True)
+
+    def floor():
+        tiny.add_(1)
+        pinned.copy_(tiny, non_blocking=True)
+        stream.synchronize()
+
+    return floor
+
+
+def d2d_tbps(device):
+    """A 256 MB device-to-device copy's bandwidth, read + write, in TB/s."""
+    src = torch.empty(256 << 20, dtype=torch.uint8, device=device)
+    dst = torch.empty_like(src)
+    us = time_calls(lambda: (dst.copy_(src), torch.cuda.synchronize()), 50)
+    return 2 * src.numel() / (us * 1e-6) / 1e12

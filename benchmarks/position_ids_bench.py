@@ -14,7 +14,7 @@ import argparse
 import json
 import torch
 
-from bench_timing import host_us, kernel_us, time_calls
+from bench_timing import d2d_tbps, floor_call, host_us, kernel_us, time_calls
 
 SIZES = [4096, 32768, 65536, 262144, 1 << 20, 1 << 22, 1 << 24]
 
@@ -48,22 +48,12 @@ def main():
 
     device = torch.device("cuda")
     stream = torch.cuda.current_stream()
-    tiny = torch.zeros(4, dtype=torch.int32, device=device)
-    pinned = torch.empty(4, dtype=torch.int32, pin_memory=True)
+    floor = floor_call(device)
 
-    def floor():
-        tiny.add_(1)
-        pinned.copy_(tiny, non_blocking=True)
-        stream.synchronize()
-
-    d2d_src = torch.empty(256 << 20, dtype=torch.uint8, device=device)
-    d2d_dst = torch.empty_like(d2d_src)
-    d2d_us = time_calls(lambda: (d2d_dst.copy_(d2d_src), torch.cuda.synchronize()), 50)
-    d2d_tbps = 2 * d2d_src.numel() / (d2d_us * 1e-6) / 1e12
-    del d2d_src, d2d_dst
+    d2d = d2d_tbps(device)
 
     print(f"cu_seqlens_from_position_ids on {torch.cuda.get_device_name()}, torch "
-          f"{torch.__version__}; D2D copy {d2d_tbps:.2f} TB/s (read+write)")
+          f"{torch.__version__}; D2D copy {d2d:.2f} TB/s (read+write)")
     print("host us per call ending in its sync; kernel: the sync-free variant in a CUDA graph")
     print(f"{'tokens':>9} {'docs':>6} {'floor':>7} {'transformers':>13} {'packjit':>8} "
           f"{'pj/floor':>8} {'pj/hf':>6} {'kernel us':>9} {'GB/s':>7} {'%D2D':>5} "
@@ -88,7 +78,7 @@ def main():
         row["kernel_us"] = kernel_us(padded)
         moved = n * positions.element_size() + (docs + 1) * 4
         row["gbps"] = moved / row["kernel_us"] / 1e3
-        row["d2d_fraction"] = row["gbps"] / (d2d_tbps * 1e3)
+        row["d2d_fraction"] = row["gbps"] / (d2d * 1e3)
         row["padded_host_us"] = host_us(padded)
         rows.append(row)
         hf_us = row.get("transformers", float("nan"))
@@ -100,7 +90,7 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__,
-                       "d2d_tbps": d2d_tbps, "rows": rows}, f, indent=2)
+                       "d2d_tbps": d2d, "rows": rows}, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from bench_timing import host_us, kernel_us, time_calls
+from bench_timing import d2d_tbps, floor_call, host_us, kernel_us, time_calls
 
 SHAPES = [(1, 4096), (8, 4096), (16, 8192), (4, 32768), (1, 131072), (64, 65536)]
 
@@ -187,13 +187,7 @@ def main():
 
     device = torch.device("cuda")
     stream = torch.cuda.current_stream()
-    tiny = torch.zeros(4, dtype=torch.int32, device=device)
-    pinned = torch.empty(4, dtype=torch.int32, pin_memory=True)
-
-    def floor():
-        tiny.add_(1)
-        pinned.copy_(tiny, non_blocking=True)
-        stream.synchronize()
+    floor = floor_call(device)
 
     try:
         from transformers.modeling_flash_attention_utils import _get_unpad_data as hf
@@ -207,18 +201,15 @@ def main():
         print("packjit CUDA op unavailable:", str(error).splitlines()[0])
         ours = None
 
-    d2d_src = torch.empty(256 << 20, dtype=torch.uint8, device=device)
-    d2d_dst = torch.empty_like(d2d_src)
-    d2d_us = time_calls(lambda: (d2d_dst.copy_(d2d_src), torch.cuda.synchronize()), 50)
-    d2d_tbps = 2 * d2d_src.numel() / (d2d_us * 1e-6) / 1e12
+    d2d = d2d_tbps(device)
 
     columns = ["floor", "nonzero", "transformers", "vectorized", "reference", "packjit"]
     print(f"get_unpad_data on {torch.cuda.get_device_name()}, torch {torch.__version__}; "
-          f"D2D copy {d2d_tbps:.2f} TB/s (read+write)")
+          f"D2D copy {d2d:.2f} TB/s (read+write)")
     print("median host us per call, each ending in its sync")
     print(f"{'B x S':<10} {'dtype':<6} " + " ".join(f"{c:>12}" for c in columns) + f" {'pj/floor':>9}")
     results = {"device": torch.cuda.get_device_name(), "torch": torch.__version__,
-               "d2d_tbps": d2d_tbps, "rows": []}
+               "d2d_tbps": d2d, "rows": []}
     for batch, seq_len in SHAPES:
         for dtype in (torch.int64, torch.int32):
             mask = packed_mask(batch, seq_len, dtype, device)
