@@ -199,13 +199,16 @@ TEST_CASE("planOp: what each op launches", "[plan][ops]") {
 
   // unpad_input_from_mask: the scan, the gather, the backward.
   CHECK(planOp("unpad_input_from_mask", options).size() == 3);
-  // is_indexed_packed_mask: mask_any_gt1 per non-bool mask dtype.
-  for (const PlannedLaunch &launch :
-       planOp("is_indexed_packed_mask", options)) {
-    CAPTURE(launch.what);
-    const bool boolMask = launch.what.find(":bool") != std::string::npos;
-    CHECK(launch.kernels.size() == (boolMask ? 0u : 1u));
-  }
+  // is_indexed_packed_mask: mask_any_gt1 per non-bool mask, none for bool.
+  OpPlanOptions indexed = options;
+  indexed.masks.push_back(mask(2, 8, DType::Int32, "2x8:int32"));
+  const std::vector<PlannedLaunch> checks =
+      planOp("is_indexed_packed_mask", indexed);
+  REQUIRE(checks.size() == 2);
+  CHECK(checks[0].kernels.empty()); // 3x1000:bool
+  REQUIRE(checks[1].kernels.size() == 1);
+  CHECK(checks[1].kernels[0].kernel == "mask_any_gt1");
+  CHECK(checks[1].kernels[0].dtypes == std::vector<DType>{DType::Int32});
   // cu_seqlens_from_position_ids: int64 when no dtype is given.
   CHECK(planOp("cu_seqlens_from_position_ids", options)[0].kernels[0].dtypes ==
         std::vector<DType>{DType::Int64});

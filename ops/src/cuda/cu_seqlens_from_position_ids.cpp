@@ -50,18 +50,12 @@ StreamWorkspaces &positionIdsWorkspaces() {
   return *workspaces;
 }
 
-// Contiguous, 16-byte aligned int64 or int32 ids (the kernel reads 16-byte
-// words): a copy only when the input is neither.
+// Int64 or int32 ids as the kernel reads them (contiguousAligned); a copy
+// only when the input is neither.
 at::Tensor loadablePositions(const at::Tensor &rows) {
-  at::Tensor positions = rows;
-  if (positions.scalar_type() != at::kLong &&
-      positions.scalar_type() != at::kInt)
-    positions = positions.to(at::kInt);
-  const bool aligned =
-      reinterpret_cast<uintptr_t>(positions.data_ptr()) % 16 == 0;
-  if (!positions.is_contiguous() || !aligned)
-    positions = positions.clone(at::MemoryFormat::Contiguous);
-  return positions;
+  const bool wide =
+      rows.scalar_type() == at::kLong || rows.scalar_type() == at::kInt;
+  return contiguousAligned(wide ? rows : rows.to(at::kInt));
 }
 
 struct ScanLaunch {

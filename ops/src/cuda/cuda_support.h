@@ -14,7 +14,19 @@
 #include <c10/util/Exception.h>
 #include <cuda.h>
 
+#include <cstdint>
+
 namespace packjit::ops::cuda {
+
+// `tensor` as the scan kernels read it, whole 16-byte words: itself when
+// contiguous and 16-byte aligned, else a contiguous copy (a fresh
+// allocation is aligned).
+inline at::Tensor contiguousAligned(const at::Tensor &tensor) {
+  const bool aligned = reinterpret_cast<uintptr_t>(tensor.data_ptr()) % 16 == 0;
+  if (tensor.is_contiguous() && aligned)
+    return tensor;
+  return tensor.clone(at::MemoryFormat::Contiguous);
+}
 
 // The kernels' dtype of an attention mask (checked by the op already).
 inline DType maskDType(at::ScalarType type) {

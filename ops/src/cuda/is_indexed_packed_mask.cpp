@@ -32,11 +32,7 @@ bool anyAboveOne(const at::Tensor &maskIn) {
   checkNotCapturing(maskIn, op,
                     "Decide the mask's kind outside the graph (it does not "
                     "change between replays).");
-  // The kernel reads whole 16-byte words.
-  const bool aligned = reinterpret_cast<uintptr_t>(maskIn.data_ptr()) % 16 == 0;
-  const at::Tensor mask = maskIn.is_contiguous() && aligned
-                              ? maskIn
-                              : maskIn.clone(at::MemoryFormat::Contiguous);
+  const at::Tensor mask = contiguousAligned(maskIn);
   const int device = mask.device().index();
   HostMailbox &mailbox = withRuntimeErrors(op, [&]() -> HostMailbox & {
     return HostMailbox::forThisThread(device);

@@ -47,15 +47,6 @@ plan::ShapePolicy shapePolicy() {
   return policy;
 }
 
-// The kernel reads whole 16-byte words: a strided or misaligned view is
-// copied first (a fresh allocation is aligned).
-at::Tensor loadableMask(const at::Tensor &mask) {
-  const bool aligned = reinterpret_cast<uintptr_t>(mask.data_ptr()) % 16 == 0;
-  if (mask.is_contiguous() && aligned)
-    return mask;
-  return mask.clone(at::MemoryFormat::Contiguous);
-}
-
 // Tile statuses and counters (kernels_src/mask_scan.mlir: `workspace`): word
 // 0 the epoch, word 1 the finished-block count, then epoch-tagged tile
 // statuses; all zero before a launch that uses them for the first time, and
@@ -150,7 +141,7 @@ ScanBuffers launchMaskScan(const at::Tensor &maskIn, const ScanRequest &request,
                            return streamIsCapturing(stream);
                          });
 
-  const at::Tensor mask = loadableMask(maskIn);
+  const at::Tensor mask = contiguousAligned(maskIn);
   const int64_t n = mask.numel();
   const int64_t maxDocs = request.maxDocs < 0 ? n : request.maxDocs;
   ScanBuffers out;
