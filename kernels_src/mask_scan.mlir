@@ -56,7 +56,7 @@ module {
         workgroup(%shared: memref<1024xi64, #gpu.address_space<workgroup>>)
         // Three blocks per SM (ptxas: 80 registers, 16-24 bytes of spills,
         // against 108-120 and two blocks): more mask bytes in flight.
-        kernel attributes {packjit.block = "BLOCK", nvvm.minctasm = 3 : i32} {
+        kernel attributes {packjit.block = "BLOCK", packjit.threads_per_sm = 768 : i64} {
       %c0 = arith.constant 0 : i64
       %c1 = arith.constant 1 : i64
       %c2 = arith.constant 2 : i64

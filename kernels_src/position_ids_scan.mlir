@@ -43,7 +43,7 @@ module {
                                 %strict: i1 {packjit.constexpr = "STRICT"},
                                 %padded: i1 {packjit.constexpr = "PADDED"})
         workgroup(%shared: memref<256xi64, #gpu.address_space<workgroup>>)
-        kernel attributes {packjit.block = "BLOCK"} {
+        kernel attributes {packjit.block = "BLOCK", packjit.threads_per_sm = 1280 : i64} {
       %c0 = arith.constant 0 : i64
       %c1 = arith.constant 1 : i64
       %c2 = arith.constant 2 : i64
@@ -92,7 +92,12 @@ module {
       // The column of the thread's first token, and the token before it
       // (the previous lane's last token; lane 0 reads it).
       %in_range = arith.cmpi slt, %p0, %N : i64
-      %s0 = arith.remsi %p0, %S : i64
+      // A 32-bit remainder (p0 < 2^32, S < 2^31): the 64-bit one is a
+      // subroutine call.
+      %p0_32 = arith.trunci %p0 : i64 to i32
+      %S_32 = arith.trunci %S : i64 to i32
+      %s0_32 = arith.remui %p0_32, %S_32 : i32
+      %s0 = arith.extui %s0_32 : i32 to i64
       %last_j = arith.subi %per_thread, %c1 : i64
       %last_p = arith.addi %p0, %last_j : i64
       %my_last = func.call @token(%positions, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7,
@@ -113,10 +118,12 @@ module {
         scf.yield %from_left : i64
       }
 
-      // Pass 1 over the registers: the thread's record (starts, last start),
-      // the smallest id and the largest id that breaks a row's +1 steps.
+      // Pass 1 over the registers: which tokens start a sequence (bit j of
+      // `starts`), the last start, and (STRICT) the smallest id and the
+      // largest id that breaks a row's +1 steps. The ids die here: pass 2
+      // needs only the bits.
       %rec:6 = scf.for %j = %c0 to %per_thread step %c1
-          iter_args(%prev = %before, %s = %s0, %count = %c0, %last = %cm1,
+          iter_args(%prev = %before, %s = %s0, %starts = %c0, %last = %cm1,
                     %least_key = %c0, %break_key = %c0)
           -> (i64, i64, i64, i64, i64, i64) : i64 {
         %p = arith.addi %p0, %j : i64
@@ -127,20 +134,24 @@ module {
         %start, %breaks = func.call @classify(%v, %prev, %s, %least, %strict, %valid)
             : (i64, i64, i64, i64, i1, i1) -> (i1, i1)
         %one = arith.extui %start : i1 to i64
-        %count2 = arith.addi %count, %one : i64
+        %bit = arith.shli %one, %j : i64
+        %starts2 = arith.ori %starts, %bit : i64
         %last2 = arith.select %start, %p, %last : i64
+        // The smallest id matters only to STRICT's validity check.
         %lk = func.call @least_key(%v) : (i64) -> i64
         %lk_max = arith.maxui %least_key, %lk : i64
-        %least_key2 = arith.select %valid, %lk_max, %least_key : i64
+        %counts_least = arith.andi %valid, %strict : i1
+        %least_key2 = arith.select %counts_least, %lk_max, %least_key : i64
         %bk = func.call @break_key(%v) : (i64) -> i64
         %bk_max = arith.maxui %break_key, %bk : i64
         %break_key2 = arith.select %breaks, %bk_max, %break_key : i64
         %s2 = func.call @next_column(%s, %S) : (i64, i64) -> i64
-        scf.yield %v, %s2, %count2, %last2, %least_key2, %break_key2 : i64, i64, i64, i64, i64, i64
+        scf.yield %v, %s2, %starts2, %last2, %least_key2, %break_key2 : i64, i64, i64, i64, i64, i64
       }
+      %starts = llvm.intr.ctpop(%rec#2) : (i64) -> i64
 
       // The records scanned within the warp; lane 31 keeps the warp's total.
-      %inc:2 = func.call @warp_scan_pair(%rec#2, %rec#3, %lane) : (i64, i64, i64) -> (i64, i64)
+      %inc:2 = func.call @warp_scan_pair(%starts, %rec#3, %lane) : (i64, i64, i64) -> (i64, i64)
       %left_c = func.call @shfl64(%inc#0, %c1, %c0) : (i64, i64, i64) -> i64
       %left_l = func.call @shfl64(%inc#1, %c1, %c0) : (i64, i64, i64) -> i64
       %lane_c = arith.select %is_lane0, %c0, %left_c : i64
@@ -168,17 +179,15 @@ module {
       %tw:2 = func.call @combine_pair(%tp#0, %tp#1, %wp#0, %wp#1) : (i64, i64, i64, i64) -> (i64, i64)
       %pre:2 = func.call @combine_pair(%tw#0, %tw#1, %lane_c, %lane_l) : (i64, i64, i64, i64) -> (i64, i64)
 
-      // Pass 2: each start's cu_seqlens entry and the sequence it ends.
-      %out:5 = scf.for %j = %c0 to %per_thread step %c1
-          iter_args(%prev = %before, %s = %s0, %d = %pre#0, %last = %pre#1, %longest = %c0)
-          -> (i64, i64, i64, i64, i64) : i64 {
+      // Pass 2 over the start bits: each start's cu_seqlens entry and the
+      // sequence it ends.
+      %out:3 = scf.for %j = %c0 to %per_thread step %c1
+          iter_args(%d = %pre#0, %last = %pre#1, %longest = %c0)
+          -> (i64, i64, i64) : i64 {
         %p = arith.addi %p0, %j : i64
-        %v = func.call @token(%positions, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7,
-                              %j, %p, %N, %tbytes, %false)
-            : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
-        %valid = arith.cmpi slt, %p, %N : i64
-        %start, %breaks = func.call @classify(%v, %prev, %s, %least, %strict, %valid)
-            : (i64, i64, i64, i64, i1, i1) -> (i1, i1)
+        %shifted = arith.shrui %rec#2, %j : i64
+        %low = arith.andi %shifted, %c1 : i64
+        %start = arith.cmpi ne, %low, %c0 : i64
         %fits = arith.cmpi sle, %d, %max_docs : i64
         %write = arith.andi %start, %fits : i1
         scf.if %write {
@@ -191,15 +200,13 @@ module {
         %length = arith.subi %p, %last : i64
         %longer = arith.maxsi %longest, %length : i64
         %longest2 = arith.select %ends, %longer, %longest : i64
-        %one = arith.extui %start : i1 to i64
-        %d2 = arith.addi %d, %one : i64
+        %d2 = arith.addi %d, %low : i64
         %last2 = arith.select %start, %p, %last : i64
-        %s2 = func.call @next_column(%s, %S) : (i64, i64) -> i64
-        scf.yield %v, %s2, %d2, %last2, %longest2 : i64, i64, i64, i64, i64
+        scf.yield %d2, %last2, %longest2 : i64, i64, i64
       }
 
       // The block's longest sequence and keys, then the workspace's.
-      %wmax:3 = func.call @warp_umax3(%out#4, %rec#4, %rec#5) : (i64, i64, i64) -> (i64, i64, i64)
+      %wmax:3 = func.call @warp_umax3(%out#2, %rec#4, %rec#5) : (i64, i64, i64) -> (i64, i64, i64)
       scf.if %is_lane0 {
         %c136 = arith.constant 136 : i64
         %c168 = arith.constant 168 : i64
@@ -649,9 +656,11 @@ module {
       %done_ptr = llvm.getelementptr %workspace[%c4] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
       %finished_before = llvm.atomicrmw add %done_ptr, %c1 monotonic : !llvm.ptr<1>, i64
       %finishes_last = arith.cmpi eq, %finished_before, %last_tile : i64
-      // Acquire: the block's other threads see what every block wrote once
-      // the barrier after this passes.
-      func.call @fence() : () -> ()
+      // Acquire (the last block only): its other threads see what every
+      // block wrote once the barrier after this passes.
+      scf.if %finishes_last {
+        func.call @fence() : () -> ()
+      }
       %flag = arith.extui %finishes_last : i1 to i64
       func.call @store_shared(%shared, %c232, %flag) : (memref<256xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
       return

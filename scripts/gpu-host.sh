@@ -15,7 +15,7 @@
 #   build,test,sanitize,bench,bench-cpu (default: all), and opt-in: bench-new
 #   (the position-ids, get_unpad_data and compile benchmarks), sanitize-new (the
 #   sanitizers on those kernels and the multi-threaded cases) and profile
-#   (Nsight Compute on the mask scan). PACKJIT_GPU_TESTS=quick
+#   (Nsight Compute on the mask and position-ids scans). PACKJIT_GPU_TESTS=quick
 #   in the environment makes the test step run the GPU tests' small set too.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -147,15 +147,21 @@ if wants bench-new; then
   step "bench compile" bench.log "$build/bin/packjit" bench --compile --json "$out/json/compile.json"
 fi
 
-# Opt-in (not in the default steps): Nsight Compute on one mask_scan launch
-# per shape (after the warm-up calls), for the latency analysis of
-# docs/gpu_unpad.md.
+# Opt-in (not in the default steps): Nsight Compute on one launch of each
+# scan kernel per shape (after the warm-up calls and the tiered swap): the
+# full section set as text, and the per-instruction SASS stall samples as CSV
+# (profile-*.csv), for the analyses in docs/gpu_unpad.md and docs/kernels.md.
 if wants profile; then
-  for shape in 64x65536 8x4096; do
-    step "profile mask_scan $shape" profile.log env PYTHONPATH="$repo/python" \
-      PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" ncu --kernel-name regex:mask_scan \
-      --launch-skip 3 --launch-count 1 --set full --print-details all \
-      "$python" "$repo/benchmarks/profile_mask_scan.py" --shape "$shape"
+  for what in position_ids_scan:1x4194304 position_ids_scan:1x1048576 mask_scan:64x65536; do
+    op=${what%%:*} shape=${what#*:}
+    report=$out/profile-$op-$shape
+    step "profile $op $shape" profile.log env PYTHONPATH="$repo/python" \
+      PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" ncu --kernel-name "regex:$op" \
+      --launch-skip 3 --launch-count 1 --set full --import-source yes -f -o "$report" \
+      "$python" "$repo/benchmarks/profile_kernel.py" --op "$op" --shape "$shape"
+    step "profile $op $shape (details)" profile.log ncu --import "$report.ncu-rep" --print-details all
+    ncu --import "$report.ncu-rep" --page source --csv --print-source sass >"$report.csv" 2>>"$out/profile.log"
+    rm -f "$report.ncu-rep"
   done
 fi
 

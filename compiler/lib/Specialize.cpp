@@ -11,6 +11,8 @@
 #include "llvm/ADT/BitVector.h"
 #include "llvm/ADT/StringMap.h"
 
+#include <algorithm>
+
 namespace packjit::pipeline {
 
 #define GEN_PASS_DEF_PACKJITSPECIALIZE
@@ -20,6 +22,9 @@ namespace {
 
 constexpr llvm::StringLiteral kConstexprAttr = "packjit.constexpr";
 constexpr llvm::StringLiteral kBlockAttr = "packjit.block";
+// Threads per SM the kernel is tuned for: becomes nvvm.minctasm (blocks per
+// SM, so ptxas caps the registers) once BLOCK is known.
+constexpr llvm::StringLiteral kThreadsPerSMAttr = "packjit.threads_per_sm";
 constexpr llvm::StringLiteral kPlaceholderDialect = "packjit";
 
 class Specialize : public impl::PackjitSpecializeBase<Specialize> {
@@ -111,16 +116,28 @@ private:
 
   mlir::LogicalResult bindBlockSize(mlir::FunctionOpInterface func) {
     auto name = func->getAttrOfType<mlir::StringAttr>(kBlockAttr);
-    if (!name)
+    if (!name) {
+      if (func->hasAttr(kThreadsPerSMAttr))
+        return func.emitError() << kThreadsPerSMAttr << " needs " << kBlockAttr;
       return mlir::success();
+    }
     auto it = constexprValues.find(name.getValue());
     auto gpuFunc = llvm::dyn_cast<mlir::gpu::GPUFuncOp>(func.getOperation());
     if (it == constexprValues.end() || !gpuFunc)
       return func.emitError() << kBlockAttr << " names '" << name.getValue()
                               << "', which is not a constexpr of a gpu.func";
+    int64_t block = it->second;
     gpuFunc.setKnownBlockSizeAttr(mlir::DenseI32ArrayAttr::get(
-        func.getContext(), {static_cast<int32_t>(it->second), 1, 1}));
+        func.getContext(), {static_cast<int32_t>(block), 1, 1}));
     func->removeAttr(kBlockAttr);
+    if (auto threads =
+            func->getAttrOfType<mlir::IntegerAttr>(kThreadsPerSMAttr)) {
+      int64_t blocks = std::max<int64_t>(1, threads.getInt() / block);
+      func->setAttr("nvvm.minctasm",
+                    mlir::Builder(func.getContext())
+                        .getI32IntegerAttr(static_cast<int32_t>(blocks)));
+      func->removeAttr(kThreadsPerSMAttr);
+    }
     return mlir::success();
   }
 

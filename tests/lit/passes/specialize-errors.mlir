@@ -59,3 +59,12 @@ module {
     }
   }
 }
+
+// -----
+
+gpu.module @packjit {
+  // expected-error@+1 {{packjit.threads_per_sm needs packjit.block}}
+  gpu.func @threads_without_block() kernel attributes {packjit.threads_per_sm = 512 : i64} {
+    gpu.return
+  }
+}

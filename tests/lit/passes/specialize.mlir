@@ -53,6 +53,27 @@ gpu.module @packjit {
 
 // -----
 
+// packjit.threads_per_sm becomes nvvm.minctasm, the blocks of BLOCK threads
+// per SM (at least one), so ptxas caps the registers to fit them.
+// CHECK-LABEL: gpu.func @threads_per_sm
+// CHECK-SAME:    known_block_size = array<i32: 128, 1, 1>
+// CHECK-SAME:    nvvm.minctasm = 5 : i32
+// CHECK-NOT:   packjit.threads_per_sm
+// CHECK-LABEL: gpu.func @fewer_threads_than_a_block
+// CHECK-SAME:    nvvm.minctasm = 1 : i32
+gpu.module @packjit {
+  gpu.func @threads_per_sm(%b: i64 {packjit.constexpr = "BLOCK"}) kernel
+      attributes {packjit.block = "BLOCK", packjit.threads_per_sm = 640 : i64} {
+    gpu.return
+  }
+  gpu.func @fewer_threads_than_a_block(%b: i64 {packjit.constexpr = "BLOCK"}) kernel
+      attributes {packjit.block = "BLOCK", packjit.threads_per_sm = 64 : i64} {
+    gpu.return
+  }
+}
+
+// -----
+
 // Placeholders are replaced everywhere a type goes: results, GEP element
 // types, block arguments and results of regions, type attributes.
 // CHECK-LABEL: gpu.func @dtypes
