@@ -1,16 +1,21 @@
 // The runtime's launch benchmark, for the GPU host. In one run:
 //  - host time per launch of a cached kernel through packjit (KernelFamily
 //    lookup + launch) against a raw cuLaunchKernel of the same function;
-//  - first result in a fresh process with an empty cache, and with a warm
-//    disk cache: the program runs itself again as a child, per case.
+//  - first result in a fresh process with an empty cache, with a warm disk
+//    cache, and with the kernel in an AOT bundle (ptxas's cubin, or PTX
+//    only): the program runs itself again as a child, per case. The
+//    mask_scan path only loads its generic kernel (the one a first call at
+//    a new shape runs), the costliest for the driver's PTX JIT.
 // Prints a table; --json PATH writes the numbers.
 #include "add_one_ptx.h"
 #include "packjit/core/bench_support.h"
 #include "packjit/core/error.h"
+#include "packjit/runtime/bundle.h"
 #include "packjit/runtime/compiler_library.h"
 #include "packjit/runtime/device.h"
 #include "packjit/runtime/driver.h"
 #include "packjit/runtime/launch.h"
+#include "packjit/runtime/ptxas.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -22,6 +27,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <unistd.h>
 
 namespace packjit::runtime {
@@ -108,9 +115,79 @@ LaunchResult measureLaunches(int rounds, int batch) {
 
 // ---- first result in a fresh process ---------------------------------------
 
-// The child's work: one kernel to a result on the host. Prints
+// The kernel a first-result path runs, as its family asks for it.
+struct FirstKernel {
+  std::unique_ptr<KernelFamily> family;
+  std::vector<DType> dtypes;
+  ConstexprValues values;
+
+  KernelSpec spec() { return family->spec(0, dtypes, values); }
+  const Kernel &get() { return family->get(0, dtypes, values); }
+};
+
+FirstKernel firstKernel(const std::string &path, KernelCache &cache) {
+  FirstKernel first;
+  if (path == "handwritten") {
+    first.family = std::make_unique<KernelFamily>(
+        KernelContract::fromText("add_one", kAddOneContract), &cache);
+    first.dtypes = {DType::Int32};
+    first.values = first.family->defaults();
+  } else if (path == "compiler") {
+    // The ABI of kernels_src/gather_rows.mlir: one tensor, one lane per row.
+    first.family = std::make_unique<KernelFamily>("gather_rows", &cache);
+    first.dtypes = {DType::Float32};
+    first.values = first.family->defaults();
+    first.values.set(first.family->slot("ROW"), 1)
+        .set(first.family->slot("LANES"), 1);
+  } else { // mask_scan: the generic kernel of an int64 mask, strict
+    first.family = std::make_unique<KernelFamily>("mask_scan", &cache);
+    first.dtypes = {DType::Int64};
+    first.values = first.family->defaults();
+    first.values.set(first.family->slot("SEQ"), 0);
+  }
+  return first;
+}
+
+// Runs gather_rows (the compiler path's kernel) on 4 rows; true if right.
+bool runGatherRows(const Kernel &kernel) {
+  const CudaDriver &driver = cudaDriver();
+  float hostSrc[4] = {1, 2, 3, 4}, hostDst[2] = {0, 0};
+  int64_t hostIndices[2] = {3, 1}, nnz = 2, rows = 4, stride = 1;
+  CUdeviceptr src, dst, indices;
+  PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&src, sizeof hostSrc));
+  PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&dst, sizeof hostDst));
+  PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&indices, sizeof hostIndices));
+  PACKJIT_CUDA_CHECK(driver.cuMemcpyHtoD(src, hostSrc, sizeof hostSrc));
+  PACKJIT_CUDA_CHECK(
+      driver.cuMemcpyHtoD(indices, hostIndices, sizeof hostIndices));
+  const KernelArg unused = KernelArg::pointer(CUdeviceptr{0});
+  launch(kernel, {1}, {256}, nullptr,
+         {KernelArg::pointer(src), KernelArg::pointer(dst), unused, unused,
+          unused, unused, KernelArg::pointer(indices), KernelArg::i64(nnz),
+          KernelArg::i64(rows), KernelArg::i64(stride), KernelArg::i64(stride),
+          KernelArg::i64(stride)});
+  PACKJIT_CUDA_CHECK(driver.cuMemcpyDtoH(hostDst, dst, sizeof hostDst));
+  return hostDst[0] == 4 && hostDst[1] == 2;
+}
+
+// Runs add_one (the hand-written path's kernel) on 256 ints; true if right.
+bool runAddOne(const Kernel &kernel) {
+  const CudaDriver &driver = cudaDriver();
+  int32_t host[256] = {};
+  unsigned n = 256;
+  CUdeviceptr data;
+  PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&data, sizeof host));
+  PACKJIT_CUDA_CHECK(driver.cuMemcpyHtoD(data, host, sizeof host));
+  launch(kernel, {1}, {256}, nullptr,
+         {KernelArg::pointer(data), KernelArg::i32(static_cast<int32_t>(n))});
+  PACKJIT_CUDA_CHECK(driver.cuMemcpyDtoH(host, data, sizeof host));
+  return host[0] == 1 && host[255] == 1;
+}
+
+// The child's work: one kernel to a result on the host (mask_scan: to a
+// loaded kernel), from `bundle` when one is given. Prints
 // {"microseconds": ..., "path": ..., "origin": ...} on stdout.
-int firstResultChild(const std::string &path) {
+int firstResultChild(const std::string &path, const std::string &bundle) {
   auto start = BenchClock::now(); // main() entry: process start-up is timed by
                                   // the parent
   const CudaDriver &driver = cudaDriver();
@@ -123,58 +200,44 @@ int firstResultChild(const std::string &path) {
   if (path == "handwritten")
     options = handwrittenOptions(cacheSettingsFromEnvironment().directory);
   options.bundlePaths = {};
+  if (!bundle.empty())
+    options.bundlePaths = {bundle};
   KernelCache cache(options);
-  bool ok = true;
-  const Kernel *kernel = nullptr;
-  if (path == "compiler") {
-    // The ABI of kernels_src/gather_rows.mlir: one tensor, one lane per row.
-    KernelFamily gather("gather_rows", &cache);
-    const DType dtypes[] = {DType::Float32};
-    ConstexprValues values = gather.defaults();
-    values.set(gather.slot("ROW"), 1).set(gather.slot("LANES"), 1);
-    kernel = &gather.get(0, dtypes, values);
-    float hostSrc[4] = {1, 2, 3, 4}, hostDst[2] = {0, 0};
-    int64_t hostIndices[2] = {3, 1}, nnz = 2, rows = 4, stride = 1;
-    CUdeviceptr src, dst, indices;
-    PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&src, sizeof hostSrc));
-    PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&dst, sizeof hostDst));
-    PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&indices, sizeof hostIndices));
-    PACKJIT_CUDA_CHECK(driver.cuMemcpyHtoD(src, hostSrc, sizeof hostSrc));
-    PACKJIT_CUDA_CHECK(
-        driver.cuMemcpyHtoD(indices, hostIndices, sizeof hostIndices));
-    const KernelArg unused = KernelArg::pointer(CUdeviceptr{0});
-    launch(*kernel, {1}, {256}, nullptr,
-           {KernelArg::pointer(src), KernelArg::pointer(dst), unused, unused,
-            unused, unused, KernelArg::pointer(indices), KernelArg::i64(nnz),
-            KernelArg::i64(rows), KernelArg::i64(stride),
-            KernelArg::i64(stride), KernelArg::i64(stride)});
-    PACKJIT_CUDA_CHECK(driver.cuMemcpyDtoH(hostDst, dst, sizeof hostDst));
-    ok = hostDst[0] == 4 && hostDst[1] == 2;
-  } else {
-    KernelFamily addOne(KernelContract::fromText("add_one", kAddOneContract),
-                        &cache);
-    const DType dtypes[] = {DType::Int32};
-    kernel = &addOne.get(0, dtypes, addOne.defaults());
-    int32_t host[256] = {};
-    unsigned n = 256;
-    CUdeviceptr data;
-    PACKJIT_CUDA_CHECK(driver.cuMemAlloc(&data, sizeof host));
-    PACKJIT_CUDA_CHECK(driver.cuMemcpyHtoD(data, host, sizeof host));
-    launch(*kernel, {1}, {256}, nullptr,
-           {KernelArg::pointer(data), KernelArg::i32(static_cast<int32_t>(n))});
-    PACKJIT_CUDA_CHECK(driver.cuMemcpyDtoH(host, data, sizeof host));
-    ok = host[0] == 1 && host[255] == 1;
-  }
+  FirstKernel first = firstKernel(path, cache);
+  const Kernel &kernel = first.get();
+  bool ok = path == "handwritten" ? runAddOne(kernel)
+            : path == "compiler"  ? runGatherRows(kernel)
+                                  : kernel.function != nullptr;
   double elapsed = microsecondsSince(start);
   std::cout << nlohmann::json{{"microseconds", elapsed},
                               {"cuda_startup_microseconds", cudaStartup},
                               {"path", path},
-                              {"origin", imageOriginName(kernel->origin)},
-                              {"cubin_reused", kernel->cubinReused},
+                              {"origin", imageOriginName(kernel.origin)},
+                              {"cubin_reused", kernel.cubinReused},
                               {"correct", ok}}
                    .dump()
             << std::endl;
   return ok ? 0 : 1;
+}
+
+// A bundle at `file` with the kernel of `path`, with ptxas's cubin for this
+// GPU when `ptxas` is given (PTX only otherwise).
+void writeFirstBundle(const std::string &path, const Ptxas *ptxas,
+                      const std::string &file) {
+  KernelCacheOptions options = handwrittenOptions("");
+  options.settings.diskEnabled = false;
+  KernelCache cache(options); // only for the family's spec
+  FirstKernel first = firstKernel(path, cache);
+  KernelSpec spec = first.spec();
+  KernelImage image = path == "handwritten"
+                          ? KernelImage{kAddOnePtx, kAddOneEntry, "", ""}
+                          : compileWithCompilerLibrary(
+                                spec, first.family->contract().templateText());
+  if (ptxas) {
+    image.cubin = ptxas->assemble(image.ptx, spec.arch, spec.fileStem());
+    image.cubinTarget = ptxas->cubinTarget(spec.arch);
+  }
+  writeBundle(file, {{spec.canonical(), image}});
 }
 
 // One fresh process's first result, in milliseconds.
@@ -185,10 +248,15 @@ struct FirstRun {
   nlohmann::json report;
 };
 
-FirstRun runChild(const std::string &path, const std::string &cacheDir) {
+// A child with an empty or warm cache at `cacheDir`, and `bundle` if given.
+FirstRun runChild(const std::string &path, const std::string &cacheDir,
+                  const std::string &bundle = "") {
   const std::string outFile = cacheDir + ".out";
-  const ChildRun child = runSelf({"--child-first-result", path}, 1, outFile,
-                                 {"PACKJIT_CACHE_DIR=" + cacheDir});
+  std::vector<std::string> args{"--child-first-result", path};
+  if (!bundle.empty())
+    args.push_back(bundle);
+  const ChildRun child =
+      runSelf(args, 1, outFile, {"PACKJIT_CACHE_DIR=" + cacheDir});
   std::ifstream in(outFile);
   std::string line;
   std::getline(in, line);
@@ -205,15 +273,21 @@ FirstRun runChild(const std::string &path, const std::string &cacheDir) {
   return run;
 }
 
-// Medians over fresh processes of one case (empty cache, or warm disk).
+// Medians over fresh processes of one case (empty cache, warm disk, a
+// bundle), and where the last run's kernel came from.
 struct FirstCase {
   std::vector<double> wall, inProcess, cudaStartup;
+  std::string origin;
+  bool cubinReused = false;
 
   void add(const FirstRun &run) {
     wall.push_back(run.wall);
     inProcess.push_back(run.inProcess);
     cudaStartup.push_back(run.cudaStartup);
+    origin = run.report["origin"].get<std::string>();
+    cubinReused = run.report["cubin_reused"].get<bool>();
   }
+  bool measured() const { return !wall.empty(); }
   double packjitShare() const {
     return median(inProcess) - median(cudaStartup);
   }
@@ -221,43 +295,78 @@ struct FirstCase {
     return {{"wall_ms", median(wall)},
             {"in_process_ms", median(inProcess)},
             {"cuda_startup_ms", median(cudaStartup)},
-            {"packjit_ms", packjitShare()}};
+            {"packjit_ms", packjitShare()},
+            {"origin", origin},
+            {"cubin_reused", cubinReused}};
   }
 };
 
 struct FirstResult {
   std::string path;
-  FirstCase cold, warm;
-  std::string warmOrigin;
-  bool warmCubinReused = false;
+  FirstCase cold, warm, aotCubin, aotPtx;
 };
 
-FirstResult measureFirstResult(const std::string &path, int repeats) {
-  FirstResult result{path, {}, {}, "", false};
+// Each repeat in a fresh cache directory: empty, then warm (the entry the
+// empty run left behind), then empty again under each bundle (a PTX-only
+// bundle's JIT leaves the driver's cubin in the cache). Without ptxas the
+// cubin case is left out.
+FirstResult measureFirstResult(const std::string &path, int repeats,
+                               const Ptxas *ptxas) {
+  FirstResult result{path, {}, {}, {}, {}};
+  const std::string base =
+      std::filesystem::temp_directory_path() /
+      ("packjit-first-" + std::to_string(getpid()) + "-" + path);
+  const std::string cubinBundle = base + "-cubin.pjb";
+  const std::string ptxBundle = base + "-ptx.pjb";
+  if (ptxas)
+    writeFirstBundle(path, ptxas, cubinBundle);
+  writeFirstBundle(path, nullptr, ptxBundle);
   for (int i = 0; i < repeats; ++i) {
-    std::string dir = std::filesystem::temp_directory_path() /
-                      ("packjit-first-" + std::to_string(getpid()) + "-" +
-                       path + "-" + std::to_string(i));
+    const std::string dir = base + "-" + std::to_string(i);
     std::filesystem::remove_all(dir);
-    result.cold.add(runChild(path, dir));      // empty cache
-    const FirstRun warm = runChild(path, dir); // the entry cold left behind
-    result.warm.add(warm);
-    result.warmOrigin = warm.report["origin"].get<std::string>();
-    result.warmCubinReused = warm.report["cubin_reused"].get<bool>();
+    result.cold.add(runChild(path, dir));
+    result.warm.add(runChild(path, dir));
+    std::filesystem::remove_all(dir);
+    if (ptxas) {
+      result.aotCubin.add(runChild(path, dir, cubinBundle));
+      std::filesystem::remove_all(dir);
+    }
+    result.aotPtx.add(runChild(path, dir, ptxBundle));
     std::filesystem::remove_all(dir);
   }
+  std::filesystem::remove(cubinBundle);
+  std::filesystem::remove(ptxBundle);
   return result;
 }
 
 void printFirstCase(const std::string &title, const FirstCase &c,
-                    const char *packjitWork, const char *target) {
+                    const std::string &packjitWork, const char *target) {
+  if (!c.measured())
+    return;
   std::printf("%-52s %9.2f ms %10s\n", title.c_str(), median(c.wall), "");
   std::printf("%-52s %9.2f ms %10s\n", "  of which inside main()",
               median(c.inProcess), "");
   std::printf("%-52s %9.2f ms %10s\n",
               "    CUDA start-up (driver, primary context)",
               median(c.cudaStartup), "");
-  std::printf("%-52s %9.2f ms %10s\n", packjitWork, c.packjitShare(), target);
+  std::printf("%-52s %9.2f ms %10s\n", packjitWork.c_str(), c.packjitShare(),
+              target);
+}
+
+void printFirstResult(const FirstResult &first) {
+  const bool loadOnly = first.path == "mask_scan";
+  const std::string what = loadOnly ? "first load" : "first result";
+  const std::string tag =
+      loadOnly ? " [mask_scan generic]" : " [" + first.path + "]";
+  const std::string rest = loadOnly ? "" : ", launch, copy back";
+  printFirstCase(what + ", fresh process, empty cache" + tag, first.cold,
+                 "    packjit: compile, JIT, load" + rest, "<= 150 ms");
+  printFirstCase(what + ", fresh process, warm disk" + tag, first.warm,
+                 "    packjit: disk cache, load" + rest, "<= 5 ms");
+  printFirstCase(what + ", fresh process, AOT ptxas cubin" + tag,
+                 first.aotCubin, "    packjit: bundle, load" + rest, "<= 2 ms");
+  printFirstCase(what + ", fresh process, AOT PTX only" + tag, first.aotPtx,
+                 "    packjit: bundle, JIT, load" + rest, "-");
 }
 
 int benchMain(int rounds, int batch, int repeats, const std::string &jsonPath) {
@@ -265,15 +374,22 @@ int benchMain(int rounds, int batch, int repeats, const std::string &jsonPath) {
   LaunchResult launches = measureLaunches(rounds, batch);
   std::vector<std::string> paths{"handwritten"};
   std::string why;
-  if (compilerAvailable(&why))
+  if (compilerAvailable(&why)) {
     paths.push_back("compiler");
-  else
+    paths.push_back("mask_scan");
+  } else {
     std::cerr << "launch_bench: no compiler library, first-result timings use "
                  "the hand-written PTX only: "
               << why << "\n";
+  }
+  std::optional<Ptxas> ptxas = findPtxas("", &why);
+  if (!ptxas)
+    std::cerr << "launch_bench: no AOT bundles with cubins measured: " << why
+              << "\n";
   std::vector<FirstResult> firsts;
   for (const std::string &path : paths)
-    firsts.push_back(measureFirstResult(path, repeats));
+    firsts.push_back(
+        measureFirstResult(path, repeats, ptxas ? &*ptxas : nullptr));
 
   std::printf("device: %s (%s), driver %d\n", dev.name.c_str(),
               dev.target.arch.c_str(), dev.target.driverVersion);
@@ -289,16 +405,8 @@ int benchMain(int rounds, int batch, int repeats, const std::string &jsonPath) {
   std::printf("%-52s %9.2f us %10s\n",
               "packjit KernelCache::get(spec) + launch",
               launches.bySpecMicroseconds, "-");
-  for (const FirstResult &first : firsts) {
-    printFirstCase("first result, fresh process, empty cache [" + first.path +
-                       "]",
-                   first.cold, "    packjit: compile, load, launch, copy back",
-                   "<= 150 ms");
-    printFirstCase(
-        "first result, fresh process, warm disk [" + first.path + "]",
-        first.warm, "    packjit: disk cache, load, launch, copy back",
-        "<= 5 ms");
-  }
+  for (const FirstResult &first : firsts)
+    printFirstResult(first);
   if (!jsonPath.empty()) {
     nlohmann::json out = {
         {"device", dev.name},
@@ -312,14 +420,18 @@ int benchMain(int rounds, int batch, int repeats, const std::string &jsonPath) {
          launches.packjitMicroseconds - launches.rawMicroseconds},
         {"packjit_launch_by_spec_us", launches.bySpecMicroseconds},
         {"first_result", nlohmann::json::array()}};
-    for (const FirstResult &first : firsts)
-      out["first_result"].push_back(
-          {{"kernel_path", first.path},
-           {"repeats", repeats},
-           {"cold", first.cold.json()},
-           {"warm", first.warm.json()},
-           {"warm_origin", first.warmOrigin},
-           {"warm_cubin_reused", first.warmCubinReused}});
+    if (ptxas)
+      out["ptxas"] = ptxas->path + " " + ptxas->version;
+    for (const FirstResult &first : firsts) {
+      nlohmann::json cases = {{"kernel_path", first.path},
+                              {"repeats", repeats},
+                              {"cold", first.cold.json()},
+                              {"warm", first.warm.json()},
+                              {"aot_ptx", first.aotPtx.json()}};
+      if (first.aotCubin.measured())
+        cases["aot_cubin"] = first.aotCubin.json();
+      out["first_result"].push_back(cases);
+    }
     std::ofstream(jsonPath) << out.dump(2) << "\n";
   }
   return 0;
@@ -330,9 +442,10 @@ int benchMain(int rounds, int batch, int repeats, const std::string &jsonPath) {
 
 int main(int argc, char **argv) {
   using namespace packjit::runtime;
-  if (argc == 3 && std::strcmp(argv[1], "--child-first-result") == 0) {
+  if ((argc == 3 || argc == 4) &&
+      std::strcmp(argv[1], "--child-first-result") == 0) {
     try {
-      return firstResultChild(argv[2]);
+      return firstResultChild(argv[2], argc == 4 ? argv[3] : "");
     } catch (const std::exception &e) {
       std::cerr << "child: " << e.what() << "\n";
       return 1;

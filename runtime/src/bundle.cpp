@@ -69,6 +69,7 @@ Bundle Bundle::decode(std::string_view bytes, const std::string &path) {
   bundle.path_ = path;
   try {
     nlohmann::json index = nlohmann::json::parse(frame->header);
+    bundle.writtenBy_ = index.at("written_by").get<std::string>();
     for (const nlohmann::json &item : index.at("entries")) {
       CacheEntry entry;
       entry.key = item.at("key").get<std::string>();

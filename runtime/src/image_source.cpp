@@ -29,8 +29,12 @@ void ImageSource::addBundle(const std::string &path) {
 }
 
 void ImageSource::addBundle(Bundle bundle) {
+  size_t withCubin = 0;
+  for (const CacheEntry &entry : bundle.entries())
+    withCubin += !entry.image.cubin.empty();
   PACKJIT_LOG(Info, "loaded AOT bundle " + bundle.path() + " (" +
-                        std::to_string(bundle.entries().size()) + " kernels)");
+                        std::to_string(bundle.entries().size()) + " kernels, " +
+                        std::to_string(withCubin) + " with a cubin)");
   auto shared = std::make_shared<const Bundle>(std::move(bundle));
   std::unique_lock lock(bundlesMutex_);
   bundles_.push_back(std::move(shared));
@@ -90,6 +94,9 @@ ImageSource::findInBundles(const KernelSpec &spec,
     counters_.bundleHits++;
     PACKJIT_LOG(Info, "AOT hit: " + spec.fileStem() + " in " + bundle->path());
     ResolvedImage resolved{*found, ImageOrigin::Bundle};
+    // Short of a cubin this very driver made, the disk cache's is preferred:
+    // it is there when the bundle has none for this device, or when the
+    // driver refused the bundle's ptxas cubin before (and JIT-compiled it).
     if (resolved.image.cubinTarget != cubinTarget ||
         resolved.image.cubin.empty())
       if (std::optional<KernelImage> cached = disk_.load(spec);

@@ -52,6 +52,16 @@ std::string linkPtx(const CudaDriver &driver, const KernelSpec &spec,
   return image;
 }
 
+// "CUDA_ERROR_INVALID_IMAGE (200)"; just the code where no driver names it
+// (the tests' fake loaders).
+std::string describeResult(CUresult result) {
+  const char *name = nullptr;
+  if (cudaDriverAvailable())
+    cudaDriver().cuGetErrorName(result, &name);
+  return std::string(name ? name : "CUresult") + " (" +
+         std::to_string(static_cast<int>(result)) + ")";
+}
+
 class DriverModuleLoader final : public ModuleLoader {
 public:
   DeviceTarget target(int ordinal) override { return device(ordinal).target; }
@@ -66,27 +76,16 @@ public:
     const CudaDriver &driver = cudaDriver();
     const Device &dev = device(ordinal);
     ScopedContext scope(dev.context);
-    std::string target =
-        cubinTargetFor(dev.target.arch, dev.target.driverVersion);
     LoadedModule loaded;
     loaded.context = dev.context;
-    *madeCubin = false;
     auto start = std::chrono::steady_clock::now();
-    bool reused = false;
-    if (!image.cubin.empty() && image.cubinTarget == target) {
-      reused = driver.cuModuleLoadData(&loaded.module, image.cubin.data()) ==
-               CUDA_SUCCESS;
-      if (!reused)
-        PACKJIT_LOG(Warn, "cached cubin of " + spec.fileStem() +
-                              " did not load; compiling its PTX again");
-    }
-    if (!reused) {
-      image.cubin = linkPtx(driver, spec, image.ptx);
-      image.cubinTarget = target;
-      *madeCubin = true;
-      PACKJIT_CUDA_CHECK(
-          driver.cuModuleLoadData(&loaded.module, image.cubin.data()));
-    }
+    policy_.load(
+        spec, image, cubinTargetFor(dev.target.arch, dev.target.driverVersion),
+        [&](const std::string &cubin) {
+          return driver.cuModuleLoadData(&loaded.module, cubin.data());
+        },
+        [&](const std::string &ptx) { return linkPtx(driver, spec, ptx); },
+        madeCubin);
     CUresult result = driver.cuModuleGetFunction(
         &loaded.function, loaded.module, image.entryName.c_str());
     if (result != CUDA_SUCCESS) {
@@ -95,16 +94,65 @@ public:
           result, ("cuModuleGetFunction(\"" + image.entryName + "\")").c_str(),
           __FILE__, __LINE__);
     }
-    PACKJIT_LOG(Info, std::string(reused ? "loaded cached cubin of "
-                                         : "JIT-compiled PTX and loaded ") +
-                          spec.fileStem() + " on device " +
+    std::string how = *madeCubin ? "JIT-compiled PTX and loaded "
+                      : isPtxasCubinTarget(image.cubinTarget)
+                          ? "loaded ptxas cubin (" + image.cubinTarget + ") of "
+                          : "loaded cached cubin of ";
+    PACKJIT_LOG(Info, how + spec.fileStem() + " on device " +
                           std::to_string(ordinal) + " in " +
                           std::to_string(millisecondsSince(start)) + " ms");
     return loaded;
   }
+
+private:
+  ImageLoadPolicy policy_;
 };
 
 } // namespace
+
+void ImageLoadPolicy::load(const KernelSpec &spec, KernelImage &image,
+                           const std::string &deviceTarget,
+                           const LoadCubin &loadCubin,
+                           const CompilePtx &compilePtx, bool *madeCubin) {
+  *madeCubin = false;
+  if (cubinFitsDevice(image.cubinTarget, deviceTarget) &&
+      !image.cubin.empty()) {
+    CUresult result = loadCubin(image.cubin);
+    if (result == CUDA_SUCCESS)
+      return;
+    logRefusal(spec, image, deviceTarget, result);
+  }
+  image.cubin = compilePtx(image.ptx);
+  image.cubinTarget = deviceTarget;
+  *madeCubin = true;
+  if (CUresult result = loadCubin(image.cubin); result != CUDA_SUCCESS)
+    throwCudaError(result, "cuModuleLoadData", __FILE__, __LINE__);
+}
+
+void ImageLoadPolicy::logRefusal(const KernelSpec &spec,
+                                 const KernelImage &image,
+                                 const std::string &deviceTarget,
+                                 CUresult result) {
+  std::string what = "the driver (" + deviceTarget + ") refused the cubin (" +
+                     image.cubinTarget + ") of " + spec.fileStem() + " with " +
+                     describeResult(result) + "; JIT-compiling its PTX instead";
+  if (!isPtxasCubinTarget(image.cubinTarget)) {
+    PACKJIT_LOG(Warn, what);
+    return;
+  }
+  if (warnedOfRefusedPtxasCubin_.exchange(true)) {
+    PACKJIT_LOG(Info, what);
+    return;
+  }
+  PACKJIT_LOG(Warn, what +
+                        ". A driver older than the CUDA toolkit whose "
+                        "ptxas made an AOT bundle's cubins refuses them: "
+                        "make the bundle with that driver's toolkit (packjit "
+                        "aot --ptxas), or update the driver. Each kernel "
+                        "costs a JIT on its first load until then (the disk "
+                        "cache keeps the result); further refusals are "
+                        "logged at info");
+}
 
 std::unique_ptr<ModuleLoader> makeDriverModuleLoader() {
   return std::make_unique<DriverModuleLoader>();

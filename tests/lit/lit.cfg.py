@@ -21,3 +21,8 @@ if config.packjit_opt:
     config.available_features.add("packjit-opt")
     config.substitutions.append(
         (r"(?<![\w/.-])packjit-opt(?![\w/.-])", config.packjit_opt))
+# `packjit aot` assembles cubins with the ptxas the build was configured
+# with; tests of real cubins need it (REQUIRES: ptxas).
+if config.packjit_ptxas and os.access(config.packjit_ptxas, os.X_OK):
+    config.available_features.add("ptxas")
+    config.environment["PACKJIT_PTXAS"] = config.packjit_ptxas

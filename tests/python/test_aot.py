@@ -2,8 +2,11 @@
 every kernel the ops then launch: a process that loads it, with no disk cache
 and no compiler, runs get_unpad_data and its companions, unpad_input /
 pad_input with their backward, and cu_seqlens_from_position_ids, compiling
-nothing (PACKJIT_LOG=info names every kernel's origin). Needs a GPU and the
-``packjit`` command (PACKJIT_CLI, else build/bin/packjit, else PATH)."""
+nothing (PACKJIT_LOG=info names every kernel's origin). By default each
+kernel comes with ptxas's cubin for the GPU's arch and loads without the
+driver's PTX JIT; with ``--no-cubin`` the driver JIT-compiles the PTX. Needs a
+GPU, the ``packjit`` command (PACKJIT_CLI, else build/bin/packjit, else PATH)
+and, for the cubins, the CUDA toolkit's ptxas."""
 
 import os
 import pathlib
@@ -60,7 +63,11 @@ def packjit_cli():
     pytest.skip("no packjit command (set PACKJIT_CLI, or build build/bin/packjit)")
 
 
-def test_bundle_from_ops_serves_every_launch_without_a_compiler(tmp_path):
+KERNELS = ("mask_scan", "gather_rows", "scatter_rows", "position_ids_scan")
+
+
+@pytest.mark.parametrize("cubins", [True, False], ids=["ptxas-cubins", "ptx-only"])
+def test_bundle_from_ops_serves_every_launch_without_a_compiler(tmp_path, cubins):
     major, minor = torch.cuda.get_device_capability()
     arch = f"sm_{major}{minor}"
     bundle = tmp_path / "ops.pjb"
@@ -68,10 +75,13 @@ def test_bundle_from_ops_serves_every_launch_without_a_compiler(tmp_path):
         [packjit_cli(), "aot", "--ops",
          "get_unpad_data,get_seqlens_in_batch,get_unpad_data_padded,unpad_input,"
          "pad_input,unpad_input_from_mask,cu_seqlens_from_position_ids",
-         "--masks", MASKS, "--rows", ROWS, "--archs", arch, "-o", str(bundle)],
+         "--masks", MASKS, "--rows", ROWS, "--archs", arch, "-o", str(bundle)]
+        + ([] if cubins else ["--no-cubin"]),
         capture_output=True, text=True)
     if "needs the compiler" in made.stderr:
         pytest.skip("packjit aot found no compiler library: " + made.stderr.strip())
+    if "needs the CUDA toolkit's ptxas" in made.stderr:
+        pytest.skip("packjit aot found no ptxas for the cubins: " + made.stderr.strip())
     assert made.returncode == 0, made.stderr
     assert bundle.stat().st_size > 0
 
@@ -86,8 +96,22 @@ def test_bundle_from_ops_serves_every_launch_without_a_compiler(tmp_path):
     assert "ran every op" in ran.stdout
     log = ran.stderr.splitlines()
     # packjit's own compiles log "compiled <kernel> in"; the driver's PTX JIT of
-    # a bundled image logs "JIT-compiled PTX and loaded" (no compiler needed).
+    # a bundled image logs "JIT-compiled PTX and loaded" (no compiler needed);
+    # a bundled ptxas cubin "loaded ptxas cubin (sm_XX/ptxas=V) of", and one
+    # the driver refused "refused the cubin".
     assert not [line for line in log if ": compiled " in line], ran.stderr
     hits = [line for line in log if "AOT hit: " in line]
-    for kernel in ("mask_scan", "gather_rows", "scatter_rows", "position_ids_scan"):
+    for kernel in KERNELS:
         assert any(f"AOT hit: {kernel}-" in line for line in hits), (kernel, ran.stderr)
+    jitted = [line for line in log if "JIT-compiled PTX and loaded " in line]
+    from_cubin = [line for line in log
+                  if f"loaded ptxas cubin ({arch}/ptxas=" in line]
+    if cubins:
+        assert not jitted, ran.stderr
+        assert not [line for line in log if "refused the cubin" in line], ran.stderr
+        for kernel in KERNELS:
+            assert any(f" of {kernel}-" in line for line in from_cubin), (kernel, ran.stderr)
+    else:
+        assert not from_cubin, ran.stderr
+        for kernel in KERNELS:
+            assert any(f" {kernel}-" in line for line in jitted), (kernel, ran.stderr)

@@ -1,5 +1,6 @@
 // AOT bundles: round trip, damage, and their place before the disk cache.
 #include "packjit/core/error.h"
+#include "packjit/core/version.h"
 #include "packjit/runtime/bundle.h"
 #include "packjit/runtime/image_source.h"
 #include "test_support.h"
@@ -108,6 +109,55 @@ TEST_CASE("bundles are looked at before the disk cache and the compiler",
   CHECK(source.resolve(missing, text, "").origin == ImageOrigin::Disk);
   CHECK(compiles == 1);
   CHECK(source.counters().bundleHits == 3);
+}
+
+TEST_CASE("a ptxas cubin fits every driver of its arch, a driver's cubin "
+          "only its own",
+          "[runtime][aot]") {
+  const std::string device = cubinTargetFor("sm_90", 12080);
+  CHECK(device == "sm_90/driver=12080");
+  CHECK(ptxasCubinTarget("sm_90", "13.0.88") == "sm_90/ptxas=13.0.88");
+  CHECK(cubinFitsDevice("sm_90/ptxas=13.0.88", device));
+  CHECK(cubinFitsDevice("sm_90/ptxas=12.4.131", device));
+  CHECK(cubinFitsDevice("sm_90/driver=12080", device));
+  CHECK_FALSE(cubinFitsDevice("sm_90/driver=13000", device));
+  CHECK_FALSE(cubinFitsDevice("sm_80/ptxas=13.0.88", device));
+  CHECK_FALSE(cubinFitsDevice("sm_90a/ptxas=13.0.88", device));
+  CHECK_FALSE(cubinFitsDevice("sm_9/ptxas=13.0.88", device));
+  CHECK_FALSE(cubinFitsDevice("", device));
+  CHECK(isPtxasCubinTarget("sm_120/ptxas=13.0.88"));
+  CHECK_FALSE(isPtxasCubinTarget(device));
+}
+
+TEST_CASE("a bundle entry keeps its ptxas cubin unless the disk cache has "
+          "this driver's",
+          "[runtime][aot]") {
+  TempDir dir;
+  KernelSpec spec = testSpec("test_kernel", 4096, "sm_90");
+  CacheEntry entry{spec.canonical(), fakeImage(spec)};
+  entry.image.cubin = "ptxas cubin";
+  entry.image.cubinTarget = ptxasCubinTarget("sm_90", "13.0.88");
+  writeBundle(dir.path() + "/b.pjb", {entry});
+  ImageSource source(settingsFor(dir.path() + "/cache"), nullptr);
+  source.addBundle(dir.path() + "/b.pjb");
+  const std::string text = testContract().templateText();
+  CHECK(source.resolve(spec, text, "sm_90/driver=13000").image == entry.image);
+
+  // What the loader leaves there after the driver refused the ptxas cubin.
+  KernelImage jitted = entry.image;
+  jitted.cubin = "driver cubin";
+  jitted.cubinTarget = "sm_90/driver=13000";
+  source.disk().store(spec, jitted);
+  CHECK(source.resolve(spec, text, "sm_90/driver=13000").image == jitted);
+  CHECK(source.resolve(spec, text, "sm_90/driver=13010").image == entry.image);
+  CHECK(source.counters().bundleHits == 3);
+}
+
+TEST_CASE("a bundle says which packjit wrote it", "[runtime][aot]") {
+  TempDir dir;
+  writeBundle(dir.path() + "/b.pjb", sampleEntries());
+  CHECK(Bundle::load(dir.path() + "/b.pjb").writtenBy() ==
+        std::string(compilerVersion()));
 }
 
 TEST_CASE("without a compiler a missing spec is named", "[runtime][aot]") {

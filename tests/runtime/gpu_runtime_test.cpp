@@ -1,15 +1,18 @@
-// GPU-host tests of the runtime: load and launch kernels, and hits and
-// misses across processes. Exits 77 (CTest: skipped) without a driver or GPU.
+// GPU-host tests of the runtime: load and launch kernels, hits and misses
+// across processes, and AOT bundles' ptxas cubins. Exits 77 (CTest: skipped)
+// without a driver or GPU.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
 #include "add_one_ptx.h"
 #include "packjit/core/bench_support.h"
 #include "packjit/core/error.h"
+#include "packjit/runtime/bundle.h"
 #include "packjit/runtime/compiler_library.h"
 #include "packjit/runtime/device.h"
 #include "packjit/runtime/driver.h"
 #include "packjit/runtime/launch.h"
+#include "packjit/runtime/ptxas.h"
 #include "test_support.h"
 
 #include <cstring>
@@ -87,6 +90,15 @@ int childLoad(const std::string &cacheDir) {
     std::cerr << "child: " << e.what() << "\n";
     return 1;
   }
+}
+
+// Runs add_one over 1000 zeros; whether each became 1.
+bool addsOne(const Kernel &kernel) {
+  DeviceInts data(std::vector<int32_t>(1000, 0));
+  launch(kernel, {4}, {256}, nullptr,
+         {KernelArg::pointer(data.ptr()), KernelArg::i32(1000)});
+  PACKJIT_CUDA_CHECK(cudaDriver().cuCtxSynchronize());
+  return data.read() == std::vector<int32_t>(1000, 1);
 }
 
 int runChild(const std::string &cacheDir) {
@@ -199,6 +211,54 @@ TEST_CASE("the compiler library's gather_rows loads and runs",
   for (size_t i = 0; i < indices.size(); ++i)
     for (int64_t c = 0; c < kRow; ++c)
       CHECK(dst[i * kRow + c] == src[indices[i] * kRow + c]);
+}
+
+TEST_CASE("a bundle's ptxas cubin loads without the PTX JIT; one the "
+          "driver refuses falls back to it with a warning",
+          "[gpu][runtime][aot]") {
+  std::string why;
+  std::optional<Ptxas> ptxas = findPtxas("", &why);
+  if (!ptxas) {
+    WARN("skipped: no ptxas to make the cubin with: " << why);
+    return;
+  }
+  TempDir dir;
+  ScopedContext scope(device(0).context);
+  const KernelSpec spec = addOneSpec(0);
+  KernelImage image{kAddOnePtx, kAddOneEntry, "", ""};
+  image.cubin = ptxas->assemble(image.ptx, spec.arch, spec.fileStem());
+  image.cubinTarget = ptxas->cubinTarget(spec.arch);
+  writeBundle(dir.path() + "/good.pjb", {{spec.canonical(), image}});
+  image.cubin = "not a cubin";
+  writeBundle(dir.path() + "/refused.pjb", {{spec.canonical(), image}});
+
+  int compiles = 0;
+  KernelCacheOptions options = addOneOptions(dir.path() + "/cache", &compiles);
+  options.bundlePaths = {dir.path() + "/good.pjb"};
+  KernelCache cache(options);
+  const Kernel &kernel = cache.get(addOneContract(), spec, 0);
+  CHECK(kernel.origin == ImageOrigin::Bundle);
+  CHECK(kernel.cubinReused);
+  CHECK(cache.stats().cubinsMade == 0);
+  CHECK(addsOne(kernel));
+
+  options = addOneOptions(dir.path() + "/cache-2", &compiles);
+  options.bundlePaths = {dir.path() + "/refused.pjb"};
+  KernelCache refusing(options);
+  std::string log;
+  {
+    CapturedStderr captured(dir.path() + "/stderr.txt");
+    const Kernel &jitted = refusing.get(addOneContract(), spec, 0);
+    log = captured.text();
+    CHECK_FALSE(jitted.cubinReused);
+    CHECK(addsOne(jitted));
+  }
+  CHECK_THAT(log, Catch::Contains("refused the cubin (" +
+                                  ptxas->cubinTarget(spec.arch) + ") of " +
+                                  spec.fileStem()) &&
+                      Catch::Contains("JIT-compiling its PTX instead"));
+  CHECK(refusing.stats().cubinsMade == 1);
+  CHECK(compiles == 0);
 }
 
 int main(int argc, char **argv) {

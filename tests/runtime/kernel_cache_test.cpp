@@ -17,29 +17,44 @@ using namespace packjit::runtime::testing;
 
 namespace {
 
-// Stands in for the driver: "compiles" PTX to a cubin by prefixing it.
+// Stands in for the driver under the real ImageLoadPolicy: "compiles" PTX
+// to a cubin by prefixing it, and refuses the cubins that start with
+// `refusedPrefix` (a driver older than the ptxas that made them).
 class FakeLoader final : public ModuleLoader {
 public:
   DeviceTarget target(int device) override {
     return {device == 0 ? "sm_90" : "sm_80", 78, 13000};
   }
-  LoadedModule load(int device, const KernelSpec &, KernelImage &image,
+  LoadedModule load(int device, const KernelSpec &spec, KernelImage &image,
                     bool *madeCubin) override {
     ++loads;
-    std::string wanted = cubinTargetFor(target(device).arch, 13000);
-    *madeCubin = image.cubin.empty() || image.cubinTarget != wanted;
-    if (*madeCubin) {
-      ++jits;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      image.cubin = "CUBIN:" + image.ptx;
-      image.cubinTarget = wanted;
-    }
+    policy.load(
+        spec, image, cubinTargetFor(target(device).arch, 13000),
+        [this](const std::string &cubin) {
+          std::lock_guard lock(mutex);
+          if (!refusedPrefix.empty() && cubin.starts_with(refusedPrefix))
+            return CUDA_ERROR_INVALID_IMAGE;
+          loadedCubins.push_back(cubin);
+          return CUDA_SUCCESS;
+        },
+        [this](const std::string &ptx) {
+          ++jits;
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          return "CUBIN:" + ptx;
+        },
+        madeCubin);
     LoadedModule module;
     module.function =
         reinterpret_cast<CUfunction>(static_cast<uintptr_t>(0x1000 + loads));
     return module;
   }
   std::atomic<int> loads{0}, jits{0};
+  std::string refusedPrefix;
+  std::mutex mutex;
+  std::vector<std::string> loadedCubins; // each cubin the "driver" took
+
+private:
+  ImageLoadPolicy policy;
 };
 
 struct Fixture {
@@ -49,10 +64,12 @@ struct Fixture {
   std::mutex textsMutex;
   std::vector<std::string> compiledTexts; // what each compile was given
 
+  std::vector<std::string> bundlePaths;
+
   KernelCacheOptions options() {
     KernelCacheOptions options;
     options.settings = settingsFor(dir.path());
-    options.bundlePaths = {};
+    options.bundlePaths = bundlePaths;
     options.compile = [this](const KernelSpec &spec, std::string_view text) {
       ++compiles;
       {
@@ -124,6 +141,132 @@ TEST_CASE("the next process loads the cached cubin and skips the PTX JIT",
   CHECK(stats.diskHits == 1);
   CHECK(stats.compiles == 0);
   CHECK(stats.cubinsReused == 1);
+}
+
+namespace {
+
+const std::string kPtxas = "13.0.88";
+
+// A bundle at dir/name.pjb of `specs`, each image with `cubin` (prefixed
+// with its S) made by ptxas for `cubinArch` (none when empty).
+std::string bundleOf(const TempDir &dir, const std::string &name,
+                     const std::vector<KernelSpec> &specs,
+                     const std::string &cubinArch, const std::string &cubin) {
+  std::vector<CacheEntry> entries;
+  for (const KernelSpec &spec : specs) {
+    CacheEntry entry{spec.canonical(), fakeImage(spec)};
+    if (!cubinArch.empty()) {
+      entry.image.cubin =
+          cubin + std::to_string(spec.constexprs.at("S")) + " " + spec.arch;
+      entry.image.cubinTarget = ptxasCubinTarget(cubinArch, kPtxas);
+    }
+    entries.push_back(std::move(entry));
+  }
+  std::string path = dir.path() + "/" + name + ".pjb";
+  writeBundle(path, entries);
+  return path;
+}
+
+} // namespace
+
+TEST_CASE("a bundle's ptxas cubin for the device's arch loads without the "
+          "PTX JIT",
+          "[runtime][aot]") {
+  Fixture fixture;
+  TempDir bundles;
+  KernelSpec onSm90 = testSpec("test_kernel", 4096, "sm_90");
+  KernelSpec onSm80 = testSpec("test_kernel", 4096, "sm_80");
+  fixture.bundlePaths = {bundleOf(bundles, "sm90", {onSm90}, "sm_90", "SASS:"),
+                         bundleOf(bundles, "sm80", {onSm80}, "sm_80", "SASS:")};
+  KernelCache cache(fixture.options());
+  const Kernel &kernel = cache.get(testContract(), onSm90, 0);
+  CHECK(kernel.origin == ImageOrigin::Bundle);
+  CHECK(kernel.cubinReused);
+  CHECK(cache.get(testContract(), onSm80, 1).cubinReused); // device 1: sm_80
+  CHECK(fixture.loader->loadedCubins ==
+        std::vector<std::string>{"SASS:4096 sm_90", "SASS:4096 sm_80"});
+  CHECK(fixture.loader->jits == 0);
+  CHECK(fixture.compiles == 0);
+  KernelCache::Stats stats = cache.stats();
+  CHECK(stats.bundleHits == 2);
+  CHECK(stats.cubinsReused == 2);
+  CHECK(stats.cubinsMade == 0);
+  // Nothing was made, so nothing is cached on disk.
+  CHECK_FALSE(DiskCache(settingsFor(fixture.dir.path())).load(onSm90));
+}
+
+TEST_CASE("a bundle cubin for another arch is not tried: the PTX is "
+          "JIT-compiled and cached",
+          "[runtime][aot]") {
+  Fixture fixture;
+  TempDir bundles;
+  KernelSpec spec = testSpec("test_kernel", 4096, "sm_90");
+  fixture.bundlePaths = {bundleOf(bundles, "b", {spec}, "sm_80", "SASS:")};
+  std::string log;
+  {
+    KernelCache cache(fixture.options());
+    CapturedStderr captured(fixture.dir.path() + "/stderr.txt");
+    const Kernel &kernel = cache.get(testContract(), spec, 0);
+    log = captured.text();
+    CHECK(kernel.origin == ImageOrigin::Bundle);
+    CHECK_FALSE(kernel.cubinReused);
+    CHECK(cache.stats().cubinsMade == 1);
+  }
+  CHECK_THAT(log, !Catch::Contains("refused")); // nothing to warn about
+  CHECK(fixture.loader->loadedCubins ==
+        std::vector<std::string>{"CUBIN:" + fakeImage(spec).ptx});
+  CHECK(fixture.loader->jits == 1);
+  std::optional<KernelImage> stored =
+      DiskCache(settingsFor(fixture.dir.path())).load(spec);
+  REQUIRE(stored.has_value());
+  CHECK(stored->cubinTarget == "sm_90/driver=13000");
+}
+
+TEST_CASE("a cubin the driver refuses is logged once, the PTX JIT-compiled, "
+          "and the next process loads the driver's",
+          "[runtime][aot]") {
+  Fixture fixture;
+  fixture.loader->refusedPrefix = "SASS:";
+  TempDir bundles;
+  KernelSpec first = testSpec("test_kernel", 4096);
+  KernelSpec second = testSpec("test_kernel", 1024);
+  fixture.bundlePaths = {
+      bundleOf(bundles, "b", {first, second}, "sm_90", "SASS:")};
+  std::string log;
+  {
+    KernelCache cache(fixture.options());
+    CapturedStderr captured(fixture.dir.path() + "/stderr.txt");
+    CHECK_FALSE(cache.get(testContract(), first, 0).cubinReused);
+    CHECK_FALSE(cache.get(testContract(), second, 0).cubinReused);
+    log = captured.text();
+    KernelCache::Stats stats = cache.stats();
+    CHECK(stats.bundleHits == 2);
+    CHECK(stats.cubinsMade == 2);
+    CHECK(stats.cubinsReused == 0);
+  }
+  CHECK_THAT(log, Catch::Contains("packjit[warn]: the driver "
+                                  "(sm_90/driver=13000) refused the cubin "
+                                  "(sm_90/ptxas=13.0.88) of " +
+                                  first.fileStem() + " with ") &&
+                      Catch::Contains("(200); JIT-compiling its PTX instead") &&
+                      Catch::Contains("packjit aot --ptxas"));
+  // One warning: the second refusal is logged at info.
+  const std::string warning = "packjit[warn]: the driver";
+  CHECK(log.find(warning) == log.rfind(warning));
+  CHECK(fixture.loader->jits == 2);
+  CHECK(fixture.loader->loadedCubins ==
+        std::vector<std::string>{"CUBIN:" + fakeImage(first).ptx,
+                                 "CUBIN:" + fakeImage(second).ptx});
+
+  // The next process finds the driver's cubin in the disk cache and loads
+  // it: no refusal, no JIT.
+  KernelCache next(fixture.options());
+  const Kernel &kernel = next.get(testContract(), first, 0);
+  CHECK(kernel.origin == ImageOrigin::Bundle);
+  CHECK(kernel.cubinReused);
+  CHECK(fixture.loader->jits == 2);
+  CHECK(fixture.loader->loadedCubins.back() == "CUBIN:" + fakeImage(first).ptx);
+  CHECK(fixture.compiles == 0);
 }
 
 TEST_CASE("a failed compile is reported and retried on the next call",

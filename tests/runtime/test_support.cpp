@@ -1,9 +1,12 @@
 #include "test_support.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
+#include <unistd.h>
 
 namespace packjit::runtime::testing {
 
@@ -75,6 +78,31 @@ void writeFile(const std::string &path, const std::string &bytes) {
 
 bool fileExists(const std::string &path) {
   return std::filesystem::exists(path);
+}
+
+CapturedStderr::CapturedStderr(const std::string &path) : path_(path) {
+  std::fflush(stderr);
+  saved_ = ::dup(2);
+  FILE *file = std::fopen(path.c_str(), "w");
+  ::dup2(::fileno(file), 2);
+  std::fclose(file);
+}
+
+std::string CapturedStderr::text() {
+  restore();
+  std::ifstream in(path_);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+void CapturedStderr::restore() {
+  if (saved_ < 0)
+    return;
+  std::fflush(stderr);
+  ::dup2(saved_, 2);
+  ::close(saved_);
+  saved_ = -1;
 }
 
 } // namespace packjit::runtime::testing

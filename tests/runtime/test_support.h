@@ -36,4 +36,18 @@ CacheSettings settingsFor(const std::string &dir, uint64_t maxBytes = 1 << 30);
 void writeFile(const std::string &path, const std::string &bytes);
 bool fileExists(const std::string &path);
 
+// Redirects stderr (PACKJIT_LOG's stream) to the file at `path` for its
+// lifetime, or until text() returns what was written.
+class CapturedStderr {
+public:
+  explicit CapturedStderr(const std::string &path);
+  ~CapturedStderr() { restore(); }
+  std::string text();
+
+private:
+  void restore();
+  std::string path_;
+  int saved_ = -1;
+};
+
 } // namespace packjit::runtime::testing

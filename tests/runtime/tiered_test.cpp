@@ -13,11 +13,8 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
-#include <fstream>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 using namespace packjit;
@@ -123,38 +120,6 @@ struct Tiers {
 };
 
 int64_t sizeOf(const Kernel &kernel) { return kernel.spec.constexprs.at("S"); }
-
-// Redirects stderr (PACKJIT_LOG's stream) to a file for its lifetime.
-class CapturedStderr {
-public:
-  explicit CapturedStderr(const std::string &path) : path_(path) {
-    std::fflush(stderr);
-    saved_ = ::dup(2);
-    FILE *file = std::fopen(path.c_str(), "w");
-    ::dup2(::fileno(file), 2);
-    std::fclose(file);
-  }
-  ~CapturedStderr() { restore(); }
-  std::string text() {
-    restore();
-    std::ifstream in(path_);
-    std::stringstream out;
-    out << in.rdbuf();
-    return out.str();
-  }
-
-private:
-  void restore() {
-    if (saved_ < 0)
-      return;
-    std::fflush(stderr);
-    ::dup2(saved_, 2);
-    ::close(saved_);
-    saved_ = -1;
-  }
-  std::string path_;
-  int saved_ = -1;
-};
 
 // Runs `child` in a forked process; its exit code, or -1 when it did not
 // exit within `limit` (it is killed then).

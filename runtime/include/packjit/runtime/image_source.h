@@ -45,7 +45,8 @@ public:
   // The image for `spec`, compiled from `templateText` (the template the
   // spec's hash was taken of) when no bundle or cache entry has it.
   // `cubinTarget` is the target of the device it is for: a bundle entry
-  // without a cubin for it borrows the disk cache's. Throws packjit::Error
+  // without a cubin this driver made (none, or ptxas's) borrows the disk
+  // cache's when it has one, else keeps its own. Throws packjit::Error
   // naming the spec when it is in no bundle, not in the cache and cannot be
   // compiled.
   ResolvedImage resolve(const KernelSpec &spec, std::string_view templateText,
