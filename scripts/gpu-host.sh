@@ -8,7 +8,8 @@
 # ./gpu-out), at most 8 files; a summary table is printed last.
 #
 # GPU test executables are named packjit_gpu_* (CTest label gpu, exit 77
-# without a GPU); each also runs under compute-sanitizer memcheck and racecheck,
+# without a GPU); each also runs under compute-sanitizer memcheck, racecheck
+# and initcheck,
 # with PACKJIT_GPU_TESTS=quick (their small representative set).
 #
 # Usage: scripts/gpu-host.sh [OUT_DIR] [STEPS]   STEPS: comma list of
@@ -86,19 +87,25 @@ if wants test; then
 fi
 
 if wants sanitize; then
+  # Every GPU test executable (so every kernel) under memcheck (device leak
+  # check on), racecheck (hazards of every severity) and initcheck (reads of
+  # device memory never written), on the tests' quick set.
+  declare -A tool_flags=([memcheck]="--leak-check full" [racecheck]="--racecheck-detect-level info" [initcheck]="")
   for exe in $(find "$build" -type f -perm -u+x -name 'packjit_gpu_*' | sort); do
     # A time limit per run: a kernel that hangs under a sanitizer (an earlier
     # mask_scan did under racecheck, see docs/gpu_unpad.md) fails its step
     # instead of the whole lease.
     # The multi-threaded cases ([streams]) run on their own, so a slow one
     # cannot starve the others of their time limit.
-    for tool in memcheck racecheck; do
+    for tool in memcheck racecheck initcheck; do
+      # shellcheck disable=SC2086 # the flags are words
       step "$tool $(basename "$exe")" sanitizer.log \
-        env PACKJIT_GPU_TESTS=quick timeout 300 compute-sanitizer --tool "$tool" \
+        env PACKJIT_GPU_TESTS=quick timeout 300 compute-sanitizer --tool "$tool" ${tool_flags[$tool]} \
         --error-exitcode 1 "$exe" "~[api-error]~[streams]"
       if [ -n "$("$exe" --list-test-names-only "[streams]" 2>/dev/null)" ]; then
+        # shellcheck disable=SC2086
         step "$tool $(basename "$exe") [streams]" sanitizer.log \
-          env PACKJIT_GPU_TESTS=quick timeout 240 compute-sanitizer --tool "$tool" \
+          env PACKJIT_GPU_TESTS=quick timeout 240 compute-sanitizer --tool "$tool" ${tool_flags[$tool]} \
           --error-exitcode 1 "$exe" "[streams]~[api-error]"
       fi
     done
