@@ -4,6 +4,7 @@
 // @constexpr BLOCK = 256 in 32..1024 multiple_of 32
 // @constexpr STRICT = 1 in 0..1
 // @constexpr PADDED = 0 in 0..1
+// @constexpr CHUNKS = 1 in 1..4
 //
 // Kernel ABI, the PTX parameters in order (pointers are .u64 global addresses):
 //   positions  T*    [B, S], contiguous, 16-byte aligned
@@ -25,7 +26,8 @@
 //                    into words 0..3, then (after a system fence) writes
 //                    `sequence` into word 4. Unused with PADDED (pass 0).
 //   sequence   i64   the value for mailbox word 4
-// Launch: gridDim.x = ceil(N / TILE), TILE = BLOCK * 64 / sizeof(T) tokens,
+// Launch: gridDim.x = ceil(N / TILE), TILE = BLOCK * CHUNKS * 64 / sizeof(T)
+// tokens (each thread reads CHUNKS consecutive 64-byte chunks),
 // blockDim = (BLOCK, 1, 1) (.reqntid).
 //
 // How it works (the start rule, the look-back, the finishing block):
@@ -41,7 +43,8 @@ module {
                                 %mailbox: !llvm.ptr<1>, %sequence: i64,
                                 %block: i64 {packjit.constexpr = "BLOCK"},
                                 %strict: i1 {packjit.constexpr = "STRICT"},
-                                %padded: i1 {packjit.constexpr = "PADDED"})
+                                %padded: i1 {packjit.constexpr = "PADDED"},
+                                %chunks: i64 {packjit.constexpr = "CHUNKS"})
         workgroup(%shared: memref<256xi64, #gpu.address_space<workgroup>>)
         kernel attributes {packjit.block = "BLOCK", packjit.threads_per_sm = 1280 : i64} {
       %c0 = arith.constant 0 : i64
@@ -52,6 +55,7 @@ module {
       %c64 = arith.constant 64 : i64
       %cm1 = arith.constant -1 : i64
       %false = arith.constant false
+      %true = arith.constant true
 
       %tid = gpu.thread_id x
       %t = arith.index_cast %tid : index to i64
@@ -67,18 +71,17 @@ module {
       %is_lane31 = arith.cmpi eq, %lane, %c31 : i64
       %is_warp0 = arith.cmpi eq, %warp, %c0 : i64
 
-      // sizeof(T), folded by LLVM; 64 bytes of ids per thread.
+      // sizeof(T), folded by LLVM; CHUNKS chunks of 64 bytes per thread.
       %null = llvm.mlir.zero : !llvm.ptr<1>
       %one_past = llvm.getelementptr %null[1] : (!llvm.ptr<1>) -> !llvm.ptr<1>, !packjit.T
       %tbytes = llvm.ptrtoint %one_past : !llvm.ptr<1> to i64
-      %per_thread = arith.divui %c64, %tbytes : i64
+      %chunk_tokens = arith.divui %c64, %tbytes : i64
+      %per_thread = arith.muli %chunk_tokens, %chunks : i64
       %tile_tokens = arith.muli %block, %per_thread : i64
       %tile_base = arith.muli %tile, %tile_tokens : i64
       %my_base = arith.muli %t, %per_thread : i64
       %p0 = arith.addi %tile_base, %my_base : i64
 
-      %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7 = func.call @load_chunk(%positions, %p0, %per_thread, %N, %tbytes, %c64)
-          : (!llvm.ptr<1>, i64, i64, i64, i64, i64) -> (i1, i64, i64, i64, i64, i64, i64, i64, i64)
       // Without STRICT a sequence starts where the id is the smallest one.
       %least = scf.if %strict -> (i64) {
         scf.yield %c0 : i64
@@ -88,22 +91,68 @@ module {
         %z = arith.index_cast %y : index to i64
         scf.yield %z : i64
       }
-
-      // The column of the thread's first token, and the token before it
-      // (the previous lane's last token; lane 0 reads it).
-      %in_range = arith.cmpi slt, %p0, %N : i64
-      // A 32-bit remainder (p0 < 2^32, S < 2^31): the 64-bit one is a
-      // subroutine call.
+      // The column of the thread's first token: a 32-bit remainder (p0 <
+      // 2^32, S < 2^31; the 64-bit one is a subroutine call).
       %p0_32 = arith.trunci %p0 : i64 to i32
       %S_32 = arith.trunci %S : i64 to i32
       %s0_32 = arith.remui %p0_32, %S_32 : i32
       %s0 = arith.extui %s0_32 : i32 to i64
-      %last_j = arith.subi %per_thread, %c1 : i64
-      %last_p = arith.addi %p0, %last_j : i64
-      %my_last = func.call @token(%positions, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7,
-                                  %last_j, %last_p, %N, %tbytes, %false)
-          : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
-      %from_left = func.call @shfl64(%my_last, %c1, %c0) : (i64, i64, i64) -> i64
+
+      // Pass 1, chunk by chunk over the registers: which tokens start a
+      // sequence (bit j of `starts`), the last start, and (STRICT) the
+      // smallest id and the largest id that breaks a row's +1 steps. The
+      // first token waits for the token before it (below); the ids die here:
+      // pass 2 needs only the bits.
+      %rec:7 = scf.for %c = %c0 to %chunks step %c1
+          iter_args(%prev_c = %c0, %s_c = %s0, %starts_c = %c0, %last_c = %cm1,
+                    %least_key_c = %c0, %break_key_c = %c0, %first_c = %c0)
+          -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
+        %chunk_first = arith.muli %c, %chunk_tokens : i64
+        %pc = arith.addi %p0, %chunk_first : i64
+        %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7 = func.call @load_chunk(%positions, %pc, %chunk_tokens, %N, %tbytes, %c64)
+            : (!llvm.ptr<1>, i64, i64, i64, i64, i64) -> (i1, i64, i64, i64, i64, i64, i64, i64, i64)
+        %in_chunk:7 = scf.for %j = %c0 to %chunk_tokens step %c1
+            iter_args(%prev = %prev_c, %s = %s_c, %starts = %starts_c, %last = %last_c,
+                      %least_key = %least_key_c, %break_key = %break_key_c, %first = %first_c)
+            -> (i64, i64, i64, i64, i64, i64, i64) : i64 {
+          %jj = arith.addi %chunk_first, %j : i64
+          %p = arith.addi %p0, %jj : i64
+          %v = func.call @token(%positions, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7,
+                                %j, %p, %N, %tbytes, %false)
+              : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
+          %valid = arith.cmpi slt, %p, %N : i64
+          %start_any, %breaks_any = func.call @classify(%v, %prev, %s, %least, %strict, %valid)
+              : (i64, i64, i64, i64, i1, i1) -> (i1, i1)
+          // Folded once unrolled: token 0 is classified after the loop.
+          %is_first = arith.cmpi eq, %jj, %c0 : i64
+          %not_first = arith.xori %is_first, %true : i1
+          %start = arith.andi %start_any, %not_first : i1
+          %breaks = arith.andi %breaks_any, %not_first : i1
+          %one = arith.extui %start : i1 to i64
+          %bit = arith.shli %one, %jj : i64
+          %starts2 = arith.ori %starts, %bit : i64
+          %last2 = arith.select %start, %p, %last : i64
+          // The smallest id matters only to STRICT's validity check.
+          %lk = func.call @least_key(%v) : (i64) -> i64
+          %lk_max = arith.maxui %least_key, %lk : i64
+          %counts_least = arith.andi %valid, %strict : i1
+          %least_key2 = arith.select %counts_least, %lk_max, %least_key : i64
+          %bk = func.call @break_key(%v) : (i64) -> i64
+          %bk_max = arith.maxui %break_key, %bk : i64
+          %break_key2 = arith.select %breaks, %bk_max, %break_key : i64
+          %s2 = func.call @next_column(%s, %S) : (i64, i64) -> i64
+          %first2 = arith.select %is_first, %v, %first : i64
+          scf.yield %v, %s2, %starts2, %last2, %least_key2, %break_key2, %first2
+              : i64, i64, i64, i64, i64, i64, i64
+        }
+        scf.yield %in_chunk#0, %in_chunk#1, %in_chunk#2, %in_chunk#3, %in_chunk#4, %in_chunk#5, %in_chunk#6
+            : i64, i64, i64, i64, i64, i64, i64
+      }
+
+      // The token before the thread's first: the previous lane's last token
+      // (lane 0 reads it), then token 0's start bit and keys.
+      %in_range = arith.cmpi slt, %p0, %N : i64
+      %from_left = func.call @shfl64(%rec#0, %c1, %c0) : (i64, i64, i64) -> i64
       %has_before = arith.cmpi sgt, %p0, %c0 : i64
       %read_before = arith.andi %is_lane0, %has_before : i1
       %read_before_valid = arith.andi %read_before, %in_range : i1
@@ -117,41 +166,20 @@ module {
       } else {
         scf.yield %from_left : i64
       }
-
-      // Pass 1 over the registers: which tokens start a sequence (bit j of
-      // `starts`), the last start, and (STRICT) the smallest id and the
-      // largest id that breaks a row's +1 steps. The ids die here: pass 2
-      // needs only the bits.
-      %rec:6 = scf.for %j = %c0 to %per_thread step %c1
-          iter_args(%prev = %before, %s = %s0, %starts = %c0, %last = %cm1,
-                    %least_key = %c0, %break_key = %c0)
-          -> (i64, i64, i64, i64, i64, i64) : i64 {
-        %p = arith.addi %p0, %j : i64
-        %v = func.call @token(%positions, %full, %w0, %w1, %w2, %w3, %w4, %w5, %w6, %w7,
-                              %j, %p, %N, %tbytes, %false)
-            : (!llvm.ptr<1>, i1, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i1) -> i64
-        %valid = arith.cmpi slt, %p, %N : i64
-        %start, %breaks = func.call @classify(%v, %prev, %s, %least, %strict, %valid)
-            : (i64, i64, i64, i64, i1, i1) -> (i1, i1)
-        %one = arith.extui %start : i1 to i64
-        %bit = arith.shli %one, %j : i64
-        %starts2 = arith.ori %starts, %bit : i64
-        %last2 = arith.select %start, %p, %last : i64
-        // The smallest id matters only to STRICT's validity check.
-        %lk = func.call @least_key(%v) : (i64) -> i64
-        %lk_max = arith.maxui %least_key, %lk : i64
-        %counts_least = arith.andi %valid, %strict : i1
-        %least_key2 = arith.select %counts_least, %lk_max, %least_key : i64
-        %bk = func.call @break_key(%v) : (i64) -> i64
-        %bk_max = arith.maxui %break_key, %bk : i64
-        %break_key2 = arith.select %breaks, %bk_max, %break_key : i64
-        %s2 = func.call @next_column(%s, %S) : (i64, i64) -> i64
-        scf.yield %v, %s2, %starts2, %last2, %least_key2, %break_key2 : i64, i64, i64, i64, i64, i64
-      }
-      %starts = llvm.intr.ctpop(%rec#2) : (i64) -> i64
+      %start0, %breaks0 = func.call @classify(%rec#6, %before, %s0, %least, %strict, %in_range)
+          : (i64, i64, i64, i64, i1, i1) -> (i1, i1)
+      %bit0 = arith.extui %start0 : i1 to i64
+      %start_bits = arith.ori %rec#2, %bit0 : i64
+      %no_later_start = arith.cmpi slt, %rec#3, %c0 : i64
+      %only_first = arith.andi %start0, %no_later_start : i1
+      %last_start = arith.select %only_first, %p0, %rec#3 : i64
+      %bk0 = func.call @break_key(%rec#6) : (i64) -> i64
+      %bk0_max = arith.maxui %rec#5, %bk0 : i64
+      %break_key = arith.select %breaks0, %bk0_max, %rec#5 : i64
+      %starts = llvm.intr.ctpop(%start_bits) : (i64) -> i64
 
       // The records scanned within the warp; lane 31 keeps the warp's total.
-      %inc:2 = func.call @warp_scan_pair(%starts, %rec#3, %lane) : (i64, i64, i64) -> (i64, i64)
+      %inc:2 = func.call @warp_scan_pair(%starts, %last_start, %lane) : (i64, i64, i64) -> (i64, i64)
       %left_c = func.call @shfl64(%inc#0, %c1, %c0) : (i64, i64, i64) -> i64
       %left_l = func.call @shfl64(%inc#1, %c1, %c0) : (i64, i64, i64) -> i64
       %lane_c = arith.select %is_lane0, %c0, %left_c : i64
@@ -179,34 +207,34 @@ module {
       %tw:2 = func.call @combine_pair(%tp#0, %tp#1, %wp#0, %wp#1) : (i64, i64, i64, i64) -> (i64, i64)
       %pre:2 = func.call @combine_pair(%tw#0, %tw#1, %lane_c, %lane_l) : (i64, i64, i64, i64) -> (i64, i64)
 
-      // Pass 2 over the start bits: each start's cu_seqlens entry and the
-      // sequence it ends.
-      %out:3 = scf.for %j = %c0 to %per_thread step %c1
-          iter_args(%d = %pre#0, %last = %pre#1, %longest = %c0)
-          -> (i64, i64, i64) : i64 {
+      // Pass 2 over the set start bits: each start's cu_seqlens entry and
+      // the sequence it ends.
+      %out:4 = scf.while (%bits = %start_bits, %d = %pre#0, %last = %pre#1, %longest = %c0)
+          : (i64, i64, i64, i64) -> (i64, i64, i64, i64) {
+        %more = arith.cmpi ne, %bits, %c0 : i64
+        scf.condition(%more) %bits, %d, %last, %longest : i64, i64, i64, i64
+      } do {
+      ^bb0(%bits: i64, %d: i64, %last: i64, %longest: i64):
+        %j = "llvm.intr.cttz"(%bits) <{is_zero_poison = true}> : (i64) -> i64
         %p = arith.addi %p0, %j : i64
-        %shifted = arith.shrui %rec#2, %j : i64
-        %low = arith.andi %shifted, %c1 : i64
-        %start = arith.cmpi ne, %low, %c0 : i64
         %fits = arith.cmpi sle, %d, %max_docs : i64
-        %write = arith.andi %start, %fits : i1
-        scf.if %write {
+        scf.if %fits {
           %ptr = llvm.getelementptr %cu_seqlens[%d] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32
           %p32 = arith.trunci %p : i64 to i32
           llvm.store %p32, %ptr : i32, !llvm.ptr<1>
         }
         %has_last = arith.cmpi sge, %last, %c0 : i64
-        %ends = arith.andi %start, %has_last : i1
         %length = arith.subi %p, %last : i64
         %longer = arith.maxsi %longest, %length : i64
-        %longest2 = arith.select %ends, %longer, %longest : i64
-        %d2 = arith.addi %d, %low : i64
-        %last2 = arith.select %start, %p, %last : i64
-        scf.yield %d2, %last2, %longest2 : i64, i64, i64
+        %longest2 = arith.select %has_last, %longer, %longest : i64
+        %d2 = arith.addi %d, %c1 : i64
+        %lowest_cleared = arith.subi %bits, %c1 : i64
+        %bits2 = arith.andi %bits, %lowest_cleared : i64
+        scf.yield %bits2, %d2, %p, %longest2 : i64, i64, i64, i64
       }
 
       // The block's longest sequence and keys, then the workspace's.
-      %wmax:3 = func.call @warp_umax3(%out#2, %rec#4, %rec#5) : (i64, i64, i64) -> (i64, i64, i64)
+      %wmax:3 = func.call @warp_umax3(%out#3, %rec#4, %break_key) : (i64, i64, i64) -> (i64, i64, i64)
       scf.if %is_lane0 {
         %c136 = arith.constant 136 : i64
         %c168 = arith.constant 168 : i64

@@ -15,6 +15,7 @@
 #include <catch2/catch.hpp>
 
 #include "packjit/ops.h"
+#include "packjit/runtime/background_compiles.h"
 
 #include <ATen/ATen.h>
 #include <ATen/cuda/CUDAGraph.h>
@@ -606,6 +607,59 @@ TEST_CASE("cu_seqlens_from_position_ids on CUDA",
     auto [wantCu, wantLongest] = packjit::cu_seqlens_from_position_ids(big);
     CHECK(at::equal(cu.cpu(), wantCu));
     CHECK(longest == wantLongest);
+  }
+}
+
+// From 1M ids a thread reads 2 and from 4M 4 chunks of 64 bytes (ops/plan):
+// each size first on the one-chunk kernel that serves while its own
+// compiles in the background, then on its own; both against the CPU.
+TEST_CASE("cu_seqlens_from_position_ids with several chunks per thread",
+          "[unpad][gpu][position_ids]") {
+  std::mt19937_64 rng(5);
+  struct Case {
+    int64_t batch, seqLen, meanRun;
+    bool broken;
+  };
+  const Case cases[] = {{1, (int64_t{1} << 20) + 12345, 3000, false},
+                        {3, 400000, 5, false},
+                        {1, (int64_t{1} << 22) + 777, 2000, false},
+                        {2, (int64_t{1} << 21) + 1, 40000, true}};
+  for (const Case &c : cases) {
+    const at::Tensor positions =
+        randomPositionIds(c.batch, c.seqLen, c.meanRun, c.broken, rng);
+    for (at::ScalarType dtype : {at::kLong, at::kInt}) {
+      const at::Tensor p = positions.to(dtype);
+      const at::Tensor onGpu = cuda(p);
+      for (bool strict : {true, false}) {
+        const std::string cpuError = errorOf(
+            [&] { packjit::cu_seqlens_from_position_ids(p, strict); });
+        for (const char *kernel : {"generic", "specialized"}) {
+          CAPTURE(c.batch, c.seqLen, dtype, strict, kernel);
+          std::tuple<at::Tensor, int64_t> want, got;
+          errorOf([&] {
+            want = packjit::cu_seqlens_from_position_ids(p, strict);
+          });
+          const std::string cudaError = errorOf([&] {
+            got = packjit::cu_seqlens_from_position_ids(onGpu, strict);
+          });
+          REQUIRE(cudaError == cpuError);
+          auto [cu, summary] =
+              packjit::cu_seqlens_from_position_ids_padded(onGpu, strict, -1);
+          const at::Tensor s = summary.cpu();
+          if (cpuError.empty()) {
+            CHECK(at::equal(std::get<0>(got).cpu(), std::get<0>(want)));
+            CHECK(std::get<1>(got) == std::get<1>(want));
+            auto [wantCu, wantSummary] =
+                packjit::cu_seqlens_from_position_ids_padded(p, strict, -1);
+            CHECK(at::equal(cu.cpu(), wantCu));
+            CHECK(at::equal(s, wantSummary));
+          } else {
+            CHECK(s[3].item<int64_t>() == 1);
+          }
+          packjit::runtime::waitForBackgroundCompiles();
+        }
+      }
+    }
   }
 }
 

@@ -129,11 +129,28 @@ TEST_CASE("position_ids_scan: blocks of 256, narrow ids widened",
   CHECK(positionIdsScanPlan({DType::Int16, 1, 0, true}).dtype == DType::Int32);
   const PositionIdsScanPlan plan =
       positionIdsScanPlan({DType::Int32, 1, 4096, false});
-  CHECK(plan.byName() == std::map<std::string, int64_t>{
-                             {"BLOCK", 256}, {"STRICT", 0}, {"PADDED", 0}});
+  CHECK(plan.byName() == std::map<std::string, int64_t>{{"BLOCK", 256},
+                                                        {"STRICT", 0},
+                                                        {"PADDED", 0},
+                                                        {"CHUNKS", 1}});
+  CHECK(plan.tileTokens() == 256 * 16);
   CHECK(positionIdsScanPlan({DType::Int32, 1, 4096, true, true})
             .byName()
             .at("PADDED") == 1);
+}
+
+TEST_CASE("position_ids_scan: more chunks per thread for more ids",
+          "[plan][positions]") {
+  CHECK(positionIdsChunks(0) == 1);
+  CHECK(positionIdsChunks((int64_t{1} << 20) - 1) == 1);
+  CHECK(positionIdsChunks(int64_t{1} << 20) == 2);
+  CHECK(positionIdsChunks(int64_t{1} << 22) == 4);
+  const PositionIdsScanPlan big =
+      positionIdsScanPlan({DType::Int64, 4, int64_t{1} << 20, true});
+  CHECK(big.chunks == 4);
+  CHECK(big.tileTokens() == 256 * 4 * 8);
+  CHECK(big.generic().chunks == 1);
+  CHECK(big.generic().tileTokens() == 256 * 8);
 }
 
 TEST_CASE("planOp: every op's kernels bind under their templates",

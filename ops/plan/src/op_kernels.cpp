@@ -181,10 +181,15 @@ void planPositionScans(std::string_view op, const OpPlanOptions &options,
     for (bool strict : options.strictModes) {
       const PositionIdsScanPlan plan =
           positionIdsScanPlan({p.dtype, p.batch, p.seqLen, strict, padded});
-      out.push_back({std::string(op) + " " + p.text + " " + strictWord(strict),
-                     {{std::string(kPositionIdsScanKernel),
-                       {plan.dtype},
-                       plan.byName()}}});
+      PlannedLaunch launch{
+          std::string(op) + " " + p.text + " " + strictWord(strict), {}};
+      // The planned kernel, then the generic one that serves while it
+      // compiles (when they differ).
+      for (const PositionIdsScanPlan &c : {plan, plan.generic()})
+        if (launch.kernels.empty() || c.chunks != plan.chunks)
+          launch.kernels.push_back(
+              {std::string(kPositionIdsScanKernel), {c.dtype}, c.byName()});
+      out.push_back(std::move(launch));
     }
   }
 }

@@ -18,6 +18,9 @@
 #include "packjit/runtime/launch.h"
 
 #include <ATen/ATen.h>
+
+#include <cstdlib>
+#include <cstring>
 #include <torch/library.h>
 
 namespace packjit::ops::cuda {
@@ -28,7 +31,6 @@ using runtime::Dim3;
 using runtime::KernelArg;
 using runtime::KernelFamily;
 
-constexpr int64_t kBytesPerThread = 64;
 // The kernel's workspace: 12 header words (8..11: the eager launch's
 // summary), then one status word per tile.
 constexpr int64_t kWorkspaceHeader = 12;
@@ -42,7 +44,32 @@ struct PositionIdsKernel {
   ConstexprSlot block = family.slot("BLOCK");
   ConstexprSlot strict = family.slot("STRICT");
   ConstexprSlot padded = family.slot("PADDED");
+  ConstexprSlot chunks = family.slot("CHUNKS");
+
+  runtime::ConstexprValues values(const plan::PositionIdsScanPlan &plan) {
+    runtime::ConstexprValues v = family.defaults();
+    v.set(block, plan.block)
+        .set(strict, plan.strict)
+        .set(padded, plan.padded)
+        .set(chunks, plan.chunks);
+    return v;
+  }
 };
+
+// PACKJIT_POSITION_IDS_CHUNKS=1..4 forces the chunks per thread (benchmarks).
+int64_t forcedChunks() {
+  static const int64_t forced = [] {
+    const char *env = std::getenv("PACKJIT_POSITION_IDS_CHUNKS");
+    if (env == nullptr || *env == '\0')
+      return int64_t{0};
+    if (std::strlen(env) == 1 && env[0] >= '1' && env[0] <= '4')
+      return int64_t{env[0] - '0'};
+    TORCH_WARN("packjit: ignoring PACKJIT_POSITION_IDS_CHUNKS=", env,
+               " (expected 1, 2, 3 or 4)");
+    return int64_t{0};
+  }();
+  return forced;
+}
 
 StreamWorkspaces &positionIdsWorkspaces() {
   static StreamWorkspaces *workspaces =
@@ -73,23 +100,24 @@ void launchPositionIdsScan(const at::Tensor &positions,
                            const ScanLaunch &request, bool capturing,
                            const char *op) {
   static PositionIdsKernel k;
-  const plan::PositionIdsScanPlan plan = plan::positionIdsScanPlan(
+  plan::PositionIdsScanPlan plan = plan::positionIdsScanPlan(
       {positions.scalar_type() == at::kLong ? DType::Int64 : DType::Int32,
        positions.size(0), positions.size(1), request.strict, request.padded});
+  if (int64_t forced = forcedChunks())
+    plan.chunks = forced;
   const int64_t n = positions.numel();
-  const int64_t tileTokens =
-      plan.block * (kBytesPerThread / positions.element_size());
-  const int64_t tiles = (n + tileTokens - 1) / tileTokens;
-  const int64_t words = kWorkspaceHeader + tiles;
   const at::Tensor smallest =
       request.strict ? at::Tensor() : at::amin(positions);
   withRuntimeErrors(op, [&] {
-    runtime::ConstexprValues values = k.family.defaults();
-    values.set(k.block, plan.block)
-        .set(k.strict, plan.strict)
-        .set(k.padded, plan.padded);
-    const runtime::Kernel &kernel =
-        k.family.get(positions.device().index(), {&plan.dtype, 1}, values);
+    // A new CHUNKS compiles in the background; meanwhile the one-chunk
+    // kernel serves, with its own (larger) grid.
+    const runtime::Kernel &kernel = k.family.getTiered(
+        positions.device().index(), {&plan.dtype, 1}, k.values(plan),
+        k.values(plan.generic()));
+    plan.chunks = kernel.spec.constexprs.at("CHUNKS");
+    const int64_t tileTokens = plan.tileTokens();
+    const int64_t tiles = (n + tileTokens - 1) / tileTokens;
+    const int64_t words = kWorkspaceHeader + tiles;
     const c10::cuda::CUDAStream torchStream =
         c10::cuda::getCurrentCUDAStream(positions.device().index());
     const at::Tensor workspace =

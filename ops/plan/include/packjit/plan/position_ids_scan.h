@@ -2,7 +2,8 @@
 // that cu_seqlens_from_position_ids(_padded) launches on CUDA
 // (ops/src/cuda/cu_seqlens_from_position_ids.cpp) and `packjit aot --ops`
 // compiles: blocks of 256 threads, narrower integer positions widened to
-// int32. The shape is passed for a choice that would depend on it.
+// int32, and CHUNKS (64-byte chunks per thread) growing with the ids: fewer,
+// larger tiles once there are more tiles than fit on the GPU at once.
 #pragma once
 
 #include "packjit/core/dtype.h"
@@ -29,10 +30,19 @@ struct PositionIdsScanPlan {
   int64_t block = 0;
   int64_t strict = 0;
   int64_t padded = 0;
+  int64_t chunks = 1; // 64-byte chunks of ids per thread
 
+  // Ids per tile (one block's): BLOCK * CHUNKS * 64 / sizeof(ids).
+  int64_t tileTokens() const;
+  // The plan of the kernel that serves while this one compiles (tiered
+  // specialization): one chunk per thread.
+  PositionIdsScanPlan generic() const;
   std::map<std::string, int64_t> byName() const;
 };
 
 PositionIdsScanPlan positionIdsScanPlan(const PositionIdsScanInput &input);
+
+// The CHUNKS the plan picks for `tokens` ids (0: not known, the smallest).
+int64_t positionIdsChunks(int64_t tokens);
 
 } // namespace packjit::plan
