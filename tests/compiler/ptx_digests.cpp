@@ -41,9 +41,9 @@ std::vector<Overrides> launchedVariants(std::string_view kernel) {
       variants.push_back(
           {{"ROW", r.row}, {"LANES", r.lanes}, {"WIDE", r.wide}});
   } else if (kernel == "position_ids_scan") {
-    // cu_seqlens_from_position_ids(_padded) launch BLOCK = 256 and 1, 2 or
-    // 4 chunks per thread (ops/plan).
-    for (int64_t chunks : {1, 2, 4})
+    // cu_seqlens_from_position_ids(_padded) launch BLOCK = 256 and 1 or 4
+    // chunks per thread (ops/plan).
+    for (int64_t chunks : {1, 4})
       for (int64_t strict : {1, 0})
         for (int64_t padded : {0, 1})
           variants.push_back(

@@ -610,7 +610,7 @@ TEST_CASE("cu_seqlens_from_position_ids on CUDA",
   }
 }
 
-// From 1M ids a thread reads 2 and from 4M 4 chunks of 64 bytes (ops/plan):
+// From 2M ids a thread reads 4 chunks of 64 bytes (ops/plan), not one:
 // each size first on the one-chunk kernel that serves while its own
 // compiles in the background, then on its own; both against the CPU.
 TEST_CASE("cu_seqlens_from_position_ids with several chunks per thread",
@@ -620,8 +620,8 @@ TEST_CASE("cu_seqlens_from_position_ids with several chunks per thread",
     int64_t batch, seqLen, meanRun;
     bool broken;
   };
-  const Case cases[] = {{1, (int64_t{1} << 20) + 12345, 3000, false},
-                        {3, 400000, 5, false},
+  const Case cases[] = {{1, (int64_t{1} << 21) + 12345, 3000, false},
+                        {3, 700001, 5, false},
                         {1, (int64_t{1} << 22) + 777, 2000, false},
                         {2, (int64_t{1} << 21) + 1, 40000, true}};
   for (const Case &c : cases) {

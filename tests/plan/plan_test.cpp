@@ -142,11 +142,11 @@ TEST_CASE("position_ids_scan: blocks of 256, narrow ids widened",
 TEST_CASE("position_ids_scan: more chunks per thread for more ids",
           "[plan][positions]") {
   CHECK(positionIdsChunks(0) == 1);
-  CHECK(positionIdsChunks((int64_t{1} << 20) - 1) == 1);
-  CHECK(positionIdsChunks(int64_t{1} << 20) == 2);
-  CHECK(positionIdsChunks(int64_t{1} << 22) == 4);
+  CHECK(positionIdsChunks(int64_t{1} << 20) == 1);
+  CHECK(positionIdsChunks((int64_t{1} << 21) - 1) == 1);
+  CHECK(positionIdsChunks(int64_t{1} << 21) == 4);
   const PositionIdsScanPlan big =
-      positionIdsScanPlan({DType::Int64, 4, int64_t{1} << 20, true});
+      positionIdsScanPlan({DType::Int64, 4, int64_t{1} << 19, true});
   CHECK(big.chunks == 4);
   CHECK(big.tileTokens() == 256 * 4 * 8);
   CHECK(big.generic().chunks == 1);

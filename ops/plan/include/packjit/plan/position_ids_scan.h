@@ -2,7 +2,7 @@
 // that cu_seqlens_from_position_ids(_padded) launches on CUDA
 // (ops/src/cuda/cu_seqlens_from_position_ids.cpp) and `packjit aot --ops`
 // compiles: blocks of 256 threads, narrower integer positions widened to
-// int32, and CHUNKS (64-byte chunks per thread) growing with the ids: fewer,
+// int32, and CHUNKS (64-byte chunks per thread) 4 from 2M ids: fewer,
 // larger tiles once there are more tiles than fit on the GPU at once.
 #pragma once
 
