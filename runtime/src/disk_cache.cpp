@@ -113,10 +113,8 @@ private:
 // kernel cache holds code the process runs; a file someone else could
 // have written is a way for their code into it. Otherwise nullopt, with
 // the reason in *problem and *untrusted set when the file exists but is
-// refused. `markUsed` touches its mtime (the size cap's eviction is by
-// least recent use).
+// refused.
 std::optional<std::string> readTrustedEntry(const std::string &path,
-                                            bool markUsed,
                                             std::string *problem,
                                             bool *untrusted) {
   *untrusted = false;
@@ -149,8 +147,6 @@ std::optional<std::string> readTrustedEntry(const std::string &path,
                ")";
   } else if (!(bytes = readToEnd(fd))) {
     *problem = std::strerror(errno);
-  } else if (markUsed) {
-    ::futimens(fd, nullptr);
   }
   ::close(fd);
   return bytes;
@@ -217,8 +213,7 @@ std::optional<KernelImage> DiskCache::load(const KernelSpec &spec) {
   std::string path = entryPath(spec);
   std::string why;
   bool untrusted = false;
-  std::optional<std::string> bytes =
-      readTrustedEntry(path, /*markUsed=*/true, &why, &untrusted);
+  std::optional<std::string> bytes = readTrustedEntry(path, &why, &untrusted);
   if (!bytes) {
     if (untrusted)
       refuse(path, why);
@@ -233,6 +228,7 @@ std::optional<KernelImage> DiskCache::load(const KernelSpec &spec) {
     PACKJIT_LOG(Info, "ignoring cache file " + path + ": " + why);
     return std::nullopt;
   }
+  ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0); // recently used
   return std::move(entry->image);
 }
 
@@ -308,8 +304,8 @@ std::vector<DiskCache::FileInfo> DiskCache::list() const {
     info.size = static_cast<uint64_t>(st.st_size);
     info.modified = st.st_mtim;
     bool untrusted = false;
-    if (std::optional<std::string> bytes = readTrustedEntry(
-            info.path, /*markUsed=*/false, &info.problem, &untrusted))
+    if (std::optional<std::string> bytes =
+            readTrustedEntry(info.path, &info.problem, &untrusted))
       info.entry = decodeCacheEntry(*bytes, &info.problem);
     else if (untrusted)
       info.problem = "refused: " + info.problem;

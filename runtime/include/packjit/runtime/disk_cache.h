@@ -59,8 +59,7 @@ public:
     std::optional<CacheEntry> entry; // nullopt when not intact or refused
     std::string problem;             // why not ("refused: ..." when refused)
   };
-  // Every entry file (intact or not), oldest first; reading them touches
-  // nothing.
+  // Every entry file (intact or not), oldest first.
   std::vector<FileInfo> list() const;
   // Deletes entries, lock files and leftover temporaries; returns the count
   // of entries removed.
