@@ -118,8 +118,7 @@ std::optional<std::string> readTrustedEntry(const std::string &path,
                                             std::string *problem,
                                             bool *untrusted) {
   *untrusted = false;
-  int fd =
-      ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     *problem = std::strerror(errno);
     *untrusted = errno == ELOOP; // a symbolic link
@@ -143,8 +142,8 @@ std::optional<std::string> readTrustedEntry(const std::string &path,
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", info.st_mode & 07777);
     *untrusted = true;
-    *problem = std::string("writable by its group or others (mode ") + mode +
-               ")";
+    *problem =
+        std::string("writable by its group or others (mode ") + mode + ")";
   } else if (!(bytes = readToEnd(fd))) {
     *problem = std::strerror(errno);
   }
@@ -183,8 +182,7 @@ bool DiskCache::ensureDirectory() {
 }
 
 std::string DiskCache::lockPath(const KernelSpec &spec) const {
-  return settings_.directory + "/" + spec.fileStem() +
-         std::string(kLockSuffix);
+  return settings_.directory + "/" + spec.fileStem() + std::string(kLockSuffix);
 }
 
 void DiskCache::refuse(const std::string &path, const std::string &problem) {
@@ -238,9 +236,9 @@ void DiskCache::write(const KernelSpec &spec, const KernelImage &image,
   std::string bytes = encodeCacheEntry({spec.canonical(), image});
   // Under the key's lock one temporary name serves every writer, so that
   // writers killed mid-write leave at most one file per key.
-  int error = holdingLock
-                  ? writeFileAtomically(path, bytes, path + std::string(kTempSuffix))
-                  : writeFileAtomically(path, bytes);
+  int error = holdingLock ? writeFileAtomically(path, bytes,
+                                                path + std::string(kTempSuffix))
+                          : writeFileAtomically(path, bytes);
   if (error) {
     degrade("cannot write " + path, error);
     return;

@@ -116,8 +116,8 @@ std::optional<std::string> readWholeFile(const std::string &path) {
 int writeFileAtomically(const std::string &path, std::string_view bytes) {
   static thread_local std::mt19937_64 random{std::random_device{}()};
   return writeFileAtomically(path, bytes,
-                             path + ".tmp." + std::to_string(::getpid()) +
-                                 "." + std::to_string(random() & 0xffffffff));
+                             path + ".tmp." + std::to_string(::getpid()) + "." +
+                                 std::to_string(random() & 0xffffffff));
 }
 
 int writeFileAtomically(const std::string &path, std::string_view bytes,

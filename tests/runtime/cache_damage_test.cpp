@@ -40,8 +40,8 @@ bool damagedEntryLoads(DiskCache &cache, const KernelSpec &spec,
   bool loaded = cache.load(spec).has_value();
   if (recompile) {
     bool produced = false;
-    KernelImage image =
-        cache.loadOrProduce(spec, [&] { return right; }, &produced);
+    KernelImage image = cache.loadOrProduce(
+        spec, [&] { return right; }, &produced);
     *recompiles += produced;
     if (!(image == right))
       FAIL("loadOrProduce returned another image");
@@ -80,9 +80,9 @@ TEST_CASE("every truncation and every bit flip of a cache entry is refused "
                                   &recompiles);
     }
   std::cout << "cache entry of " << good.size() << " bytes: " << truncations
-            << " truncations/extensions and " << flips
-            << " single-bit flips; " << loaded << " loaded, " << recompiles
-            << " recompiled (of " << truncations + sampled << " tried)\n";
+            << " truncations/extensions and " << flips << " single-bit flips; "
+            << loaded << " loaded, " << recompiles << " recompiled (of "
+            << truncations + sampled << " tried)\n";
   CHECK(loaded == 0);
   CHECK(recompiles == truncations + sampled);
   // The last recompile replaced the damaged file with the intact entry.

@@ -15,7 +15,9 @@
 #include <set>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <thread>
 #include <tuple>
 #include <unistd.h>
@@ -94,7 +96,8 @@ int writeForever(const CacheSettings &settings, WriterProgress *progress) {
 // one of these (an inode number alone can be reused at once).
 using FileState = std::tuple<std::string, ino_t, off_t, int64_t, int64_t>;
 
-std::set<FileState> fileStates(const std::vector<std::filesystem::path> &paths) {
+std::set<FileState>
+fileStates(const std::vector<std::filesystem::path> &paths) {
   std::set<FileState> states;
   for (const auto &path : paths) {
     struct stat info;
@@ -132,6 +135,47 @@ bool lockIsFree(const std::string &lockPath) {
   return free;
 }
 
+// Runs `step` in a traced child and kills it with SIGKILL on entering its
+// `killAt`-th system call (counted from 1). Returns the number of system
+// calls it entered: `killAt` when it was killed, fewer when `step` returned
+// first.
+int killAtSystemCall(const std::function<void()> &step, int killAt) {
+  pid_t pid = startChild([&] {
+    ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
+    raise(SIGSTOP); // the tracer starts counting from here
+    step();
+    return 0;
+  });
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFSTOPPED(status));
+  REQUIRE(ptrace(PTRACE_SETOPTIONS, pid, nullptr,
+                 PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL) == 0);
+  int entered = 0;
+  bool inCall = false;
+  int signal = 0;
+  while (true) {
+    REQUIRE(ptrace(PTRACE_SYSCALL, pid, nullptr, signal) == 0);
+    signal = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+      return entered;
+    }
+    if (WSTOPSIG(status) != (SIGTRAP | 0x80)) {
+      signal = WSTOPSIG(status); // a real signal: deliver it
+      continue;
+    }
+    inCall = !inCall;
+    if (inCall && ++entered == killAt) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));
+      return entered;
+    }
+  }
+}
+
 } // namespace
 
 TEST_CASE("writers killed at random points leave the right kernel or a "
@@ -158,10 +202,8 @@ TEST_CASE("writers killed at random points leave the right kernel or a "
   std::set<uint64_t> storesBeforeKill;
   for (int kill = 0; kill < kKills; ++kill) {
     new (progress) WriterProgress();
-    std::set<FileState> before =
-        fileStates(temporaryFiles(settings.directory));
-    pid_t writer =
-        startChild([&] { return writeForever(settings, progress); });
+    std::set<FileState> before = fileStates(temporaryFiles(settings.directory));
+    pid_t writer = startChild([&] { return writeForever(settings, progress); });
     // The delay counts from the first store: the kill lands inside the
     // loop, not in the child's start.
     auto deadline = std::chrono::steady_clock::now() + 5s;
@@ -288,4 +330,77 @@ TEST_CASE("a lock held by a stopped process is waited for only so long",
   std::optional<KernelImage> stored = DiskCache(settings).load(keySpec(0));
   REQUIRE(stored.has_value());
   CHECK(*stored == rightImage(0, 0));
+}
+
+TEST_CASE("a writer killed at each system call of a store leaves the old "
+          "entry or the new one",
+          "[runtime][disk][fault]") {
+  TempDir dir;
+  // Four entries at the cap: each store evicts.
+  CacheSettings settings = settingsFor(dir.path() + "/cache", 40 << 10);
+  rightImage(0, 0);
+  auto resetCache = [&] {
+    DiskCache cache(settings);
+    cache.clear();
+    for (int key = 1; key < kKeys; ++key)
+      cache.store(keySpec(key), rightImage(key, 1));
+  };
+  struct Scenario {
+    const char *name;
+    std::function<void()> step;
+    bool entryBefore; // key 0's entry (variant 1) exists before the step
+  };
+  Scenario scenarios[] = {
+      {"a store replacing an entry",
+       [&] { DiskCache(settings).store(keySpec(0), rightImage(0, 0)); }, true},
+      {"a miss compiled and stored",
+       [&] {
+         bool produced = false;
+         DiskCache(settings).loadOrProduce(
+             keySpec(0), [] { return rightImage(0, 0); }, &produced);
+       },
+       false},
+  };
+  for (const Scenario &scenario : scenarios) {
+    int calls = 0, oldEntry = 0, newEntry = 0, noEntry = 0, wrong = 0;
+    for (int killAt = 1;; ++killAt) {
+      resetCache();
+      if (scenario.entryBefore)
+        DiskCache(settings).store(keySpec(0), rightImage(0, 1));
+      int entered = killAtSystemCall(scenario.step, killAt);
+      std::optional<KernelImage> found = DiskCache(settings).load(keySpec(0));
+      if (!found)
+        ++noEntry;
+      else if (*found == rightImage(0, 0))
+        ++newEntry;
+      else if (*found == rightImage(0, 1))
+        ++oldEntry;
+      else
+        ++wrong;
+      // Before the rename, the old entry (or none); after it, the new one.
+      if (!scenario.entryBefore)
+        CHECK(oldEntry == 0);
+      CHECK(temporaryFiles(settings.directory).size() <= 1);
+      bool reader = true;
+      for (int key = 0; key < kKeys && reader; ++key) {
+        bool produced = false;
+        reader = isRightImage(
+            key,
+            DiskCache(settings).loadOrProduce(
+                keySpec(key), [&] { return rightImage(key, 0); }, &produced));
+      }
+      CHECK(reader);
+      if (entered < killAt) { // ran to the end: every call was a kill point
+        calls = entered;
+        break;
+      }
+    }
+    std::cout << scenario.name << ": killed at each of its " << calls
+              << " system calls; then the old entry " << oldEntry
+              << " times, the new one " << newEntry << ", none " << noEntry
+              << ", a wrong one " << wrong << "\n";
+    CHECK(wrong == 0);
+    CHECK(newEntry > 0);           // the kills after the rename
+    CHECK(oldEntry + noEntry > 0); // and those before it
+  }
 }

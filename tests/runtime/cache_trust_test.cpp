@@ -22,8 +22,8 @@ constexpr uid_t kOtherUser = 65534; // nobody
 // Loads `spec` through loadOrProduce; checks the right image came back.
 bool recompiles(DiskCache &cache, const KernelSpec &spec) {
   bool produced = false;
-  KernelImage image =
-      cache.loadOrProduce(spec, [&] { return fakeImage(spec); }, &produced);
+  KernelImage image = cache.loadOrProduce(
+      spec, [&] { return fakeImage(spec); }, &produced);
   CHECK(image == fakeImage(spec));
   return produced;
 }
@@ -43,7 +43,7 @@ TEST_CASE("entries writable by the group or others are refused",
   std::string log = dir.path() + "/stderr.txt";
   DiskCache cache(settingsFor(dir.path() + "/cache"));
   const mode_t modes[] = {0620, 0602, 0660, 0606, 0666, 0622};
-  int refused = 0;
+  size_t refused = 0;
   {
     StderrCapture capture(log);
     for (mode_t mode : modes) {
@@ -120,8 +120,7 @@ TEST_CASE("symbolic links and other non-regular entries are refused without "
     path = cache.entryPath(spec);
   }
   SECTION("a symbolic link to an intact entry") {
-    REQUIRE(rename(path.c_str(), (dir.path() + "/elsewhere.pjk").c_str()) ==
-            0);
+    REQUIRE(rename(path.c_str(), (dir.path() + "/elsewhere.pjk").c_str()) == 0);
     REQUIRE(symlink((dir.path() + "/elsewhere.pjk").c_str(), path.c_str()) ==
             0);
     expected = "a symbolic link";

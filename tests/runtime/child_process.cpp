@@ -47,8 +47,7 @@ ChildEnd waitForChild(pid_t pid, std::chrono::milliseconds limit) {
     if (done == pid)
       break;
     if (done < 0)
-      throw std::runtime_error(std::string("waitpid: ") +
-                               std::strerror(errno));
+      throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
     if (std::chrono::steady_clock::now() > deadline) {
       end.timedOut = true;
       kill(pid, SIGKILL);

@@ -16,7 +16,7 @@ pid_t startChild(const std::function<int()> &body,
                  std::chrono::seconds lifetime = std::chrono::seconds(30));
 
 struct ChildEnd {
-  bool exited = false;   // returned: `code` is its exit code
+  bool exited = false; // returned: `code` is its exit code
   int code = -1;
   int signal = 0;        // killed by this signal
   bool timedOut = false; // still running at the deadline (then SIGKILLed)
