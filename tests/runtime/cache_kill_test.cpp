@@ -258,9 +258,8 @@ TEST_CASE("writers killed at random points leave the right kernel or a "
             << " temporary files at once\n";
   CHECK(wrong == 0);
   CHECK(hits + recompiles == kKills * kKeys);
-  // The kills landed at different points: inside stores and between them.
-  CHECK(killedMidStore > 0);
-  CHECK(killedMidStore < kKills);
+  // Where the kills landed is reported, not checked: on a loaded machine
+  // few may land inside a write. The next test kills at every system call.
 
   // The next store of each key leaves no temporary file behind.
   DiskCache last(settings);
