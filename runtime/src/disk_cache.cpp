@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
@@ -120,10 +121,9 @@ std::optional<std::string> readTrustedEntry(const std::string &path,
   *untrusted = false;
   int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
-    *problem = std::strerror(errno);
-    *untrusted = errno == ELOOP; // a symbolic link
-    if (*untrusted)
-      *problem = "a symbolic link";
+    int error = errno;
+    *untrusted = error == ELOOP; // O_NOFOLLOW met a symbolic link
+    *problem = *untrusted ? "a symbolic link" : std::strerror(error);
     return std::nullopt;
   }
   struct stat info;
