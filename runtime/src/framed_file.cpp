@@ -87,58 +87,69 @@ std::optional<Frame> decodeFrame(std::string_view bytes, std::string_view magic,
   return Frame{std::string(header), std::string(payload)};
 }
 
-std::optional<std::string> readWholeFile(const std::string &path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return std::nullopt;
+std::optional<std::string> readToEnd(int fd) {
   std::string data;
   char buffer[1 << 16];
   while (true) {
     ssize_t n = ::read(fd, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR)
       continue;
-    if (n < 0) {
-      ::close(fd);
+    if (n < 0)
       return std::nullopt;
-    }
     if (n == 0)
-      break;
+      return data;
     data.append(buffer, static_cast<size_t>(n));
   }
+}
+
+std::optional<std::string> readWholeFile(const std::string &path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return std::nullopt;
+  std::optional<std::string> data = readToEnd(fd);
+  int error = errno;
   ::close(fd);
+  errno = error;
   return data;
 }
 
 int writeFileAtomically(const std::string &path, std::string_view bytes) {
   static thread_local std::mt19937_64 random{std::random_device{}()};
-  std::string temp = path + ".tmp." + std::to_string(::getpid()) + "." +
-                     std::to_string(random() & 0xffffffff);
+  return writeFileAtomically(path, bytes,
+                             path + ".tmp." + std::to_string(::getpid()) + "." +
+                                 std::to_string(random() & 0xffffffff));
+}
+
+int writeFileAtomically(const std::string &path, std::string_view bytes,
+                        const std::string &temp) {
+  // Unlinked and created anew (O_EXCL), never opened where it stands: in a
+  // directory others can write, it could be a link to someone's file.
+  if (::unlink(temp.c_str()) != 0 && errno != ENOENT)
+    return errno;
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0)
     return errno;
+  auto fail = [&](int error) {
+    if (fd >= 0)
+      ::close(fd);
+    ::unlink(temp.c_str());
+    return error;
+  };
   size_t written = 0;
   while (written < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
     if (n < 0 && errno == EINTR)
       continue;
-    if (n <= 0) {
-      int error = n < 0 ? errno : ENOSPC;
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return error;
-    }
+    if (n <= 0)
+      return fail(n < 0 ? errno : ENOSPC);
     written += static_cast<size_t>(n);
   }
-  if (::close(fd) != 0) {
-    int error = errno;
-    ::unlink(temp.c_str());
-    return error;
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    int error = errno;
-    ::unlink(temp.c_str());
-    return error;
-  }
+  int closed = ::close(fd);
+  fd = -1;
+  if (closed != 0)
+    return fail(errno);
+  if (::rename(temp.c_str(), path.c_str()) != 0)
+    return fail(errno);
   return 0;
 }
 

@@ -32,11 +32,19 @@ std::string encodeFrame(std::string_view magic, uint32_t version,
 std::optional<Frame> decodeFrame(std::string_view bytes, std::string_view magic,
                                  uint32_t version, std::string *whyNot);
 
-// The whole file, or nullopt when it cannot be read.
+// The whole file, or nullopt (errno set) when it cannot be read.
 std::optional<std::string> readWholeFile(const std::string &path);
+// Everything left to read from `fd`, or nullopt (errno set).
+std::optional<std::string> readToEnd(int fd);
 // Writes to a temporary file in the same directory and renames it over
 // `path`, so readers see the old file or the new one, never a partial one.
-// Returns 0 or the errno of the failing step.
+// The temporary's name is unique (pid and a random number): a writer that
+// dies leaves it behind. Returns 0 or the errno of the failing step.
 int writeFileAtomically(const std::string &path, std::string_view bytes);
+// The same through the temporary `temp`, replaced if present: for writers
+// that exclude each other (a lock), so that one that dies leaves at most
+// this one file, which the next writer reuses.
+int writeFileAtomically(const std::string &path, std::string_view bytes,
+                        const std::string &temp);
 
 } // namespace packjit::runtime

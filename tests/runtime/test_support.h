@@ -34,7 +34,22 @@ Kernel unloadedKernel(const std::string &kernel = "add_one");
 KernelImage fakeImage(const KernelSpec &spec, size_t ptxBytes = 256);
 CacheSettings settingsFor(const std::string &dir, uint64_t maxBytes = 1 << 30);
 void writeFile(const std::string &path, const std::string &bytes);
+// The whole file; throws when it cannot be read.
+std::string readFile(const std::string &path);
 bool fileExists(const std::string &path);
+size_t countOccurrences(const std::string &text, const std::string &needle);
+
+// Captures what is written to stderr (fd 2) into `path` while alive.
+class StderrCapture {
+public:
+  explicit StderrCapture(const std::string &path);
+  ~StderrCapture();
+  StderrCapture(const StderrCapture &) = delete;
+  StderrCapture &operator=(const StderrCapture &) = delete;
+
+private:
+  int saved_;
+};
 
 // Redirects stderr (PACKJIT_LOG's stream) to the file at `path` for its
 // lifetime, or until text() returns what was written.

@@ -1,6 +1,7 @@
 // The runtime's environment variables, read in one place.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -12,6 +13,10 @@ struct CacheSettings {
   std::string
       directory; // PACKJIT_CACHE_DIR, $XDG_CACHE_HOME/packjit, ~/.cache/packjit
   uint64_t maxBytes = 0; // PACKJIT_CACHE_MAX_MB (default 1024 MB)
+  // How long a process that misses a key waits for another one compiling
+  // it (the key's lock file) before compiling it itself: a holder that is
+  // stopped or hung must not stall everyone else for good.
+  std::chrono::milliseconds lockWait = std::chrono::seconds(60);
 };
 
 inline constexpr uint64_t kDefaultCacheMaxMegabytes = 1024;
