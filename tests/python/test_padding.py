@@ -74,6 +74,35 @@ def test_cuda_backward_matches_cpu():
     assert torch.equal(grads[0], grads[1])
 
 
+@pytest.mark.parametrize("device", DEVICES)
+def test_repeated_indices_sum_gradients_like_index_select(device):
+    """unpad_input may repeat an index; its gradient then sums, as
+    index_select's does (it was [1, 0] for indices [0, 0])."""
+    h = torch.ones(1, 2, 1, dtype=torch.float64, device=device, requires_grad=True)
+    packjit.unpad_input(h, torch.tensor([0, 0], device=device)).sum().backward()
+    assert h.grad.flatten().tolist() == [2.0, 0.0]
+    torch.manual_seed(3)
+    indices = torch.tensor([3, 0, 3, 14, 7, 0, 3], device=device)
+    hidden = torch.randn(3, 5, 2, dtype=torch.float64, device=device, requires_grad=True)
+    weight = torch.randn(7, 2, dtype=torch.float64, device=device)
+    (packjit.unpad_input(hidden, indices) * weight).sum().backward()
+    reference = hidden.detach().clone().requires_grad_()
+    (reference.flatten(0, 1).index_select(0, indices) * weight).sum().backward()
+    assert torch.allclose(hidden.grad, reference.grad)
+    if device == "cpu":
+        assert torch.autograd.gradcheck(lambda t: packjit.unpad_input(t, indices), (hidden,))
+        assert torch.autograd.gradgradcheck(lambda t: packjit.unpad_input(t, indices), (hidden,))
+
+
+def test_pad_input_refuses_repeated_indices():
+    message = (r"packjit.pad_input: indices\[2\] = 4 repeats indices\[0\]; pad_input writes "
+               r"each output row once, so its indices should be distinct")
+    for requires_grad in (False, True):
+        x = torch.randn(3, 2, requires_grad=requires_grad)
+        with pytest.raises(RuntimeError, match=message):
+            packjit.pad_input(x, torch.tensor([4, 1, 4]), 2, 3)
+
+
 def test_unpad_input_from_mask_is_flash_attentions_tuple():
     mask = torch.tensor([[1, 1, 2, 2, 2, 0], [1, 2, 2, 3, 3, 3]])
     hidden = torch.randn(2, 6, 8, requires_grad=True)
