@@ -21,3 +21,8 @@ if config.packjit_opt:
     config.available_features.add("packjit-opt")
     config.substitutions.append(
         (r"(?<![\w/.-])packjit-opt(?![\w/.-])", config.packjit_opt))
+# %ptxas assembles PTX where the CUDA toolkit's ptxas is installed; tests
+# that need it say REQUIRES: ptxas (lit reports them unsupported elsewhere).
+if config.packjit_ptxas and os.access(config.packjit_ptxas, os.X_OK):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", config.packjit_ptxas))
