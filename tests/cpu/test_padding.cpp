@@ -217,8 +217,8 @@ TEST_CASE("repeated indices: unpad_input's gradient sums them as "
   // unpad_inputs sums the same way, per input.
   at::Tensor k = at::randn({3, 5, 4}, at::kDouble).requires_grad_();
   packjit::unpad_inputs({k}, repeated)[0].sum().backward();
-  CHECK(k.grad().flatten(0, 1).select(1, 0).equal(at::bincount(repeated, {}, 15)
-                                                      .to(at::kDouble)));
+  CHECK(k.grad().flatten(0, 1).select(1, 0).equal(
+      at::bincount(repeated, {}, 15).to(at::kDouble)));
 
   // pad_input: which of two rows would land in one output row? Neither.
   at::Tensor x = at::randn({3, 2}, at::kDouble);

@@ -144,3 +144,42 @@ def test_mismatched_devices():
         packjit.unpad_inputs([hidden.cuda()], indices)
     with pytest.raises(RuntimeError, match="x is on cpu but indices is on cuda:0"):
         packjit.pad_input(hidden[0], indices.cuda(), 2, 3)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("strategy", ["scatter", "gather"])
+def test_packjit_check_raises_on_cuda_as_on_the_cpu(monkeypatch, strategy):
+    """PACKJIT_CHECK=1: the CUDA gathers and scatters check their indices on
+    the device and raise the CPU's error; off, a bad row reads as zeros (or
+    is skipped) and the good rows are unchanged."""
+    monkeypatch.setenv("PACKJIT_PAD_INPUT", strategy)
+    hidden = torch.randn(2, 3, 4, device="cuda")
+    x = torch.randn(2, 4, device="cuda")
+    good = torch.tensor([0, 5], device="cuda")
+    cases = {"out of range": (torch.tensor([0, 6], device="cuda"), r"indices\[1\] = 6 is out of range \[0, 6\)"),
+             "negative": (torch.tensor([-1, 2], device="cuda"), r"indices\[0\] = -1 is out of range \[0, 6\)")}
+    monkeypatch.setenv("PACKJIT_CHECK", "1")
+    for indices, message in cases.values():
+        with pytest.raises(RuntimeError, match="packjit.unpad_input: " + message):
+            packjit.unpad_input(hidden, indices)
+        with pytest.raises(RuntimeError, match="packjit.unpad_input: " + message):
+            packjit.unpad_input(hidden.clone().requires_grad_(), indices)
+        with pytest.raises(RuntimeError, match="packjit.unpad_inputs: " + message):
+            packjit.unpad_inputs([hidden, hidden], indices)
+        with pytest.raises(RuntimeError, match="packjit.pad_input: " + message):
+            packjit.pad_input(x, indices, 2, 3)
+        with pytest.raises(RuntimeError, match="packjit.pad_input: " + message):
+            packjit.pad_input(x.clone().requires_grad_(), indices, 2, 3)
+    with pytest.raises(RuntimeError, match=r"packjit.pad_input: indices\[1\] = 4 repeats indices\[0\]"):
+        packjit.pad_input(x, torch.tensor([4, 4], device="cuda"), 2, 3)
+    assert torch.equal(packjit.unpad_input(hidden, good), hidden.flatten(0, 1)[good])
+    checked_pad = packjit.pad_input(x, good, 2, 3)
+    assert torch.equal(checked_pad, reference_pad(x, good, 2, 3))
+
+    monkeypatch.setenv("PACKJIT_CHECK", "0")
+    bad = cases["out of range"][0]
+    unpadded = packjit.unpad_input(hidden, bad)
+    assert torch.equal(unpadded[0], hidden[0, 0]) and not unpadded[1].any()
+    padded = packjit.pad_input(x, bad, 2, 3).flatten(0, 1)
+    assert torch.equal(padded[0], x[0]) and not padded[1:].any()
+    assert torch.equal(packjit.pad_input(x, good, 2, 3), checked_pad)

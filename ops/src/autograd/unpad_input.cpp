@@ -19,6 +19,10 @@
 #include <torch/autograd.h>
 #include <torch/library.h>
 
+#ifdef PACKJIT_WITH_CUDA
+#include "packjit/runtime/settings.h"
+#endif
+
 #include <algorithm>
 #include <string>
 
@@ -71,8 +75,8 @@ at::Tensor sumRowsIntoPadded(const at::Tensor &grad, const at::Tensor &indices,
   }
   at::Tensor target = indices;
   if (spareRow)
-    target = at::where(indices.ge(0).logical_and(indices.lt(at::Scalar(rows))), indices,
-                       at::Scalar(rows));
+    target = at::where(indices.ge(0).logical_and(indices.lt(at::Scalar(rows))),
+                       indices, at::Scalar(rows));
   at::Tensor summed =
       zerosOfShape(flat, grad.options()).index_add(0, target, grad);
   if (spareRow)
@@ -157,6 +161,19 @@ public:
   }
 };
 
+// PACKJIT_CHECK=1 with indices on a GPU: the kernels find a bad index only
+// while they run, so the kernel wrappers below run the checked op once
+// before Function::apply, where its error reaches Python intact; a debug
+// mode, so the doubled work is acceptable.
+bool checkOnDeviceFirst(const at::Tensor &indices) {
+#ifdef PACKJIT_WITH_CUDA
+  return !indices.is_cpu() && runtime::deviceChecksFromEnvironment();
+#else
+  (void)indices;
+  return false;
+#endif
+}
+
 // While tracing (fake tensors, possibly symbolic sizes) the checks are left
 // to the fake kernels and, at run time, to the device kernels.
 at::Tensor unpadInput(const at::Tensor &hidden, const at::Tensor &indices) {
@@ -167,6 +184,10 @@ at::Tensor unpadInput(const at::Tensor &hidden, const at::Tensor &indices) {
   if (indices.is_cpu())
     checkIndicesInRange(indices, hidden.size(0) * hidden.size(1), op,
                         "hidden has batch*seqlen rows");
+  if (checkOnDeviceFirst(indices)) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    packjit::unpad_input(hidden, indices);
+  }
   return UnpadInputFunction::apply(hidden, indices);
 }
 
@@ -180,6 +201,10 @@ at::Tensor padInput(const at::Tensor &x, const at::Tensor &indices,
       checkIndicesInRange(indices, rows * cols, op,
                           "the output has batch*seqlen rows");
       checkIndicesDistinct(indices, rows * cols, op);
+    }
+    if (checkOnDeviceFirst(indices)) {
+      at::AutoDispatchBelowADInplaceOrView guard;
+      padInputSym(x, indices, batch, seqlen);
     }
   }
   return PadInputFunction::apply(x, indices, std::move(batch),
@@ -199,6 +224,10 @@ std::vector<at::Tensor> unpadInputs(at::TensorList hidden,
       if (indices.is_cpu())
         checkIndicesInRange(indices, h.size(0) * h.size(1), op,
                             "hidden has batch*seqlen rows");
+    }
+    if (checkOnDeviceFirst(indices)) {
+      at::AutoDispatchBelowADInplaceOrView guard;
+      packjit::unpad_inputs(hidden, indices);
     }
   }
   return UnpadInputsFunction::apply(hidden, indices);
