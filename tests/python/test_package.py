@@ -122,8 +122,12 @@ def test_cu_seqlens_from_position_ids():
     assert packjit.cu_seqlens_from_position_ids(batch)[0].tolist() == [0, 3, 5, 6]
     gap = torch.tensor([0, 1, 3])
     assert packjit.cu_seqlens_from_position_ids(gap, strict=False)[0].tolist() == [0, 3]
-    with pytest.raises(RuntimeError, match=r"position_ids\[0, 2\] = 3 follows 1"):
-        packjit.cu_seqlens_from_position_ids(gap)
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    for device in devices:  # 1-D ids are named by one index (the CUDA path asks the CPU's)
+        with pytest.raises(RuntimeError, match=r"position_ids\[2\] = 3 follows 1"):
+            packjit.cu_seqlens_from_position_ids(gap.to(device))
+        with pytest.raises(RuntimeError, match=r"position_ids\[0, 2\] = 3 follows 1"):
+            packjit.cu_seqlens_from_position_ids(gap.unsqueeze(0).to(device))
     empty = packjit.cu_seqlens_from_position_ids(torch.zeros(0, dtype=torch.long))
     assert empty[0].tolist() == [0] and empty[1] == 0
 
