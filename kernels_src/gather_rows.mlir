@@ -6,6 +6,7 @@
 // @constexpr BLOCK = 256 in 32..1024
 // @constexpr LANES = 32 in 1..1024 power_of_2 divides BLOCK
 // @constexpr WIDE = 0 in 0..1
+// @constexpr CHECK = 0 in 0..1
 //
 // Kernel ABI, the PTX parameters in order (pointers are .u64 global addresses):
 //   src0, dst0  T*  tensor 0: src [src_rows] rows of ROW words, row r at
@@ -21,6 +22,9 @@
 // Launch: blockDim = (BLOCK, 1, 1) (.reqntid), any gridDim.x, gridDim.y = the
 // number of tensors (1..3).
 // An index outside [0, src_rows) reads nothing and writes a row of zeros.
+// CHECK = 1 (PACKJIT_CHECK=1) also reports it: indices then has nnz + 1
+// entries, and indices[nnz], which the caller sets to nnz, ends as the
+// lowest position i whose index is out of range (@record_bad_index).
 // How it works: docs/kernels.md#gather_rows-and-scatter_rows.
 module {
   gpu.module @packjit {
@@ -32,7 +36,8 @@ module {
                           %row: i64 {packjit.constexpr = "ROW"},
                           %block: i64 {packjit.constexpr = "BLOCK"},
                           %lanes: i64 {packjit.constexpr = "LANES"},
-                          %wide: i1 {packjit.constexpr = "WIDE"})
+                          %wide: i1 {packjit.constexpr = "WIDE"},
+                          %check: i1 {packjit.constexpr = "CHECK"})
         kernel attributes {packjit.block = "BLOCK"} {
       %c0 = arith.constant 0 : i64
       %c1 = arith.constant 1 : i64
@@ -65,6 +70,10 @@ module {
         %not_negative = arith.cmpi sge, %r, %c0 : i64
         %below_end = arith.cmpi slt, %r, %src_rows : i64
         %in_range = arith.andi %not_negative, %below_end : i1
+        scf.if %check {
+          func.call @record_bad_index(%indices, %nnz, %i, %lane, %in_range)
+              : (!llvm.ptr<1>, i64, i64, i64, i1) -> ()
+        }
         %safe_r = arith.select %in_range, %r, %c0 : i64
         %src_offset = arith.muli %safe_r, %src_stride : i64
         %dst_offset = arith.muli %i, %row : i64

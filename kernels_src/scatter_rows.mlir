@@ -4,6 +4,7 @@
 // @constexpr BLOCK = 256 in 32..1024
 // @constexpr LANES = 32 in 1..1024 power_of_2 divides BLOCK
 // @constexpr WIDE = 0 in 0..1
+// @constexpr CHECK = 0 in 0..1
 //
 // Kernel ABI, the PTX parameters in order (pointers are .u64 global addresses):
 //   src         T*    [nnz] rows of ROW words, row i at src + i * src_stride words
@@ -15,7 +16,10 @@
 // A word is one T, or 16 bytes when WIDE = 1 (T is then unused; the caller
 // guarantees 16-byte aligned rows and strides). ROW counts words.
 // Launch: blockDim = (BLOCK, 1, 1) (.reqntid), any gridDim.x.
-// A row whose index is outside [0, dst_rows) is skipped.
+// A row whose index is outside [0, dst_rows) is skipped. CHECK = 1
+// (PACKJIT_CHECK=1) also reports it: indices then has nnz + 1 entries, and
+// indices[nnz], which the caller sets to nnz, ends as the lowest position i
+// whose index is out of range (@record_bad_index).
 // How it works: docs/kernels.md#gather_rows-and-scatter_rows.
 module {
   gpu.module @packjit {
@@ -25,7 +29,8 @@ module {
                            %row: i64 {packjit.constexpr = "ROW"},
                            %block: i64 {packjit.constexpr = "BLOCK"},
                            %lanes: i64 {packjit.constexpr = "LANES"},
-                           %wide: i1 {packjit.constexpr = "WIDE"})
+                           %wide: i1 {packjit.constexpr = "WIDE"},
+                           %check: i1 {packjit.constexpr = "CHECK"})
         kernel attributes {packjit.block = "BLOCK"} {
       %c0 = arith.constant 0 : i64
       %true = arith.constant true
@@ -48,6 +53,10 @@ module {
         %not_negative = arith.cmpi sge, %r, %c0 : i64
         %below_end = arith.cmpi slt, %r, %dst_rows : i64
         %in_range = arith.andi %not_negative, %below_end : i1
+        scf.if %check {
+          func.call @record_bad_index(%indices, %nnz, %i, %lane, %in_range)
+              : (!llvm.ptr<1>, i64, i64, i64, i1) -> ()
+        }
         scf.if %in_range {
           %src_offset = arith.muli %i, %src_stride : i64
           %dst_offset = arith.muli %r, %row : i64

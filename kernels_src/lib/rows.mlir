@@ -103,3 +103,21 @@ func.func private @store_t(%base: !llvm.ptr<1>, %k: i64, %x: !packjit.T, %exists
   }
   return
 }
+
+// CHECK = 1: a row whose index is out of range lowers indices[nnz] (the
+// caller's flag word, set to nnz) to its position i, so the op can name the
+// first bad index as the CPU does. One atomic per bad row (lane 0 of its
+// group); never reached when CHECK = 0.
+func.func private @record_bad_index(%indices: !llvm.ptr<1>, %nnz: i64, %i: i64,
+                                    %lane: i64, %in_range: i1) {
+  %c0 = arith.constant 0 : i64
+  %true = arith.constant true
+  %out_of_range = arith.xori %in_range, %true : i1
+  %first_lane = arith.cmpi eq, %lane, %c0 : i64
+  %report = arith.andi %out_of_range, %first_lane : i1
+  scf.if %report {
+    %flag = llvm.getelementptr %indices[%nnz] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
+    %old = llvm.atomicrmw min %flag, %i monotonic : !llvm.ptr<1>, i64
+  }
+  return
+}

@@ -3,6 +3,7 @@
 #include <c10/util/Exception.h>
 
 #include <limits>
+#include <string>
 
 namespace packjit::ops {
 
@@ -31,10 +32,13 @@ void checkPositionIdsMaxDocuments(int64_t maxDocuments) {
               maxDocuments);
 }
 
-void throwPositionIdsViolation(int64_t row, int64_t position, int64_t value,
-                               int64_t previous, int64_t start) {
-  TORCH_CHECK(false, kOp, ": strict mode: position_ids[", row, ", ", position,
-              "] = ", value, " follows ", previous, " (expected ", previous + 1,
+void throwPositionIdsViolation(bool flat, int64_t row, int64_t position,
+                               int64_t value, int64_t previous, int64_t start) {
+  const std::string where =
+      flat ? std::to_string(position)
+           : std::to_string(row) + ", " + std::to_string(position);
+  TORCH_CHECK(false, kOp, ": strict mode: position_ids[", where, "] = ", value,
+              " follows ", previous, " (expected ", previous + 1,
               ", or the sequence start ", start,
               "); positions inside a sequence must increase by exactly 1. "
               "Pass strict=False to skip this check");

@@ -16,8 +16,10 @@ at::Tensor asRowsOfPositions(const at::Tensor &positionIds);
 // sequences) or >= 0.
 void checkPositionIdsMaxDocuments(int64_t maxDocuments);
 
-[[noreturn]] void throwPositionIdsViolation(int64_t row, int64_t position,
-                                            int64_t value, int64_t previous,
-                                            int64_t start);
+// The strict-mode error at [row, position] of the [B, S] view; `flat`: the
+// caller passed 1-D position ids, named position_ids[position].
+[[noreturn]] void throwPositionIdsViolation(bool flat, int64_t row,
+                                            int64_t position, int64_t value,
+                                            int64_t previous, int64_t start);
 
 } // namespace packjit::ops

@@ -2,6 +2,9 @@
 
 #include <c10/util/Exception.h>
 
+#include <algorithm>
+#include <unordered_set>
+
 namespace packjit::ops {
 namespace {
 
@@ -67,15 +70,55 @@ void checkPadInput(const at::Tensor &x, const at::Tensor &indices,
               ", seqlen=", seqlen, ")");
 }
 
+void throwIndexOutOfRange(const char *op, int64_t position, int64_t value,
+                          int64_t rows, const char *rowsWhat) {
+  TORCH_CHECK(false, op, ": indices[", position, "] = ", value,
+              " is out of range [0, ", rows, ") (", rowsWhat, ")");
+}
+
 void checkIndicesInRange(const at::Tensor &indices, int64_t rows,
                          const char *op, const char *rowsWhat) {
   at::Tensor contiguous = indices.contiguous();
   const int64_t *values = contiguous.data_ptr<int64_t>();
   for (int64_t i = 0; i < contiguous.numel(); ++i) {
-    TORCH_CHECK(values[i] >= 0 && values[i] < rows, op, ": indices[", i,
-                "] = ", values[i], " is out of range [0, ", rows, ") (",
-                rowsWhat, ")");
+    if (values[i] < 0 || values[i] >= rows)
+      throwIndexOutOfRange(op, i, values[i], rows, rowsWhat);
   }
+}
+
+void checkIndicesDistinct(const at::Tensor &indices, int64_t rows,
+                          const char *op) {
+  at::Tensor contiguous = indices.contiguous();
+  const int64_t *values = contiguous.data_ptr<int64_t>();
+  const int64_t count = contiguous.numel();
+  auto fail = [&](int64_t later) {
+    const int64_t earlier =
+        std::find(values, values + later, values[later]) - values;
+    TORCH_CHECK(false, op, ": indices[", later, "] = ", values[later],
+                " repeats indices[", earlier,
+                "]; pad_input writes each output row once, so its indices "
+                "should be distinct");
+  };
+  if (count < 2)
+    return;
+  // A bit per output row when that is no more memory than the indices
+  // themselves, else a hash set of the indices seen.
+  if (rows / 64 <= count) {
+    std::vector<uint64_t> seen(static_cast<size_t>((rows + 63) / 64));
+    for (int64_t i = 0; i < count; ++i) {
+      uint64_t &word = seen[static_cast<size_t>(values[i] / 64)];
+      const uint64_t bit = uint64_t{1} << (values[i] % 64);
+      if (word & bit)
+        fail(i);
+      word |= bit;
+    }
+    return;
+  }
+  std::unordered_set<int64_t> seen;
+  seen.reserve(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i)
+    if (!seen.insert(values[i]).second)
+      fail(i);
 }
 
 std::vector<int64_t> trailingSizes(const at::Tensor &t, int64_t first) {

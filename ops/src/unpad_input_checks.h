@@ -22,9 +22,22 @@ void checkPadInput(const at::Tensor &x, const at::Tensor &indices,
                    int64_t batch, int64_t seqlen, const char *op);
 
 // Throws naming the first index outside [0, rows) (CPU indices only; the
-// CUDA kernels never sync to check, they skip such rows instead).
+// CUDA kernels skip such rows instead, or with PACKJIT_CHECK=1 find them on
+// the device and raise with throwIndexOutOfRange).
 void checkIndicesInRange(const at::Tensor &indices, int64_t rows,
                          const char *op, const char *rowsWhat);
+
+// The error of checkIndicesInRange for indices[position] = value.
+[[noreturn]] void throwIndexOutOfRange(const char *op, int64_t position,
+                                       int64_t value, int64_t rows,
+                                       const char *rowsWhat);
+
+// Throws naming the first index equal to an earlier one (CPU indices, all
+// in [0, rows)): pad_input writes each output row once, so a repeated index
+// has no single answer (and would make its backward wrong). unpad_input's
+// indices may repeat: its backward sums them.
+void checkIndicesDistinct(const at::Tensor &indices, int64_t rows,
+                          const char *op);
 
 // The sizes of `t` from dimension `first` on (the row shape).
 std::vector<int64_t> trailingSizes(const at::Tensor &t, int64_t first);

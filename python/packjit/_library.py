@@ -17,6 +17,22 @@ _LIBRARY_NAME = "libpackjit_torch.so"
 _BUILD_INFO = "packjit_build.json"
 _loaded_path = None
 
+# Every op the package calls: a library that lacks one (another version's)
+# is refused at import, not with an AttributeError at the first call.
+_REQUIRED_OPS = (
+    "get_unpad_data", "get_unpad_data_padded", "get_seqlens_in_batch",
+    "is_indexed_packed_mask", "cu_seqlens_from_position_ids",
+    "cu_seqlens_from_position_ids_padded", "unpad_input", "pad_input",
+    "unpad_inputs", "unpad_input_from_mask", "wait_for_background_compiles")
+
+
+def _registered(op):
+    try:
+        getattr(torch.ops.packjit, op)
+        return True
+    except (AttributeError, RuntimeError):
+        return False
+
 
 def _candidates():
     env = os.environ.get("PACKJIT_LIBRARY")
@@ -90,10 +106,14 @@ def load_library():
             "torch " + torch.__version__ +
             (", the library was built against torch " + built_for if built_for else "") +
             "." + _rebuild_hint(path)) from error
-    try:
-        torch.ops.packjit.get_unpad_data
-    except (AttributeError, RuntimeError):
+    missing = [op for op in _REQUIRED_OPS if not _registered(op)]
+    if len(missing) == len(_REQUIRED_OPS):
         raise RuntimeError("packjit: " + str(path) + " loaded but registered no packjit "
-                           "ops: it is not packjit's op library.") from None
+                           "ops: it is not packjit's op library.")
+    if missing:
+        raise RuntimeError("packjit: " + str(path) + " registers packjit ops but not " +
+                           ", ".join(missing) + ": it is another version's op library, "
+                           "not this package's. Point PACKJIT_LIBRARY at the library "
+                           "built with this package (or unset it).")
     _loaded_path = path
     return _loaded_path

@@ -10,12 +10,40 @@ load_library()
 _ops = torch.ops.packjit
 
 
-def _require_tensor(op: str, name: str, value) -> None:
+def _require_tensor(op: str, name: str, value, data_dependent: bool = True) -> None:
     """A clear error for a missing or non-tensor argument (the dispatcher's
-    own says "no tensor arguments" or names no argument)."""
+    own says "no tensor arguments" or names no argument), and for a meta
+    tensor the op cannot take (see :func:`_reject_meta`)."""
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"packjit.{op}: {name} should be a tensor, got "
                         f"{'None' if value is None else type(value).__name__}")
+    _reject_meta(op, name, value, data_dependent)
+
+
+# torch.library.register_fake (torch >= 2.4) registers the fake kernels of
+# _fake.py, which also serve meta tensors.
+_HAS_FAKE_KERNELS = hasattr(torch.library, "register_fake")
+
+
+def _reject_meta(op: str, name: str, value, data_dependent: bool) -> None:
+    """Meta tensors have shapes but no values. An op whose result depends on
+    the values (``data_dependent``) cannot run on one; the others run through
+    their fake kernels where torch has them. Either way the error names the
+    op, not the dispatcher's "Could not run ... with arguments from the
+    'Meta' backend"."""
+    if not value.is_meta:
+        return
+    if data_dependent:
+        raise NotImplementedError(
+            f"packjit.{op}: {name} is a meta tensor, but the op's result depends on its "
+            "values, which a meta tensor does not have. torch.compile traces the op with "
+            "FakeTensors (its fake kernel gives data-dependent sizes as unbacked SymInts); "
+            "to run it, pass a CPU or CUDA tensor.")
+    if not _HAS_FAKE_KERNELS:
+        raise NotImplementedError(
+            f"packjit.{op}: {name} is a meta tensor; meta tensors run through packjit's "
+            f"fake kernels, which need torch >= 2.4 (this is torch {torch.__version__}). "
+            "Pass a CPU or CUDA tensor.")
 
 
 def get_unpad_data(attention_mask: torch.Tensor, strict: bool = True
@@ -68,7 +96,8 @@ def get_unpad_data_padded(attention_mask: torch.Tensor, strict: bool = True,
     captured call zeroes its own scratch memory inside the graph.
     Details and costs: docs/gpu_unpad.md.
     """
-    _require_tensor("get_unpad_data_padded", "attention_mask", attention_mask)
+    _require_tensor("get_unpad_data_padded", "attention_mask", attention_mask,
+                    data_dependent=False)
     return _ops.get_unpad_data_padded(attention_mask, strict, max_documents)
 
 
@@ -86,6 +115,9 @@ def is_indexed_packed_mask(attention_mask: Optional[torch.Tensor]) -> bool:
 
     False for ``None``, bool masks and masks that are not 2-D.
     """
+    if isinstance(attention_mask, torch.Tensor):
+        _reject_meta("is_indexed_packed_mask", "attention_mask", attention_mask,
+                     data_dependent=True)
     return _ops.is_indexed_packed_mask(attention_mask)
 
 
@@ -120,7 +152,8 @@ def cu_seqlens_from_position_ids_padded(position_ids: torch.Tensor, strict: bool
     op names the place); on the CPU such ids raise instead. ``D >
     max_documents`` means only the first ``max_documents + 1`` boundaries fit.
     """
-    _require_tensor("cu_seqlens_from_position_ids_padded", "position_ids", position_ids)
+    _require_tensor("cu_seqlens_from_position_ids_padded", "position_ids", position_ids,
+                    data_dependent=False)
     return _ops.cu_seqlens_from_position_ids_padded(position_ids, strict, max_documents)
 
 

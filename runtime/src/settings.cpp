@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <mutex>
 #include <optional>
 #include <pwd.h>
 #include <string>
@@ -84,6 +85,23 @@ bool tieredSpecializationFromEnvironment() {
   PACKJIT_LOG(Warn, "ignoring PACKJIT_TIERED='" + mode +
                         "': not 0/off/false or 1/on/true; tiering stays on");
   return true;
+}
+
+bool deviceChecksFromEnvironment() {
+  const char *value = std::getenv("PACKJIT_CHECK");
+  if (value == nullptr || *value == '\0')
+    return false;
+  const std::string_view mode = value;
+  if (mode == "1" || mode == "on" || mode == "true")
+    return true;
+  if (mode != "0" && mode != "off" && mode != "false") {
+    static std::once_flag warned; // read at every call: say it once
+    std::call_once(warned, [&] {
+      PACKJIT_LOG(Warn, "ignoring PACKJIT_CHECK='" + std::string(mode) +
+                            "': not 0/off/false or 1/on/true; checks stay off");
+    });
+  }
+  return false;
 }
 
 } // namespace packjit::runtime

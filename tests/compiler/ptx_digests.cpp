@@ -38,8 +38,11 @@ std::vector<Overrides> launchedVariants(std::string_view kernel) {
     };
     for (Row r : {Row{1, 1, 0}, Row{3, 2, 0}, Row{64, 32, 0}, Row{4096, 32, 0},
                   Row{8, 8, 1}, Row{256, 32, 1}})
-      variants.push_back(
-          {{"ROW", r.row}, {"LANES", r.lanes}, {"WIDE", r.wide}});
+      for (int64_t check : {0, 1}) // PACKJIT_CHECK
+        variants.push_back({{"ROW", r.row},
+                            {"LANES", r.lanes},
+                            {"WIDE", r.wide},
+                            {"CHECK", check}});
   } else if (kernel == "position_ids_scan") {
     // cu_seqlens_from_position_ids(_padded) launch BLOCK = 256 and 1 or 4
     // chunks per thread (ops/plan).
@@ -52,6 +55,12 @@ std::vector<Overrides> launchedVariants(std::string_view kernel) {
   return variants;
 }
 
+// Debug switches that are off name no variant: CHECK=0 is the kernel that
+// the golden file recorded before gather_rows and scatter_rows had CHECK.
+bool isDebugSwitchOff(const std::string &name, int64_t value) {
+  return name == "CHECK" && value == 0;
+}
+
 std::string describe(const packjit::KernelSpec &spec) {
   std::string out = spec.kernel + " ";
   for (size_t i = 0; i < spec.dtypes.size(); ++i) {
@@ -62,6 +71,8 @@ std::string describe(const packjit::KernelSpec &spec) {
   out += " " + spec.arch + " ";
   bool first = true;
   for (const auto &[name, value] : spec.constexprs) {
+    if (isDebugSwitchOff(name, value))
+      continue;
     if (!first)
       out += ',';
     out += name + "=" + std::to_string(value);

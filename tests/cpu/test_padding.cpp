@@ -160,7 +160,7 @@ TEST_CASE("unpad_input_from_mask returns flash-attention's unpad_input tuple",
       Contains("attention_mask should be [batch, seqlen] = [2, 6]"));
 }
 
-TEST_CASE("autograd: the backward of each op is the other",
+TEST_CASE("autograd: the backward of each op is the other's gather or scatter",
           "[padding][autograd]") {
   at::manual_seed(9);
   at::Tensor indices = randomIndices(3 * 5, 8);
@@ -193,6 +193,45 @@ TEST_CASE("autograd: the backward of each op is the other",
   at::Tensor gg = at::randn({3, 5, 2}, at::kDouble);
   at::Tensor gradG = torch::autograd::grad({gradH}, {g}, {gg})[0];
   CHECK(at::allclose(gradG, referenceUnpad(gg, indices)));
+}
+
+TEST_CASE("repeated indices: unpad_input's gradient sums them as "
+          "index_select's does; pad_input refuses them",
+          "[padding][autograd][duplicates]") {
+  // The hostile user's case: h.grad was [1, 0], index_select's is [2, 0].
+  at::Tensor h = at::ones({1, 2, 1}, at::kDouble).requires_grad_();
+  packjit::unpad_input(h, at::tensor(std::vector<int64_t>{0, 0}))
+      .sum()
+      .backward();
+  CHECK(h.grad().flatten().equal(at::tensor(std::vector<double>{2, 0})));
+
+  at::manual_seed(4);
+  const at::Tensor repeated =
+      at::tensor(std::vector<int64_t>{3, 0, 3, 14, 7, 0, 3});
+  at::Tensor hidden = at::randn({3, 5, 2}, at::kDouble).requires_grad_();
+  at::Tensor reference = hidden.detach().clone().requires_grad_();
+  at::Tensor weight = at::randn({7, 2}, at::kDouble);
+  (packjit::unpad_input(hidden, repeated) * weight).sum().backward();
+  (referenceUnpad(reference, repeated) * weight).sum().backward();
+  CHECK(at::allclose(hidden.grad(), reference.grad()));
+  // unpad_inputs sums the same way, per input.
+  at::Tensor k = at::randn({3, 5, 4}, at::kDouble).requires_grad_();
+  packjit::unpad_inputs({k}, repeated)[0].sum().backward();
+  CHECK(k.grad().flatten(0, 1).select(1, 0).equal(
+      at::bincount(repeated, {}, 15).to(at::kDouble)));
+
+  // pad_input: which of two rows would land in one output row? Neither.
+  at::Tensor x = at::randn({3, 2}, at::kDouble);
+  const at::Tensor twice = at::tensor(std::vector<int64_t>{4, 1, 4});
+  const char *message = "packjit.pad_input: indices[2] = 4 repeats indices[0]; "
+                        "pad_input writes each output row once, so its "
+                        "indices should be distinct";
+  CHECK_THROWS_WITH(packjit::pad_input(x, twice, 2, 3), Contains(message));
+  CHECK_THROWS_WITH(packjit::pad_input(x.requires_grad_(), twice, 2, 3),
+                    Contains(message));
+  // An output far larger than the indices is checked without a row bitmap.
+  CHECK_THROWS_WITH(packjit::pad_input(x, twice, int64_t{1} << 40, 3),
+                    Contains(message));
 }
 
 TEST_CASE("padding errors name the op and the problem", "[padding][errors]") {

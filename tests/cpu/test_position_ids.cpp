@@ -90,9 +90,14 @@ TEST_CASE("cu_seqlens_from_position_ids: strict mode", "[position_ids]") {
     CHECK_THROWS_WITH(
         packjit::cu_seqlens_from_position_ids(positions1d({0, 1, 3, 4})),
         Catch::Contains("packjit.cu_seqlens_from_position_ids") &&
-            Catch::Contains("position_ids[0, 2] = 3 follows 1") &&
+            Catch::Contains("position_ids[2] = 3 follows 1") &&
             Catch::Contains("expected 2, or the sequence start 0") &&
             Catch::Contains("strict=False"));
+  }
+  SECTION("1-D ids are named by one index, [1, N] ids by two") {
+    CHECK_THROWS_WITH(packjit::cu_seqlens_from_position_ids(
+                          positions1d({0, 1, 3}).view({1, 3})),
+                      Catch::Contains("position_ids[0, 2] = 3 follows 1"));
   }
   SECTION("the first violation in row-major order is reported") {
     CHECK_THROWS_WITH(packjit::cu_seqlens_from_position_ids(
@@ -102,13 +107,13 @@ TEST_CASE("cu_seqlens_from_position_ids: strict mode", "[position_ids]") {
   SECTION("the sequence start is the tensor's smallest position") {
     CHECK_THROWS_WITH(
         packjit::cu_seqlens_from_position_ids(positions1d({2, 3, 4, 2, 4})),
-        Catch::Contains("position_ids[0, 4] = 4 follows 2") &&
+        Catch::Contains("position_ids[4] = 4 follows 2") &&
             Catch::Contains("or the sequence start 2"));
   }
   SECTION("a decrease to a value other than the start") {
     CHECK_THROWS_WITH(
         packjit::cu_seqlens_from_position_ids(positions1d({0, 1, 2, 1, 2})),
-        Catch::Contains("position_ids[0, 3] = 1 follows 2"));
+        Catch::Contains("position_ids[3] = 1 follows 2"));
   }
   SECTION("strict=False splits only at the start value and row starts") {
     checkCuSeqlens(positions1d({0, 1, 3, 4}), {0, 4}, 4, /*strict=*/false);
@@ -147,6 +152,6 @@ TEST_CASE("cu_seqlens_from_position_ids_padded: fixed shapes",
         Catch::Contains("max_documents should be -1 (B*S) or >= 0, got -2"));
     CHECK_THROWS_WITH(
         packjit::cu_seqlens_from_position_ids_padded(positions1d({0, 1, 3})),
-        Catch::Contains("position_ids[0, 2] = 3 follows 1"));
+        Catch::Contains("position_ids[2] = 3 follows 1"));
   }
 }

@@ -1,7 +1,8 @@
 // unpad_input / pad_input / unpad_inputs on CUDA against the CPU ops and
 // index_select / index_put: every dtype, odd row widths, strided and
 // misaligned views, both pad_input strategies, out-of-range indices (no
-// write out of bounds; compute-sanitizer runs this too), backward, errors.
+// write out of bounds; compute-sanitizer runs this too; PACKJIT_CHECK=1
+// raises on them), backward (repeated indices sum), errors.
 // Exits 77 (CTest: skipped) without a CUDA device.
 #define CATCH_CONFIG_RUNNER
 #include "../support/padding_data.h"
@@ -13,6 +14,7 @@
 #include <ATen/ATen.h>
 #include <torch/cuda.h>
 
+#include <cstdlib>
 #include <iostream>
 
 using Catch::Contains;
@@ -156,6 +158,72 @@ TEST_CASE("CUDA backward matches the CPU", "[padding][gpu][autograd]") {
     grads.push_back(h.grad().cpu());
   }
   CHECK(at::equal(grads[0], grads[1]));
+}
+
+TEST_CASE("CUDA backward: repeated indices sum, out-of-range rows get none",
+          "[padding][gpu][autograd][duplicates]") {
+  const at::Tensor repeated = at::tensor(std::vector<int64_t>{3, 0, 3, 7, 3});
+  at::Tensor weight = at::randn({5, 8});
+  at::Tensor cpuHidden = at::randn({2, 4, 8}).requires_grad_();
+  (packjit::unpad_input(cpuHidden, repeated) * weight).sum().backward();
+  at::Tensor h = cuda(cpuHidden.detach()).requires_grad_();
+  (packjit::unpad_input(h, cuda(repeated)) * cuda(weight)).sum().backward();
+  CHECK(at::allclose(h.grad().cpu(), cpuHidden.grad()));
+  // PACKJIT_CHECK off: indices 8 and -1 read zeros forward and take no
+  // gradient (index_add itself would fault on them).
+  at::Tensor g = cuda(at::randn({2, 4, 8})).requires_grad_();
+  packjit::unpad_input(g, cuda(at::tensor(std::vector<int64_t>{8, 1, -1})))
+      .sum()
+      .backward();
+  at::Tensor expected = at::zeros({8, 8});
+  expected[1].fill_(1);
+  CHECK(at::equal(g.grad().cpu().flatten(0, 1), expected));
+}
+
+TEST_CASE("PACKJIT_CHECK=1: bad CUDA indices raise the CPU's errors",
+          "[padding][gpu][errors][check]") {
+  at::Tensor hidden = cuda(at::randn({2, 3, 4}));
+  at::Tensor x = cuda(at::randn({2, 4}));
+  const at::Tensor outOfRange = cuda(at::tensor(std::vector<int64_t>{0, 6}));
+  const at::Tensor negative = cuda(at::tensor(std::vector<int64_t>{-1, 2}));
+  const at::Tensor good = cuda(at::tensor(std::vector<int64_t>{0, 5}));
+  const at::Tensor uncheckedUnpad = packjit::unpad_input(hidden, outOfRange);
+  const at::Tensor uncheckedPad = packjit::pad_input(x, good, 2, 3);
+  setenv("PACKJIT_CHECK", "1", 1);
+  for (const char *strategy : {"scatter", "gather"}) {
+    CAPTURE(strategy);
+    setenv("PACKJIT_PAD_INPUT", strategy, 1);
+    CHECK_THROWS_WITH(
+        packjit::unpad_input(hidden, outOfRange),
+        Contains("packjit.unpad_input: indices[1] = 6 is out of range [0, 6) "
+                 "(hidden has batch*seqlen rows)"));
+    CHECK_THROWS_WITH(
+        packjit::unpad_input(hidden, negative),
+        Contains("packjit.unpad_input: indices[0] = -1 is out of range"));
+    CHECK_THROWS_WITH(
+        packjit::unpad_inputs({hidden, hidden}, outOfRange),
+        Contains("packjit.unpad_inputs: indices[1] = 6 is out of range"));
+    CHECK_THROWS_WITH(
+        packjit::pad_input(x, outOfRange, 2, 3),
+        Contains("packjit.pad_input: indices[1] = 6 is out of range [0, 6) "
+                 "(the output has batch*seqlen rows)"));
+    CHECK_THROWS_WITH(
+        packjit::pad_input(x, negative, 2, 3),
+        Contains("packjit.pad_input: indices[0] = -1 is out of range"));
+    CHECK_THROWS_WITH(
+        packjit::pad_input(x, cuda(at::tensor(std::vector<int64_t>{4, 4})), 2,
+                           3),
+        Contains("packjit.pad_input: indices[1] = 4 repeats indices[0]"));
+    // Good indices: the same results as unchecked.
+    CHECK(at::equal(packjit::pad_input(x, good, 2, 3), uncheckedPad));
+    CHECK(at::equal(packjit::unpad_input(hidden, good),
+                    hidden.flatten(0, 1).index_select(0, good)));
+  }
+  unsetenv("PACKJIT_PAD_INPUT");
+  unsetenv("PACKJIT_CHECK");
+  // Off again: the bad row reads zeros, no error.
+  CHECK(at::equal(packjit::unpad_input(hidden, outOfRange), uncheckedUnpad));
+  CHECK_FALSE(uncheckedUnpad[1].any().item<bool>());
 }
 
 TEST_CASE("CUDA errors: devices and dtypes", "[padding][gpu][errors]") {

@@ -22,7 +22,9 @@ if config.packjit_opt:
     config.substitutions.append(
         (r"(?<![\w/.-])packjit-opt(?![\w/.-])", config.packjit_opt))
 # `packjit aot` assembles cubins with the ptxas the build was configured
-# with; tests of real cubins need it (REQUIRES: ptxas).
+# with, and %ptxas assembles PTX in tests; tests that need it say REQUIRES:
+# ptxas (lit reports them unsupported elsewhere).
 if config.packjit_ptxas and os.access(config.packjit_ptxas, os.X_OK):
     config.available_features.add("ptxas")
     config.environment["PACKJIT_PTXAS"] = config.packjit_ptxas
+    config.substitutions.append(("%ptxas", config.packjit_ptxas))

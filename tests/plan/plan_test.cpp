@@ -110,8 +110,14 @@ TEST_CASE("row copies: the widest word, LANES, pad_input's way",
   CHECK_FALSE(rowWord(3, 3, 0));
 
   CHECK(rowCopyConstexprs(word(8192, 8192, 0), 512).byName() ==
-        std::map<std::string, int64_t>{
-            {"BLOCK", 256}, {"LANES", 32}, {"ROW", 512}, {"WIDE", 1}});
+        std::map<std::string, int64_t>{{"BLOCK", 256},
+                                       {"LANES", 32},
+                                       {"ROW", 512},
+                                       {"WIDE", 1},
+                                       {"CHECK", 0}});
+  CHECK(rowCopyConstexprs(kRowNumberWord, 1, /*checkIndices=*/true)
+            .byName()
+            .at("CHECK") == 1);
   CHECK(rowCopyConstexprs(kRowNumberWord, 1).lanes == 1);
   CHECK(rowCopyConstexprs(kRowNumberWord, 16).lanes == 4);
   CHECK(rowCopyConstexprs(kRowNumberWord, 17).lanes == 8);
@@ -203,16 +209,15 @@ TEST_CASE("planOp: what each op launches", "[plan][ops]") {
   options.masks = {mask(3, 1000, DType::Bool, "3x1000:bool")};
   CHECK(planOp("get_unpad_data", options)[0].kernels.size() == 1); // SEQ=0
 
-  // unpad_input: its gather, then its backward (pad_input into 3x1000:
-  // 24 MB, a zero fill and a scatter).
+  // unpad_input: its gather; its backward is torch's index_add (repeated
+  // indices sum), no packjit kernel.
   std::vector<PlannedLaunch> unpad = planOp("unpad_input", options);
   REQUIRE(unpad.size() == 2);
   CHECK(unpad[0].kernels[0].kernel == "gather_rows");
-  CHECK(unpad[1].what ==
-        "unpad_input backward (pad_input) rows 4096:bfloat16 into "
-        "3x1000:bool");
-  REQUIRE(unpad[1].kernels.size() == 1);
-  CHECK(unpad[1].kernels[0].kernel == "scatter_rows");
+  CHECK(unpad[0].kernels[0].constexprs.at("CHECK") == 0);
+  CHECK(unpad[1].what == "unpad_input backward: torch's index_add (sums "
+                         "repeated indices), no kernel");
+  CHECK(unpad[1].kernels.empty());
 
   // unpad_input_from_mask: the scan, the gather, the backward.
   CHECK(planOp("unpad_input_from_mask", options).size() == 3);

@@ -2,6 +2,7 @@
 docstrings, and patching a (fake) transformers."""
 
 import os
+import re
 import sys
 import types
 from pathlib import Path
@@ -121,8 +122,12 @@ def test_cu_seqlens_from_position_ids():
     assert packjit.cu_seqlens_from_position_ids(batch)[0].tolist() == [0, 3, 5, 6]
     gap = torch.tensor([0, 1, 3])
     assert packjit.cu_seqlens_from_position_ids(gap, strict=False)[0].tolist() == [0, 3]
-    with pytest.raises(RuntimeError, match=r"position_ids\[0, 2\] = 3 follows 1"):
-        packjit.cu_seqlens_from_position_ids(gap)
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    for device in devices:  # 1-D ids are named by one index (the CUDA path asks the CPU's)
+        with pytest.raises(RuntimeError, match=r"position_ids\[2\] = 3 follows 1"):
+            packjit.cu_seqlens_from_position_ids(gap.to(device))
+        with pytest.raises(RuntimeError, match=r"position_ids\[0, 2\] = 3 follows 1"):
+            packjit.cu_seqlens_from_position_ids(gap.unsqueeze(0).to(device))
     empty = packjit.cu_seqlens_from_position_ids(torch.zeros(0, dtype=torch.long))
     assert empty[0].tolist() == [0] and empty[1] == 0
 
@@ -284,3 +289,49 @@ def test_a_missing_tensor_names_the_op_and_argument():
     ]:
         with pytest.raises(TypeError, match=message):
             call()
+
+
+def test_meta_tensors_name_the_op():
+    """A meta tensor has no values: ops whose results depend on them say so;
+    the shape-only ops run through their fake kernels (torch >= 2.4) or say
+    that they need them (the dispatcher said "Could not run ... 'Meta'")."""
+    mask = torch.ones(2, 3, dtype=torch.int64, device="meta")
+    for call, op in ((lambda: packjit.get_unpad_data(mask), "get_unpad_data"),
+                     (lambda: packjit.get_seqlens_in_batch(mask), "get_seqlens_in_batch"),
+                     (lambda: packjit.is_indexed_packed_mask(mask), "is_indexed_packed_mask"),
+                     (lambda: packjit.cu_seqlens_from_position_ids(mask),
+                      "cu_seqlens_from_position_ids"),
+                     (lambda: packjit.unpad_input_from_mask(torch.ones(2, 3, 4), mask),
+                      "unpad_input_from_mask")):
+        with pytest.raises(NotImplementedError,
+                           match=f"packjit.{op}: .* is a meta tensor, but the op's result "
+                                 "depends on its values"):
+            call()
+    hidden = torch.ones(2, 3, 4, device="meta")
+    indices = torch.arange(3, device="meta")
+    shape_only = {"unpad_input": lambda: packjit.unpad_input(hidden, indices),
+                  "pad_input": lambda: packjit.pad_input(hidden[0], indices, 2, 3),
+                  "unpad_inputs": lambda: packjit.unpad_inputs([hidden], indices)[0],
+                  "get_unpad_data_padded": lambda: packjit.get_unpad_data_padded(mask)[0]}
+    for op, call in shape_only.items():
+        if packjit._ops._HAS_FAKE_KERNELS:
+            assert call().is_meta
+        else:
+            with pytest.raises(NotImplementedError,
+                               match=f"packjit.{op}: .* meta tensors run through packjit's "
+                                     "fake kernels, which need torch >= 2.4"):
+                call()
+
+
+def test_a_library_missing_some_ops_is_refused_at_load(monkeypatch):
+    """Another version's library registers packjit ops, but not all: refused
+    when it loads, naming the path and the ops it lacks (it used to import,
+    then raise AttributeError at the first call)."""
+    path = packjit.library_path()
+    monkeypatch.setattr(packjit._library, "_loaded_path", None)
+    monkeypatch.setattr(packjit._library, "_REQUIRED_OPS",
+                        packjit._library._REQUIRED_OPS + ("no_such_op",))
+    with pytest.raises(RuntimeError, match=re.escape(str(path)) +
+                       r" registers packjit ops but not no_such_op: it is another "
+                       r"version's op library"):
+        packjit._library.load_library()

@@ -74,6 +74,35 @@ def test_cuda_backward_matches_cpu():
     assert torch.equal(grads[0], grads[1])
 
 
+@pytest.mark.parametrize("device", DEVICES)
+def test_repeated_indices_sum_gradients_like_index_select(device):
+    """unpad_input may repeat an index; its gradient then sums, as
+    index_select's does (it was [1, 0] for indices [0, 0])."""
+    h = torch.ones(1, 2, 1, dtype=torch.float64, device=device, requires_grad=True)
+    packjit.unpad_input(h, torch.tensor([0, 0], device=device)).sum().backward()
+    assert h.grad.flatten().tolist() == [2.0, 0.0]
+    torch.manual_seed(3)
+    indices = torch.tensor([3, 0, 3, 14, 7, 0, 3], device=device)
+    hidden = torch.randn(3, 5, 2, dtype=torch.float64, device=device, requires_grad=True)
+    weight = torch.randn(7, 2, dtype=torch.float64, device=device)
+    (packjit.unpad_input(hidden, indices) * weight).sum().backward()
+    reference = hidden.detach().clone().requires_grad_()
+    (reference.flatten(0, 1).index_select(0, indices) * weight).sum().backward()
+    assert torch.allclose(hidden.grad, reference.grad)
+    if device == "cpu":
+        assert torch.autograd.gradcheck(lambda t: packjit.unpad_input(t, indices), (hidden,))
+        assert torch.autograd.gradgradcheck(lambda t: packjit.unpad_input(t, indices), (hidden,))
+
+
+def test_pad_input_refuses_repeated_indices():
+    message = (r"packjit.pad_input: indices\[2\] = 4 repeats indices\[0\]; pad_input writes "
+               r"each output row once, so its indices should be distinct")
+    for requires_grad in (False, True):
+        x = torch.randn(3, 2, requires_grad=requires_grad)
+        with pytest.raises(RuntimeError, match=message):
+            packjit.pad_input(x, torch.tensor([4, 1, 4]), 2, 3)
+
+
 def test_unpad_input_from_mask_is_flash_attentions_tuple():
     mask = torch.tensor([[1, 1, 2, 2, 2, 0], [1, 2, 2, 3, 3, 3]])
     hidden = torch.randn(2, 6, 8, requires_grad=True)
@@ -115,3 +144,42 @@ def test_mismatched_devices():
         packjit.unpad_inputs([hidden.cuda()], indices)
     with pytest.raises(RuntimeError, match="x is on cpu but indices is on cuda:0"):
         packjit.pad_input(hidden[0], indices.cuda(), 2, 3)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("strategy", ["scatter", "gather"])
+def test_packjit_check_raises_on_cuda_as_on_the_cpu(monkeypatch, strategy):
+    """PACKJIT_CHECK=1: the CUDA gathers and scatters check their indices on
+    the device and raise the CPU's error; off, a bad row reads as zeros (or
+    is skipped) and the good rows are unchanged."""
+    monkeypatch.setenv("PACKJIT_PAD_INPUT", strategy)
+    hidden = torch.randn(2, 3, 4, device="cuda")
+    x = torch.randn(2, 4, device="cuda")
+    good = torch.tensor([0, 5], device="cuda")
+    cases = {"out of range": (torch.tensor([0, 6], device="cuda"), r"indices\[1\] = 6 is out of range \[0, 6\)"),
+             "negative": (torch.tensor([-1, 2], device="cuda"), r"indices\[0\] = -1 is out of range \[0, 6\)")}
+    monkeypatch.setenv("PACKJIT_CHECK", "1")
+    for indices, message in cases.values():
+        with pytest.raises(RuntimeError, match="packjit.unpad_input: " + message):
+            packjit.unpad_input(hidden, indices)
+        with pytest.raises(RuntimeError, match="packjit.unpad_input: " + message):
+            packjit.unpad_input(hidden.clone().requires_grad_(), indices)
+        with pytest.raises(RuntimeError, match="packjit.unpad_inputs: " + message):
+            packjit.unpad_inputs([hidden, hidden], indices)
+        with pytest.raises(RuntimeError, match="packjit.pad_input: " + message):
+            packjit.pad_input(x, indices, 2, 3)
+        with pytest.raises(RuntimeError, match="packjit.pad_input: " + message):
+            packjit.pad_input(x.clone().requires_grad_(), indices, 2, 3)
+    with pytest.raises(RuntimeError, match=r"packjit.pad_input: indices\[1\] = 4 repeats indices\[0\]"):
+        packjit.pad_input(x, torch.tensor([4, 4], device="cuda"), 2, 3)
+    assert torch.equal(packjit.unpad_input(hidden, good), hidden.flatten(0, 1)[good])
+    checked_pad = packjit.pad_input(x, good, 2, 3)
+    assert torch.equal(checked_pad, reference_pad(x, good, 2, 3))
+
+    monkeypatch.setenv("PACKJIT_CHECK", "0")
+    bad = cases["out of range"][0]
+    unpadded = packjit.unpad_input(hidden, bad)
+    assert torch.equal(unpadded[0], hidden[0, 0]) and not unpadded[1].any()
+    padded = packjit.pad_input(x, bad, 2, 3).flatten(0, 1)
+    assert torch.equal(padded[0], x[0]) and not padded[1:].any()
+    assert torch.equal(packjit.pad_input(x, good, 2, 3), checked_pad)

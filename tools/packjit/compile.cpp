@@ -166,8 +166,11 @@ void addCompileCommand(CLI::App &app) {
   cmd->add_option("--arch", args->arch,
                   "Target: sm_80 sm_86 sm_89 sm_90 sm_90a sm_100 sm_120")
       ->capture_default_str();
+  // PTX ISA major*10 + minor: 1.0 is 10, the 9.x series 90-99.
   cmd->add_option("--ptx", args->ptxVersion,
-                  "PTX ISA version, e.g. 80 (default: the arch's)");
+                  "PTX ISA version as major*10+minor, e.g. 80 for 8.0 "
+                  "(default: the arch's)")
+      ->check(CLI::Range(10, 99));
   cmd->add_option("--set", args->sets,
                   "Constexpr value NAME=VALUE (repeatable)");
   cmd->add_option("--emit", args->emit,

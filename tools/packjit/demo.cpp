@@ -17,7 +17,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <sstream>
+#include <string>
 #include <vector>
 
 namespace packjit::cli {
@@ -60,7 +62,20 @@ std::string describe(const at::Device &device) {
   return out.str();
 }
 
+// get_unpad_data counts tokens in int32 (cu_seqlens): a larger generated
+// batch is refused before its mask is allocated (16 GB at 2^31 tokens).
+void checkBatchSize(int64_t batch, int64_t seqLen) {
+  constexpr int64_t kMaxTokens = std::numeric_limits<int32_t>::max();
+  int64_t tokens = 0;
+  if (__builtin_mul_overflow(batch, seqLen, &tokens) || tokens > kMaxTokens)
+    throw Error("demo: --batch " + std::to_string(batch) + " x --seq-len " +
+                std::to_string(seqLen) +
+                " is more tokens than get_unpad_data takes (2^31-1: "
+                "cu_seqlens is int32)");
+}
+
 void run(const std::string &requestedDevice, int64_t batch, int64_t seqLen) {
+  checkBatchSize(batch, seqLen);
   const at::Device device = pickDevice(requestedDevice);
   std::cout << "packjit demo on " << describe(device) << "\n\n";
 

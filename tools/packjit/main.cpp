@@ -6,6 +6,10 @@
 
 #include <iostream>
 
+#ifdef PACKJIT_HAVE_TORCH
+#include <c10/util/Exception.h>
+#endif
+
 namespace packjit::cli {
 namespace {
 
@@ -93,8 +97,14 @@ int main(int argc, char **argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
     return app.exit(e);
+#ifdef PACKJIT_HAVE_TORCH
+  } catch (const c10::Error &e) {
+    // The ops' errors, without the C++ backtrace that what() appends.
+    std::cerr << "packjit: error: " << e.what_without_backtrace() << "\n";
+    return 1;
+#endif
   } catch (const std::exception &e) {
-    // packjit::Error, and c10::Error from the ops (bad input, strict mode).
+    // packjit::Error and the rest.
     std::cerr << "packjit: error: " << e.what() << "\n";
     return 1;
   }

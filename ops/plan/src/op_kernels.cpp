@@ -251,6 +251,11 @@ std::string dtypeList(const std::vector<DType> &dtypes) {
   return out;
 }
 
+// unpad_input's backward sums the rows of repeated indices with torch's
+// index_add (ops/src/autograd/unpad_input.cpp): no packjit kernel.
+constexpr const char *kSummedBackward =
+    " backward: torch's index_add (sums repeated indices), no kernel";
+
 std::vector<PlannedLaunch> planOp(std::string_view op,
                                   const OpPlanOptions &options) {
   op = findOp(op);
@@ -261,15 +266,15 @@ std::vector<PlannedLaunch> planOp(std::string_view op,
     planScans(op, options, /*padded=*/true, out);
   } else if (op == "unpad_input" || op == "unpad_inputs") {
     planGathers(op, options, out);
-    planPads(std::string(op) + " backward (pad_input)", options, out);
+    out.push_back({std::string(op) + kSummedBackward, {}});
   } else if (op == "pad_input") {
     planPads(op, options, out);
     planGathers("pad_input backward (unpad_input)", options, out);
   } else if (op == "unpad_input_from_mask") {
-    // get_unpad_data, then unpad_input (backward: pad_input).
+    // get_unpad_data, then unpad_input (and its backward).
     planScans(op, options, /*padded=*/false, out);
     planGathers(op, options, out);
-    planPads(std::string(op) + " backward (pad_input)", options, out);
+    out.push_back({std::string(op) + kSummedBackward, {}});
   } else if (op == "cu_seqlens_from_position_ids") {
     planPositionScans(op, options, /*padded=*/false, out);
   } else if (op == "cu_seqlens_from_position_ids_padded") {

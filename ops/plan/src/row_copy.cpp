@@ -38,17 +38,23 @@ std::optional<RowWord> rowWord(int64_t rowBytes, int64_t strideBytes,
   return std::nullopt;
 }
 
-RowCopyConstexprs rowCopyConstexprs(RowWord word, int64_t rowWords) {
+RowCopyConstexprs rowCopyConstexprs(RowWord word, int64_t rowWords,
+                                    bool checkIndices) {
   RowCopyConstexprs c;
   c.block = kBlock;
   c.row = rowWords;
   c.lanes = lanesFor(rowWords);
   c.wide = word.wide ? 1 : 0;
+  c.check = checkIndices ? 1 : 0;
   return c;
 }
 
 std::map<std::string, int64_t> RowCopyConstexprs::byName() const {
-  return {{"BLOCK", block}, {"ROW", row}, {"LANES", lanes}, {"WIDE", wide}};
+  return {{"BLOCK", block},
+          {"ROW", row},
+          {"LANES", lanes},
+          {"WIDE", wide},
+          {"CHECK", check}};
 }
 
 std::optional<PadStrategy> parsePadStrategy(std::string_view text) {

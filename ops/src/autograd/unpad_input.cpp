@@ -1,5 +1,7 @@
-// Autograd for unpad_input / pad_input / unpad_inputs: each op's backward is
-// the other, called through the dispatcher so that double backward works too.
+// Autograd for unpad_input / pad_input / unpad_inputs. pad_input's backward
+// is unpad_input (its indices are distinct); unpad_input's is an index_add
+// into zeros, so that repeated indices sum their gradients. Both go through
+// the dispatcher (autograd recorded), so double backward works too.
 // Row counts travel as SymSize (sym_size.h): under torch.compile these
 // kernels run on fake tensors whose batch and seqlen may be symbolic.
 //
@@ -13,8 +15,13 @@
 #include "../unpad_input_checks.h"
 #include "packjit/ops.h"
 
+#include <ATen/ATen.h>
 #include <torch/autograd.h>
 #include <torch/library.h>
+
+#ifdef PACKJIT_WITH_CUDA
+#include "packjit/runtime/settings.h"
+#endif
 
 #include <algorithm>
 #include <string>
@@ -24,6 +31,58 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+
+#if TORCH_VERSION_MAJOR >= 2
+using SymShape = std::vector<c10::SymInt>;
+at::Tensor zerosOfShape(const SymShape &shape, const at::TensorOptions &opts) {
+  return at::zeros_symint(shape, opts);
+}
+at::Tensor leadingRows(const at::Tensor &t, const SymSize &rows) {
+  return t.narrow_symint(0, 0, rows);
+}
+at::Tensor reshaped(const at::Tensor &t, const SymShape &shape) {
+  return t.view_symint(shape);
+}
+#else
+using SymShape = std::vector<int64_t>;
+at::Tensor zerosOfShape(const SymShape &shape, const at::TensorOptions &opts) {
+  return at::zeros(shape, opts);
+}
+at::Tensor leadingRows(const at::Tensor &t, SymSize rows) {
+  return t.narrow(0, 0, rows);
+}
+at::Tensor reshaped(const at::Tensor &t, const SymShape &shape) {
+  return t.view(shape);
+}
+#endif
+
+// unpad_input's backward: [batch, seqlen, ...] zeros with gradient row i
+// added to row indices[i]. index_add, so that a repeated index sums its
+// gradients as index_select's backward does (pad_input would keep one).
+// Off the CPU an index out of range (unpad_input read it as zeros, and
+// PACKJIT_CHECK=1 raises there) lands in one spare row that is dropped, as
+// pad_input skips it: index_add would fault on the device. CPU indices were
+// checked before the forward ran.
+at::Tensor sumRowsIntoPadded(const at::Tensor &grad, const at::Tensor &indices,
+                             const SymSize &batch, const SymSize &seqlen) {
+  const SymSize rows = batch * seqlen;
+  const bool spareRow = !indices.is_cpu();
+  SymShape flat{spareRow ? rows + 1 : rows};
+  SymShape padded{batch, seqlen};
+  for (int64_t d = 1; d < grad.dim(); ++d) {
+    flat.push_back(symSize(grad, d));
+    padded.push_back(symSize(grad, d));
+  }
+  at::Tensor target = indices;
+  if (spareRow)
+    target = at::where(indices.ge(0).logical_and(indices.lt(at::Scalar(rows))),
+                       indices, at::Scalar(rows));
+  at::Tensor summed =
+      zerosOfShape(flat, grad.options()).index_add(0, target, grad);
+  if (spareRow)
+    summed = leadingRows(summed, rows);
+  return reshaped(summed, padded);
+}
 
 class UnpadInputFunction
     : public torch::autograd::Function<UnpadInputFunction> {
@@ -44,8 +103,9 @@ public:
 
   static variable_list backward(AutogradContext *ctx, variable_list grads) {
     const at::Tensor indices = ctx->get_saved_variables()[0];
-    return {padInputSym(grads[0], indices, toSymSize(ctx->saved_data["batch"]),
-                        toSymSize(ctx->saved_data["seqlen"])),
+    return {sumRowsIntoPadded(grads[0], indices,
+                              toSymSize(ctx->saved_data["batch"]),
+                              toSymSize(ctx->saved_data["seqlen"])),
             at::Tensor()};
   }
 };
@@ -67,7 +127,8 @@ public:
   }
 };
 
-// Backward: one pad_input per input (the gradients may differ in shape).
+// Backward: one sumRowsIntoPadded per input (the gradients may differ in
+// shape).
 class UnpadInputsFunction
     : public torch::autograd::Function<UnpadInputsFunction> {
 public:
@@ -91,7 +152,7 @@ public:
     const at::Tensor indices = ctx->get_saved_variables()[0];
     variable_list result;
     for (size_t i = 0; i < grads.size(); ++i)
-      result.push_back(padInputSym(
+      result.push_back(sumRowsIntoPadded(
           grads[i], indices,
           toSymSize(ctx->saved_data["batch" + std::to_string(i)]),
           toSymSize(ctx->saved_data["seqlen" + std::to_string(i)])));
@@ -99,6 +160,19 @@ public:
     return result;
   }
 };
+
+// PACKJIT_CHECK=1 with indices on a GPU: the kernels find a bad index only
+// while they run, so the kernel wrappers below run the checked op once
+// before Function::apply, where its error reaches Python intact; a debug
+// mode, so the doubled work is acceptable.
+bool checkOnDeviceFirst(const at::Tensor &indices) {
+#ifdef PACKJIT_WITH_CUDA
+  return !indices.is_cpu() && runtime::deviceChecksFromEnvironment();
+#else
+  (void)indices;
+  return false;
+#endif
+}
 
 // While tracing (fake tensors, possibly symbolic sizes) the checks are left
 // to the fake kernels and, at run time, to the device kernels.
@@ -110,6 +184,10 @@ at::Tensor unpadInput(const at::Tensor &hidden, const at::Tensor &indices) {
   if (indices.is_cpu())
     checkIndicesInRange(indices, hidden.size(0) * hidden.size(1), op,
                         "hidden has batch*seqlen rows");
+  if (checkOnDeviceFirst(indices)) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    packjit::unpad_input(hidden, indices);
+  }
   return UnpadInputFunction::apply(hidden, indices);
 }
 
@@ -119,9 +197,15 @@ at::Tensor padInput(const at::Tensor &x, const at::Tensor &indices,
   if (hasRealData(x) && hasRealData(indices)) {
     const int64_t rows = concreteInt(batch), cols = concreteInt(seqlen);
     checkPadInput(x, indices, rows, cols, op);
-    if (indices.is_cpu())
+    if (indices.is_cpu()) {
       checkIndicesInRange(indices, rows * cols, op,
                           "the output has batch*seqlen rows");
+      checkIndicesDistinct(indices, rows * cols, op);
+    }
+    if (checkOnDeviceFirst(indices)) {
+      at::AutoDispatchBelowADInplaceOrView guard;
+      padInputSym(x, indices, batch, seqlen);
+    }
   }
   return PadInputFunction::apply(x, indices, std::move(batch),
                                  std::move(seqlen));
@@ -140,6 +224,10 @@ std::vector<at::Tensor> unpadInputs(at::TensorList hidden,
       if (indices.is_cpu())
         checkIndicesInRange(indices, h.size(0) * h.size(1), op,
                             "hidden has batch*seqlen rows");
+    }
+    if (checkOnDeviceFirst(indices)) {
+      at::AutoDispatchBelowADInplaceOrView guard;
+      packjit::unpad_inputs(hidden, indices);
     }
   }
   return UnpadInputsFunction::apply(hidden, indices);

@@ -15,7 +15,8 @@ namespace packjit::ops::cpu {
 namespace {
 
 template <typename T>
-std::tuple<at::Tensor, int64_t> scan(const at::Tensor &positions, bool strict) {
+std::tuple<at::Tensor, int64_t> scan(const at::Tensor &positions, bool strict,
+                                     bool flat) {
   const int64_t rows = positions.size(0), cols = positions.size(1);
   const int64_t rowStride = positions.stride(0),
                 colStride = positions.stride(1);
@@ -36,7 +37,7 @@ std::tuple<at::Tensor, int64_t> scan(const at::Tensor &positions, bool strict) {
         const T previous = row[(s - 1) * colStride];
         if (strict &&
             static_cast<int64_t>(value) != static_cast<int64_t>(previous) + 1)
-          throwPositionIdsViolation(b, s, value, previous, start);
+          throwPositionIdsViolation(flat, b, s, value, previous, start);
       } else if (run != 0) {
         total += run;
         cu.push_back(static_cast<int32_t>(total));
@@ -57,19 +58,20 @@ std::tuple<at::Tensor, int64_t> scan(const at::Tensor &positions, bool strict) {
   return {cuSeqlens, maxLength};
 }
 
+// `flat`: the caller's position ids were 1-D (errors name them so).
 std::tuple<at::Tensor, int64_t> scanPositions(const at::Tensor &positions,
-                                              bool strict) {
+                                              bool strict, bool flat) {
   switch (positions.scalar_type()) {
   case at::kLong:
-    return scan<int64_t>(positions, strict);
+    return scan<int64_t>(positions, strict, flat);
   case at::kInt:
-    return scan<int32_t>(positions, strict);
+    return scan<int32_t>(positions, strict, flat);
   case at::kShort:
-    return scan<int16_t>(positions, strict);
+    return scan<int16_t>(positions, strict, flat);
   case at::kChar:
-    return scan<int8_t>(positions, strict);
+    return scan<int8_t>(positions, strict, flat);
   case at::kByte:
-    return scan<uint8_t>(positions, strict);
+    return scan<uint8_t>(positions, strict, flat);
   default:
     TORCH_CHECK(false, "unreachable: dtype checked by asRowsOfPositions");
   }
@@ -81,7 +83,7 @@ cuSeqlensFromPositionIds(const at::Tensor &positionIds, bool strict) {
   at::Tensor positions = asRowsOfPositions(positionIds);
   if (positions.numel() == 0)
     return {at::zeros({1}, positions.options().dtype(at::kInt)), 0};
-  return scanPositions(positions, strict);
+  return scanPositions(positions, strict, positionIds.dim() == 1);
 }
 
 // The fixed-shape form (cu_seqlens_from_position_ids.cpp); the CPU can
@@ -98,7 +100,8 @@ cuSeqlensFromPositionIdsPadded(const at::Tensor &positionIds, bool strict,
   at::Tensor summary = at::zeros({4}, positions.options().dtype(at::kLong));
   int64_t docs = 0, longest = 0;
   if (n != 0) {
-    auto [exact, max] = scanPositions(positions, strict);
+    auto [exact, max] =
+        scanPositions(positions, strict, positionIds.dim() == 1);
     docs = exact.numel() - 1;
     longest = max;
     const int64_t written = std::min(docs, maxDocs) + 1;

@@ -33,7 +33,7 @@ void gatherRows(const at::Tensor &src, at::Tensor &dst,
                    });
 }
 
-// dst row indices[i] = src row i, in order (the last of equal indices wins).
+// dst row indices[i] = src row i (the indices are distinct: checked).
 void scatterRows(const at::Tensor &src, at::Tensor &dst,
                  const int64_t *indices) {
   const int64_t rowBytes = src.size(1) * src.element_size();
@@ -73,6 +73,7 @@ at::Tensor padInput(const at::Tensor &x, const at::Tensor &indices,
   checkPadInput(x, indices, batch, seqlen, op);
   checkIndicesInRange(indices, batch * seqlen, op,
                       "the output has batch*seqlen rows");
+  checkIndicesDistinct(indices, batch * seqlen, op);
   std::vector<int64_t> shape = trailingSizes(x, 1);
   shape.insert(shape.begin(), {batch, seqlen});
   at::Tensor out = at::zeros(shape, x.options());

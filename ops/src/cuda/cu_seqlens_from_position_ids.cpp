@@ -142,12 +142,16 @@ void launchPositionIdsScan(const at::Tensor &positions,
 }
 
 // Raises the CPU path's error for the first offending position (the kernel
-// only knows that one exists).
-[[noreturn]] void reportViolation(const at::Tensor &positions, const char *op) {
+// only knows that one exists), in the shape the caller passed (1-D ids are
+// named position_ids[k]).
+[[noreturn]] void reportViolation(const at::Tensor &positions,
+                                  const at::Tensor &positionIds,
+                                  const char *op) {
   static auto cpuOp =
       findOp<std::tuple<at::Tensor, SymSize>(const at::Tensor &, bool)>(
           "packjit::cu_seqlens_from_position_ids");
-  cpuOp.call(positions.cpu(), true);
+  const at::Tensor onHost = positions.cpu();
+  cpuOp.call(positionIds.dim() == 1 ? onHost.reshape({-1}) : onHost, true);
   TORCH_CHECK(false, op,
               ": internal error: the CUDA scan found a strict-mode "
               "violation that the CPU scan does not");
@@ -179,7 +183,7 @@ cuSeqlensFromPositionIds(const at::Tensor &positionIds, bool strict) {
     return mailbox.wait(request.mailbox, currentStream(positions));
   });
   if (summary[kInvalid] != 0)
-    reportViolation(positions, op);
+    reportViolation(positions, positionIds, op);
   const int64_t docs = summary[kDocs];
   return {ownedPrefix(request.cuSeqlens, docs + 1), summary[kLongest]};
 }

@@ -28,5 +28,9 @@ std::vector<std::string> aotBundlePathsFromEnvironment();
 // PACKJIT_TIERED: tiered specialization (KernelFamily::getTiered) on unless
 // it is 0, off or false.
 bool tieredSpecializationFromEnvironment();
+// PACKJIT_CHECK: a debug mode in which the CUDA gathers and scatters check
+// their indices on the device and the ops raise as the CPU does (a sync per
+// call); on for 1, on or true, off by default. Read at each call.
+bool deviceChecksFromEnvironment();
 
 } // namespace packjit::runtime

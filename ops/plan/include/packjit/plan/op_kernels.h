@@ -2,8 +2,8 @@
 // trainer will give it: the table behind `packjit aot --ops`. Each op's
 // choice itself is made in mask_scan.h, row_copy.h and position_ids_scan.h,
 // which the ops call too; this file only says which op makes which choices
-// for which inputs, backward included (unpad_input's backward is pad_input
-// and the other way round).
+// for which inputs, backward included (pad_input's backward is unpad_input;
+// unpad_input's is torch's index_add, which launches no packjit kernel).
 #pragma once
 
 #include "packjit/core/dtype.h"

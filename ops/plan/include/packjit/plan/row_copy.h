@@ -39,13 +39,18 @@ struct RowCopyConstexprs {
   int64_t row = 0; // words per row
   int64_t lanes = 0;
   int64_t wide = 0;
+  // PACKJIT_CHECK=1: the kernel reports an out-of-range index (the indices
+  // then carry a flag word); a debug mode, compiled when used, never bundled
+  // by `packjit aot --ops`.
+  int64_t check = 0;
 
   std::map<std::string, int64_t> byName() const;
 };
 
 // A row of `rowWords` words of `word`: one group of LANES threads per row,
 // BLOCK / LANES rows per block.
-RowCopyConstexprs rowCopyConstexprs(RowWord word, int64_t rowWords);
+RowCopyConstexprs rowCopyConstexprs(RowWord word, int64_t rowWords,
+                                    bool checkIndices = false);
 
 // pad_input on CUDA: zero-fill + scatter_rows, or an inverse map (an i64
 // scatter_rows of row numbers) + gather_rows.
