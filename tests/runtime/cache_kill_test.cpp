@@ -311,7 +311,7 @@ TEST_CASE("a lock held by a stopped process is waited for only so long",
   KernelImage image;
   auto start = std::chrono::steady_clock::now();
   {
-    StderrCapture capture(log);
+    CapturedStderr capture(log);
     image = cache.loadOrProduce(
         keySpec(0), [] { return rightImage(0, 0); }, &produced);
   }

@@ -45,7 +45,7 @@ TEST_CASE("entries writable by the group or others are refused",
   const mode_t modes[] = {0620, 0602, 0660, 0606, 0666, 0622};
   size_t refused = 0;
   {
-    StderrCapture capture(log);
+    CapturedStderr capture(log);
     for (mode_t mode : modes) {
       KernelSpec spec = testSpec("test_kernel", 100 + mode);
       cache.store(spec, fakeImage(spec));
@@ -86,7 +86,7 @@ TEST_CASE("entries owned by another user are refused",
   std::string path = cache.entryPath(spec);
   REQUIRE(chown(path.c_str(), kOtherUser, kOtherUser) == 0);
   {
-    StderrCapture capture(log);
+    CapturedStderr capture(log);
     CHECK_FALSE(cache.load(spec).has_value());
     CHECK_THAT(refusalFor(cache, spec),
                Catch::Contains("refused: owned by uid 65534"));

@@ -137,7 +137,7 @@ TEST_CASE(
   std::string log = dir.path() + "/stderr.txt";
   int compiles = 0;
   {
-    StderrCapture capture(log);
+    CapturedStderr capture(log);
     for (int i = 0; i < 3; ++i) {
       KernelSpec spec = testSpec("test_kernel", 100 + i);
       bool produced = false;

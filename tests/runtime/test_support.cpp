@@ -112,26 +112,14 @@ void CapturedStderr::restore() {
   ::dup2(saved_, 2);
   ::close(saved_);
   saved_ = -1;
+}
+
 size_t countOccurrences(const std::string &text, const std::string &needle) {
   size_t count = 0;
   for (size_t at = text.find(needle); at != std::string::npos;
        at = text.find(needle, at + 1))
     ++count;
   return count;
-}
-
-StderrCapture::StderrCapture(const std::string &path) {
-  std::fflush(stderr);
-  saved_ = dup(2);
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  dup2(fd, 2);
-  close(fd);
-}
-
-StderrCapture::~StderrCapture() {
-  std::fflush(stderr);
-  dup2(saved_, 2);
-  close(saved_);
 }
 
 } // namespace packjit::runtime::testing

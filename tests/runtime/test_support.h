@@ -39,18 +39,6 @@ std::string readFile(const std::string &path);
 bool fileExists(const std::string &path);
 size_t countOccurrences(const std::string &text, const std::string &needle);
 
-// Captures what is written to stderr (fd 2) into `path` while alive.
-class StderrCapture {
-public:
-  explicit StderrCapture(const std::string &path);
-  ~StderrCapture();
-  StderrCapture(const StderrCapture &) = delete;
-  StderrCapture &operator=(const StderrCapture &) = delete;
-
-private:
-  int saved_;
-};
-
 // Redirects stderr (PACKJIT_LOG's stream) to the file at `path` for its
 // lifetime, or until text() returns what was written.
 class CapturedStderr {
