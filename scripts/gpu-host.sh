@@ -152,6 +152,9 @@ if wants bench-new; then
   bench_py "bench unpad anchors" unpad_anchors.py --json "$out/json/unpad.json"
   step "bench cuda (C++ API)" bench.log "$build/bin/packjit" bench --device cuda --json "$out/json/cuda_cpp.json"
   step "bench compile" bench.log "$build/bin/packjit" bench --compile --json "$out/json/compile.json"
+  # The first result from an empty cache, the disk cache and AOT bundles
+  # (with ptxas cubins and PTX only).
+  step "bench launch" bench.log "$build/bin/packjit_launch_bench" --json "$out/json/launch.json"
 fi
 
 # Opt-in (not in the default steps): Nsight Compute on one launch of each
