@@ -10,7 +10,6 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
-#include <regex>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -95,16 +94,46 @@ std::string oneLine(const std::string &text) {
   return line;
 }
 
+// "13.0.88" out of "... release 13.0, V13.0.88": the first word V<n>.<n>
+// or V<n>.<n>.<n>. By hand, not std::regex: in a process that loaded
+// PyTorch's wheel, std::regex's template code can bind to the wheel's copy,
+// built by another compiler, and crash (it did on the GPU host).
+std::optional<std::string> versionIn(const std::string &text) {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  auto alnum = [&](char c) {
+    return digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           c == '_';
+  };
+  for (size_t at = text.find('V'); at != std::string::npos;
+       at = text.find('V', at + 1)) {
+    if (at > 0 && alnum(text[at - 1]))
+      continue;
+    size_t end = at + 1;
+    int numbers = 0;
+    while (numbers < 3 && end < text.size() && digit(text[end])) {
+      while (end < text.size() && digit(text[end]))
+        ++end;
+      ++numbers;
+      if (numbers < 3 && end + 1 < text.size() && text[end] == '.' &&
+          digit(text[end + 1]))
+        ++end;
+      else
+        break;
+    }
+    if (numbers >= 2)
+      return text.substr(at + 1, end - at - 1);
+  }
+  return std::nullopt;
+}
+
 // The version `ptxas --version` prints ("... release 13.0, V13.0.88").
 std::optional<std::string> ptxasVersion(const std::string &path,
                                         std::string *why) {
   ScratchDirectory scratch;
   ProcessResult run = runProcess({path, "--version"}, scratch.file("log"));
-  std::smatch match;
-  static const std::regex kVersion(R"(\bV(\d+\.\d+(\.\d+)?))");
-  if (run.ran && run.exitCode == 0 &&
-      std::regex_search(run.output, match, kVersion))
-    return match[1].str();
+  if (run.ran && run.exitCode == 0)
+    if (std::optional<std::string> version = versionIn(run.output))
+      return version;
   std::string firstLine = oneLine(run.output.substr(0, run.output.find('\n')));
   *why = run.ran && run.exitCode == 0
              ? "its --version printed no version ('" + firstLine + "')"

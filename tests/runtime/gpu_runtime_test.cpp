@@ -213,9 +213,10 @@ TEST_CASE("the compiler library's gather_rows loads and runs",
       CHECK(dst[i * kRow + c] == src[indices[i] * kRow + c]);
 }
 
+// [api-error]: the refused cubin's failing load is part of the point.
 TEST_CASE("a bundle's ptxas cubin loads without the PTX JIT; one the "
           "driver refuses falls back to it with a warning",
-          "[gpu][runtime][aot]") {
+          "[gpu][runtime][aot][api-error]") {
   std::string why;
   std::optional<Ptxas> ptxas = findPtxas("", &why);
   if (!ptxas) {
