@@ -37,7 +37,9 @@ std::optional<CacheEntry> decodeCacheEntry(std::string_view bytes,
     nlohmann::json header = nlohmann::json::parse(frame->header);
     size_t ptxSize = header.at("ptx_size").get<size_t>();
     size_t cubinSize = header.at("cubin_size").get<size_t>();
-    if (ptxSize + cubinSize != frame->payload.size()) {
+    // Compared without adding: a damaged size can wrap the sum.
+    if (ptxSize > frame->payload.size() ||
+        cubinSize != frame->payload.size() - ptxSize) {
       if (whyNot)
         *whyNot = "payload sizes do not add up";
       return std::nullopt;
