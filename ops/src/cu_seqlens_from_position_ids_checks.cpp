@@ -3,6 +3,7 @@
 #include <c10/util/Exception.h>
 
 #include <limits>
+#include <string>
 
 namespace packjit::ops {
 
@@ -33,8 +34,12 @@ void checkPositionIdsMaxDocuments(int64_t maxDocuments) {
 
 void throwPositionIdsViolation(int64_t row, int64_t position, int64_t value,
                                int64_t previous, int64_t start) {
+  // No position follows INT64_MAX; previous + 1 would overflow.
+  const std::string expected = previous == std::numeric_limits<int64_t>::max()
+                                   ? std::string("none can follow it")
+                                   : "expected " + std::to_string(previous + 1);
   TORCH_CHECK(false, kOp, ": strict mode: position_ids[", row, ", ", position,
-              "] = ", value, " follows ", previous, " (expected ", previous + 1,
+              "] = ", value, " follows ", previous, " (", expected,
               ", or the sequence start ", start,
               "); positions inside a sequence must increase by exactly 1. "
               "Pass strict=False to skip this check");
