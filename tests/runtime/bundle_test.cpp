@@ -89,6 +89,26 @@ TEST_CASE("a cache entry whose header sizes wrap is refused",
   CHECK_THAT(why, Catch::Contains("payload sizes do not add up"));
 }
 
+// Found by fuzz/cache_file_fuzzer and fuzz/bundle_fuzzer: get<size_t>() of
+// a JSON float beyond size_t (1.8e19) converted out of range (UB).
+TEST_CASE("sizes that are not unsigned integers are refused",
+          "[runtime][disk][aot][fuzz]") {
+  const std::string entryHeader =
+      R"({"key":"k","entry":"k","ptx_size":1.8446744073709552e19,)"
+      R"("cubin_size":0,"cubin_target":"t","written_by":"x"})";
+  std::string why;
+  CHECK_FALSE(decodeCacheEntry(
+      encodeFrame("PJKENTRY", kCacheFormatVersion, entryHeader, "abc"), &why));
+  CHECK_THAT(why, Catch::Contains("not unsigned integers"));
+  const std::string index =
+      R"({"written_by":"x","entries":[{"key":"k","entry":"k",)"
+      R"("ptx":[1.8446744073709552e19,2],"cubin":[0,0],"cubin_target":""}]})";
+  CHECK_THROWS_WITH(
+      Bundle::decode(encodeFrame("PJBUNDLE", kBundleFormatVersion, index, "ab"),
+                     "b.pjb"),
+      Catch::Contains("b.pjb") && Catch::Contains("not two unsigned integers"));
+}
+
 TEST_CASE("bundles are looked at before the disk cache and the compiler",
           "[runtime][aot]") {
   TempDir dir;
