@@ -177,9 +177,15 @@ void fuzzPad(FuzzedDataProvider &in) {
   if (!rowsOverflow && rows > 0 && rowElements > 0 &&
       rows > (int64_t(1) << 22) / rowElements)
     return;
+  // Torch itself refuses an output whose sizes' running product overflows.
+  int64_t outputElements = rows;
+  bool outputOverflows = rowsOverflow;
+  for (int64_t d = 1; d < dims; ++d)
+    outputOverflows |=
+        __builtin_mul_overflow(outputElements, sizes[d], &outputElements);
   const bool acceptable = dims >= 1 && supported(dtype) && batch >= 0 &&
-                          seqlen >= 0 && !rowsOverflow && indices.dim() == 1 &&
-                          indices.size(0) == sizes[0] &&
+                          seqlen >= 0 && !outputOverflows &&
+                          indices.dim() == 1 && indices.size(0) == sizes[0] &&
                           indicesAcceptable(indices, rows);
   try {
     at::Tensor out = packjit::pad_input(x, indices, batch, seqlen);

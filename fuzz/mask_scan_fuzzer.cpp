@@ -104,7 +104,10 @@ void checkMask(const at::Tensor &mask, bool strict, int64_t maxDocuments) {
         toVector(cuSeqlens) != expected.cuSeqlens ||
         maxSeqlen != expected.maxSeqlen)
       fail("get_unpad_data against the naive rule", mask, strict);
-    if (strict && !expected.indices.empty()) {
+    // The reference loops over every id up to the largest: only small ones.
+    const int64_t largest =
+        expected.indices.empty() ? 0 : mask.max().item<int64_t>();
+    if (strict && !expected.indices.empty() && largest <= 4096) {
       auto [refIndices, refCu, refMax] =
           packjit::reference::get_unpad_data(mask);
       if (toVector(indices) != toVector(refIndices) ||
