@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build git xz-utils
+  # clang 22 and its libFuzzer/ASan/UBSan runtimes: scripts/fuzz.sh
+  clang-22 libclang-rt-22-dev
   # LLVM/MLIR 22 and what its CMake package config asks for
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
   libzstd-dev zlib1g-dev libcurl4-openssl-dev libedit-dev libxml2-dev libffi-dev

@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <limits>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -108,7 +109,13 @@ KernelSpec KernelSpec::parse(std::string_view text) {
         parseInt(item.substr(colon + 1), "constexpr value");
   }
   spec.arch = std::string(values[4]);
-  spec.ptxVersion = static_cast<int>(parseInt(values[5], "ptx"));
+  const int64_t ptx = parseInt(values[5], "ptx");
+  // Not narrowed: "ptx=4294967374" would read as 78.
+  if (ptx < std::numeric_limits<int>::min() ||
+      ptx > std::numeric_limits<int>::max())
+    throw Error("malformed KernelSpec: ptx '" + std::string(values[5]) +
+                "' is out of range");
+  spec.ptxVersion = static_cast<int>(ptx);
   spec.compilerVersion = std::string(values[6]);
   return spec;
 }

@@ -131,7 +131,9 @@ std::string violation(const ConstexprParameter &param, int64_t value,
     return "is not a power of 2";
   if (!param.divides.empty()) {
     auto other = values.find(param.divides);
-    if (other != values.end() && (value == 0 || other->second % value != 0))
+    // value -1 divides everything; INT64_MIN % -1 would trap.
+    if (other != values.end() && value != -1 &&
+        (value == 0 || other->second % value != 0))
       return "does not divide " + param.divides + "=" +
              std::to_string(other->second);
   }
@@ -175,9 +177,15 @@ TemplateHeader TemplateHeader::parse(std::string_view text) {
   TemplateHeader header;
   for (std::string_view line : headerLines(text)) {
     std::string_view body = trim(line.substr(2));
-    if (body.starts_with("@dtype "))
-      header.dtypes.push_back(parseDTypeLine(line, body.substr(7)));
-    else if (body.starts_with("@constexpr ")) {
+    if (body.starts_with("@dtype ")) {
+      DTypeParameter param = parseDTypeLine(line, body.substr(7));
+      // A second T could never be bound: bindings name placeholders.
+      for (const DTypeParameter &other : header.dtypes)
+        if (other.name == param.name)
+          throw Error("kernel template: dtype placeholder " + param.name +
+                      " is declared twice");
+      header.dtypes.push_back(std::move(param));
+    } else if (body.starts_with("@constexpr ")) {
       ConstexprParameter param = parseConstexprLine(line, body.substr(11));
       if (header.find(param.name))
         throw Error("kernel template: constexpr " + param.name +

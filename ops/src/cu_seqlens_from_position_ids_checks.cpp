@@ -37,8 +37,12 @@ void throwPositionIdsViolation(bool flat, int64_t row, int64_t position,
   const std::string where =
       flat ? std::to_string(position)
            : std::to_string(row) + ", " + std::to_string(position);
+  // No position follows INT64_MAX; previous + 1 would overflow.
+  const std::string expected = previous == std::numeric_limits<int64_t>::max()
+                                   ? std::string("none can follow it")
+                                   : "expected " + std::to_string(previous + 1);
   TORCH_CHECK(false, kOp, ": strict mode: position_ids[", where, "] = ", value,
-              " follows ", previous, " (expected ", previous + 1,
+              " follows ", previous, " (", expected,
               ", or the sequence start ", start,
               "); positions inside a sequence must increase by exactly 1. "
               "Pass strict=False to skip this check");

@@ -19,6 +19,10 @@ nlohmann::json appendBlob(std::string &payload, const std::string &blob) {
 }
 
 std::string takeBlob(const std::string &payload, const nlohmann::json &range) {
+  // Only unsigned integers: get<size_t>() of 1.8e19 (a JSON float) or of
+  // a negative number converts out of range (UB).
+  if (!range.at(0).is_number_unsigned() || !range.at(1).is_number_unsigned())
+    throw Error("blob range " + range.dump() + " is not two unsigned integers");
   size_t offset = range.at(0).get<size_t>();
   size_t size = range.at(1).get<size_t>();
   if (offset > payload.size() || size > payload.size() - offset)

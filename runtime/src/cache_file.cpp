@@ -35,9 +35,20 @@ std::optional<CacheEntry> decodeCacheEntry(std::string_view bytes,
     return std::nullopt;
   try {
     nlohmann::json header = nlohmann::json::parse(frame->header);
-    size_t ptxSize = header.at("ptx_size").get<size_t>();
-    size_t cubinSize = header.at("cubin_size").get<size_t>();
-    if (ptxSize + cubinSize != frame->payload.size()) {
+    const nlohmann::json &ptxField = header.at("ptx_size");
+    const nlohmann::json &cubinField = header.at("cubin_size");
+    // Only unsigned integers: get<size_t>() of 1.8e19 (a JSON float) or of
+    // a negative number converts out of range (UB).
+    if (!ptxField.is_number_unsigned() || !cubinField.is_number_unsigned()) {
+      if (whyNot)
+        *whyNot = "bad header: sizes are not unsigned integers";
+      return std::nullopt;
+    }
+    size_t ptxSize = ptxField.get<size_t>();
+    size_t cubinSize = cubinField.get<size_t>();
+    // Compared without adding: a damaged size can wrap the sum.
+    if (ptxSize > frame->payload.size() ||
+        cubinSize != frame->payload.size() - ptxSize) {
       if (whyNot)
         *whyNot = "payload sizes do not add up";
       return std::nullopt;

@@ -106,6 +106,20 @@ TEST_CASE("malformed headers are errors that quote the line",
              Catch::Contains("expected '@dtype NAME: dtype...'"));
   CHECK_THAT(parseError("// @dtype T: i65\n"),
              Catch::Contains("unknown dtype 'i65'"));
+  // Found by fuzz/template_header_fuzzer: a second T parsed, then no
+  // binding could give it a dtype.
+  CHECK_THAT(parseError("// @dtype T: i64\n// @dtype T: i32\n"),
+             Catch::Contains("placeholder T is declared twice"));
+}
+
+TEST_CASE("divides by -1 holds for every value, INT64_MIN included",
+          "[core][contract]") {
+  // INT64_MIN % -1 traps (SIGFPE) on x86-64.
+  TemplateHeader header;
+  REQUIRE_NOTHROW(
+      header = TemplateHeader::parse("// @constexpr A = -9223372036854775808\n"
+                                     "// @constexpr B = -1 divides A\n"));
+  CHECK(header.describe() == "A=-9223372036854775808 B=-1[divides=A]");
 }
 
 TEST_CASE("the gpu.func's run-time parameters are the kernel's",

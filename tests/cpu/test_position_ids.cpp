@@ -5,6 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <limits>
+#include <string>
+
 using packjit::test::makeMask;
 using packjit::test::Rows;
 using packjit::test::toVector;
@@ -98,6 +101,16 @@ TEST_CASE("cu_seqlens_from_position_ids: strict mode", "[position_ids]") {
     CHECK_THROWS_WITH(packjit::cu_seqlens_from_position_ids(
                           positions1d({0, 1, 3}).view({1, 3})),
                       Catch::Contains("position_ids[0, 2] = 3 follows 1"));
+  }
+  SECTION("nothing follows INT64_MAX") {
+    // previous + 1 overflowed (UB) in the check and in the message; the
+    // sanitizer build (scripts/sanitize.sh) reports it here.
+    constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+    CHECK_THROWS_WITH(packjit::cu_seqlens_from_position_ids(
+                          makeMask({{kMax - 1, kMax, 8}, {7, 8, 9}})),
+                      Catch::Contains("position_ids[0, 2] = 8 follows " +
+                                      std::to_string(kMax) +
+                                      " (none can follow it"));
   }
   SECTION("the first violation in row-major order is reported") {
     CHECK_THROWS_WITH(packjit::cu_seqlens_from_position_ids(

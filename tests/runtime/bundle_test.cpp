@@ -1,4 +1,5 @@
 // AOT bundles: round trip, damage, and their place before the disk cache.
+#include "framed_file.h"
 #include "packjit/core/error.h"
 #include "packjit/core/version.h"
 #include "packjit/runtime/bundle.h"
@@ -71,6 +72,42 @@ TEST_CASE("a cache entry with a damaged payload size names the sizes read",
              Catch::Contains("size mismatch") &&
                  Catch::Contains(std::to_string(bytes.size()) + " bytes") &&
                  Catch::Contains("a 9223372036854775808-byte payload"));
+}
+
+// Found by fuzz/cache_file_fuzzer: sizes whose sum wraps to the payload's
+// size made substr throw std::out_of_range out of the reader.
+TEST_CASE("a cache entry whose header sizes wrap is refused",
+          "[runtime][disk][fuzz]") {
+  const std::string header =
+      R"({"key":"k","entry":"k","ptx_size":18446744073709551615,)"
+      R"("cubin_size":4,"cubin_target":"t","written_by":"x"})";
+  const std::string bytes =
+      encodeFrame("PJKENTRY", kCacheFormatVersion, header, "abc");
+  std::string why;
+  std::optional<CacheEntry> entry;
+  REQUIRE_NOTHROW(entry = decodeCacheEntry(bytes, &why));
+  CHECK_FALSE(entry);
+  CHECK_THAT(why, Catch::Contains("payload sizes do not add up"));
+}
+
+// Found by fuzz/cache_file_fuzzer and fuzz/bundle_fuzzer: get<size_t>() of
+// a JSON float beyond size_t (1.8e19) converted out of range (UB).
+TEST_CASE("sizes that are not unsigned integers are refused",
+          "[runtime][disk][aot][fuzz]") {
+  const std::string entryHeader =
+      R"({"key":"k","entry":"k","ptx_size":1.8446744073709552e19,)"
+      R"("cubin_size":0,"cubin_target":"t","written_by":"x"})";
+  std::string why;
+  CHECK_FALSE(decodeCacheEntry(
+      encodeFrame("PJKENTRY", kCacheFormatVersion, entryHeader, "abc"), &why));
+  CHECK_THAT(why, Catch::Contains("not unsigned integers"));
+  const std::string index =
+      R"({"written_by":"x","entries":[{"key":"k","entry":"k",)"
+      R"("ptx":[1.8446744073709552e19,2],"cubin":[0,0],"cubin_target":""}]})";
+  CHECK_THROWS_WITH(
+      Bundle::decode(encodeFrame("PJBUNDLE", kBundleFormatVersion, index, "ab"),
+                     "b.pjb"),
+      Catch::Contains("b.pjb") && Catch::Contains("not two unsigned integers"));
 }
 
 TEST_CASE("bundles are looked at before the disk cache and the compiler",

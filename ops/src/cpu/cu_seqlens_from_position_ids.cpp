@@ -35,8 +35,11 @@ std::tuple<at::Tensor, int64_t> scan(const at::Tensor &positions, bool strict,
       const T value = row[s * colStride];
       if (s != 0 && value != start) {
         const T previous = row[(s - 1) * colStride];
+        // Nothing follows INT64_MAX (previous + 1 would overflow: UB).
         if (strict &&
-            static_cast<int64_t>(value) != static_cast<int64_t>(previous) + 1)
+            (static_cast<int64_t>(previous) ==
+                 std::numeric_limits<int64_t>::max() ||
+             static_cast<int64_t>(value) != static_cast<int64_t>(previous) + 1))
           throwPositionIdsViolation(flat, b, s, value, previous, start);
       } else if (run != 0) {
         total += run;

@@ -121,6 +121,13 @@ void scanRows(const T *data, int64_t rows, int64_t cols, int64_t rowStride,
 template <typename T>
 void scanTyped(const at::Tensor &mask, bool strict, bool wantIndices,
                MaskScan &out, const char *op) {
+  // An empty mask may have no storage: a null data pointer, which even
+  // `data + b * rowStride` must not be offset from (UB).
+  if (mask.numel() == 0) {
+    if (wantIndices)
+      out.indices = at::empty({0}, mask.options().dtype(at::kLong));
+    return;
+  }
   const T *data = mask.data_ptr<T>();
   const int64_t rows = mask.size(0), cols = mask.size(1);
   const int64_t rowStride = mask.stride(0), colStride = mask.stride(1);
