@@ -8,9 +8,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
-#include <filesystem>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -32,9 +33,19 @@ public:
                   "): " + std::strerror(errno));
     path_ = pattern;
   }
+  // Its files, then itself. POSIX calls, not std::filesystem: in a process
+  // that loaded PyTorch's wheel, std::filesystem::remove_all bound to the
+  // wheel's own copy (another compiler's build) and crashed.
   ~ScratchDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
+    if (DIR *dir = ::opendir(path_.c_str())) {
+      while (const dirent *entry = ::readdir(dir)) {
+        const std::string name = entry->d_name;
+        if (name != "." && name != "..")
+          ::unlink(file(name).c_str());
+      }
+      ::closedir(dir);
+    }
+    ::rmdir(path_.c_str());
   }
   std::string file(const std::string &name) const { return path_ + "/" + name; }
 
@@ -95,9 +106,7 @@ std::string oneLine(const std::string &text) {
 }
 
 // "13.0.88" out of "... release 13.0, V13.0.88": the first word V<n>.<n>
-// or V<n>.<n>.<n>. By hand, not std::regex: in a process that loaded
-// PyTorch's wheel, std::regex's template code can bind to the wheel's copy,
-// built by another compiler, and crash (it did on the GPU host).
+// or V<n>.<n>.<n>. By hand, not std::regex, for the reason above.
 std::optional<std::string> versionIn(const std::string &text) {
   auto digit = [](char c) { return c >= '0' && c <= '9'; };
   auto alnum = [&](char c) {
@@ -199,7 +208,8 @@ std::optional<Ptxas> findPtxas(const std::string &explicitPath,
       if (errno == ENOENT && !named)
         continue; // the usual case along $PATH
       failure = std::strerror(errno);
-    } else if (std::filesystem::is_directory(candidate)) {
+    } else if (struct stat info;
+               ::stat(candidate.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
       failure = "a directory";
     } else if (std::optional<std::string> version =
                    ptxasVersion(candidate, &failure)) {
