@@ -298,7 +298,8 @@ TEST_CASE("a spec is loaded only with its own template's contract",
   CHECK(fixture.compiles == 0);
 }
 
-TEST_CASE("a kernel family hit is well under a microsecond",
+// Its hit's cost is measured by packjit_launch_bench, not asserted here.
+TEST_CASE("a kernel family binds by name and hits the same kernel",
           "[runtime][memory]") {
   Fixture fixture;
   KernelCache cache(fixture.options());
@@ -326,19 +327,8 @@ TEST_CASE("a kernel family hit is well under a microsecond",
   CHECK(&family.get(1, dtypes, values) != &kernel);
   CHECK(family.get(1, dtypes, values).spec.arch == "sm_80");
 
-  constexpr int kLookups = 200000;
-  const Kernel *last = nullptr;
-  auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < kLookups; ++i)
-    last = &family.get(0, dtypes, values);
-  double nanoseconds = std::chrono::duration<double, std::nano>(
-                           std::chrono::steady_clock::now() - start)
-                           .count() /
-                       kLookups;
-  CHECK(last == &kernel);
-  INFO("hit: " << nanoseconds << " ns");
-  CHECK(nanoseconds < 1000.0);
-  WARN("KernelFamily hit: " << nanoseconds << " ns");
+  for (int i = 0; i < 1000; ++i)
+    REQUIRE(&family.get(0, dtypes, values) == &kernel);
 }
 
 TEST_CASE("a family refuses what the template's header forbids, by name",

@@ -316,39 +316,6 @@ TEST_CASE("a failed background compile is logged and keeps the generic "
   CHECK(sizeOf(tiers.get(2048)) == 2048);
 }
 
-TEST_CASE("a tiered hit costs what a plain hit costs", "[runtime][tiered]") {
-  Fixture fixture;
-  fixture.gatedSize = 4096;
-  KernelCache cache(fixture.options());
-  KernelFamily family(testContract(), &cache);
-  Tiers tiers{family};
-  ConstexprValues specialized = family.defaults();
-  specialized.set(tiers.size, 4096);
-  ConstexprValues generic = family.defaults();
-  auto timePerCall = [&] {
-    constexpr int kLookups = 200000;
-    const Kernel *last = nullptr;
-    auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < kLookups; ++i)
-      last = &family.getTiered(0, tiers.dtypes, specialized, generic);
-    CHECK(last != nullptr);
-    return std::chrono::duration<double, std::nano>(
-               std::chrono::steady_clock::now() - start)
-               .count() /
-           kLookups;
-  };
-  tiers.get(4096);
-  double whileCompiling = timePerCall();
-  fixture.gate.open();
-  waitForBackgroundCompiles();
-  CHECK(sizeOf(tiers.get(4096)) == 4096);
-  double afterSwap = timePerCall();
-  CHECK(whileCompiling < 1000.0);
-  CHECK(afterSwap < 1000.0);
-  WARN("getTiered hit: " << whileCompiling << " ns on the generic kernel, "
-                         << afterSwap << " ns after the swap");
-}
-
 TEST_CASE("a fork while a background compile runs neither deadlocks nor "
           "inherits a held lock",
           "[runtime][tiered][fork]") {
