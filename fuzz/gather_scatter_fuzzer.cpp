@@ -184,10 +184,18 @@ void fuzzPad(FuzzedDataProvider &in) {
   for (int64_t d = 1; d < dims; ++d)
     outputOverflows |=
         __builtin_mul_overflow(outputElements, sizes[d], &outputElements);
+  // pad_input writes each output row once: it refuses repeated indices.
+  bool repeats = false;
+  if (indices.dim() == 1) {
+    std::set<int64_t> distinct;
+    for (int64_t i = 0; i < indices.numel(); ++i)
+      distinct.insert(indices[i].item<int64_t>());
+    repeats = int64_t(distinct.size()) != indices.numel();
+  }
   const bool acceptable = dims >= 1 && supported(dtype) && batch >= 0 &&
                           seqlen >= 0 && !outputOverflows &&
                           indices.dim() == 1 && indices.size(0) == sizes[0] &&
-                          indicesAcceptable(indices, rows);
+                          indicesAcceptable(indices, rows) && !repeats;
   try {
     at::Tensor out = packjit::pad_input(x, indices, batch, seqlen);
     if (outputOverflows && !rowsOverflow)
@@ -201,11 +209,6 @@ void fuzzPad(FuzzedDataProvider &in) {
     shape.insert(shape.end(), sizes.begin() + 1, sizes.end());
     if (out.sizes() != at::IntArrayRef(shape) || out.scalar_type() != dtype)
       fail("pad_input's shape or dtype");
-    std::set<int64_t> distinct;
-    for (int64_t i = 0; i < indices.numel(); ++i)
-      distinct.insert(indices[i].item<int64_t>());
-    if (int64_t(distinct.size()) != indices.numel())
-      return; // which of equal indices wins is not specified here
     std::vector<int64_t> flat = {rows};
     flat.insert(flat.end(), sizes.begin() + 1, sizes.end());
     at::Tensor want = at::zeros(flat, x.options()).index_copy(0, indices, x);

@@ -70,6 +70,9 @@ for target in "${targets[@]}"; do
   log="$build/logs/$target.log"
   mkdir -p "$(dirname "$log")"
   start=$(date +%s)
+  # Only this run's findings count; earlier ones stay for reproducing.
+  marker="$crashes/.run-start"
+  touch "$marker"
   # The checked-in seeds, then what this build directory found before
   # (merged into the writable corpus; the repository's stays as it is).
   (cd "$crashes" && "$build/bin/$target" -max_total_time="$seconds" \
@@ -82,7 +85,7 @@ for target in "${targets[@]}"; do
   last=$(grep -E '^#[0-9]+' "$log" | tail -n1)
   cov=$(grep -oE 'cov: [0-9]+' <<<"$last" | grep -oE '[0-9]+')
   ft=$(grep -oE 'ft: [0-9]+' <<<"$last" | grep -oE '[0-9]+')
-  found=$(find "$crashes" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
+  found=$(find "$crashes" -type f -newer "$marker" \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
   printf '%-24s %10s %8s %8s %8s %s\n' "$target" "${runs:-?}" "${cov:-?}" "${ft:-?}" "$found" "$elapsed"
   if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
     status=1
