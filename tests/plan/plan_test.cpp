@@ -135,10 +135,9 @@ TEST_CASE("position_ids_scan: blocks of 256, narrow ids widened",
   CHECK(positionIdsScanPlan({DType::Int16, 1, 0, true}).dtype == DType::Int32);
   const PositionIdsScanPlan plan =
       positionIdsScanPlan({DType::Int32, 1, 4096, false});
-  CHECK(plan.byName() == std::map<std::string, int64_t>{{"BLOCK", 256},
-                                                        {"STRICT", 0},
-                                                        {"PADDED", 0},
-                                                        {"CHUNKS", 1}});
+  CHECK(plan.byName() ==
+        std::map<std::string, int64_t>{
+            {"BLOCK", 256}, {"STRICT", 0}, {"PADDED", 0}, {"CHUNKS", 1}});
   CHECK(plan.tileTokens() == 256 * 16);
   CHECK(positionIdsScanPlan({DType::Int32, 1, 4096, true, true})
             .byName()
@@ -157,6 +156,13 @@ TEST_CASE("position_ids_scan: more chunks per thread for more ids",
   CHECK(big.tileTokens() == 256 * 4 * 8);
   CHECK(big.generic().chunks == 1);
   CHECK(big.generic().tileTokens() == 256 * 8);
+  // PACKJIT_POSITION_IDS_CHUNKS wins over the size.
+  CHECK(parsePositionIdsChunks("") == 0);
+  CHECK(parsePositionIdsChunks("3") == 3);
+  CHECK_FALSE(parsePositionIdsChunks("5").has_value());
+  CHECK_FALSE(parsePositionIdsChunks("12").has_value());
+  CHECK(positionIdsScanPlan({DType::Int32, 1, 4096, true, false, 3}).chunks ==
+        3);
 }
 
 TEST_CASE("planOp: every op's kernels bind under their templates",

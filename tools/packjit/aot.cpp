@@ -356,8 +356,9 @@ void addAotCommand(CLI::App &app) {
       "that toolkit refuses the cubins: the host then JIT-compiles the PTX "
       "(one warning).\n"
       "--ops plans what the ops launch under the environment the trainer "
-      "will have: PACKJIT_SCAN_CHUNK and PACKJIT_PAD_INPUT are read as the "
-      "ops read them, PACKJIT_SHAPES unless --shape-policy is given.\n");
+      "will have: PACKJIT_SCAN_CHUNK, PACKJIT_POSITION_IDS_CHUNKS and "
+      "PACKJIT_PAD_INPUT are read as the ops read them, PACKJIT_SHAPES "
+      "unless --shape-policy is given.\n");
   // The --ops form.
   std::string opList;
   for (std::string_view op : plan::opNames())

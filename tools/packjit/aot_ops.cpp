@@ -4,6 +4,7 @@
 #include "packjit/core/kernel_contract.h"
 #include "packjit/core/split_list.h"
 #include "packjit/plan/op_kernels.h"
+#include "packjit/plan/position_ids_scan.h"
 
 #include <charconv>
 #include <cstdlib>
@@ -147,6 +148,9 @@ plan::OpPlanOptions planOptions(const AotOpsRequest &request) {
   options.forcedChunk =
       plan::parseScanChunk(env("PACKJIT_SCAN_CHUNK")).value_or(0);
   options.forcedPad = plan::parsePadStrategy(env("PACKJIT_PAD_INPUT"));
+  options.forcedPositionChunks =
+      plan::parsePositionIdsChunks(env("PACKJIT_POSITION_IDS_CHUNKS"))
+          .value_or(0);
   return options;
 }
 
@@ -160,6 +164,9 @@ std::string describeSettings(const AotOpsRequest &request) {
     out += ", PACKJIT_SCAN_CHUNK=" + std::to_string(options.forcedChunk);
   if (options.forcedPad)
     out += ", PACKJIT_PAD_INPUT=" + env("PACKJIT_PAD_INPUT");
+  if (options.forcedPositionChunks)
+    out += ", PACKJIT_POSITION_IDS_CHUNKS=" +
+           std::to_string(options.forcedPositionChunks);
   return out;
 }
 

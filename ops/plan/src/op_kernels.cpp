@@ -180,7 +180,8 @@ void planPositionScans(std::string_view op, const OpPlanOptions &options,
                   " takes position ids of " + dtypeList(positionDTypes()));
     for (bool strict : options.strictModes) {
       const PositionIdsScanPlan plan =
-          positionIdsScanPlan({p.dtype, p.batch, p.seqLen, strict, padded});
+          positionIdsScanPlan({p.dtype, p.batch, p.seqLen, strict, padded,
+                               options.forcedPositionChunks});
       PlannedLaunch launch{
           std::string(op) + " " + p.text + " " + strictWord(strict), {}};
       // The planned kernel, then the generic one that serves while it

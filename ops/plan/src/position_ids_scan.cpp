@@ -9,13 +9,23 @@ int64_t positionIdsChunks(int64_t tokens) {
   return tokens >= kFourChunksFrom ? 4 : 1;
 }
 
+std::optional<int64_t> parsePositionIdsChunks(std::string_view text) {
+  if (text.empty())
+    return 0;
+  if (text.size() == 1 && text[0] >= '1' && text[0] <= '4')
+    return text[0] - '0';
+  return std::nullopt;
+}
+
 PositionIdsScanPlan positionIdsScanPlan(const PositionIdsScanInput &input) {
   PositionIdsScanPlan plan;
   plan.dtype = input.dtype == DType::Int64 ? DType::Int64 : DType::Int32;
   plan.block = 256;
   plan.strict = input.strict ? 1 : 0;
   plan.padded = input.padded ? 1 : 0;
-  plan.chunks = positionIdsChunks(input.batch * input.seqLen);
+  plan.chunks = input.forcedChunks
+                    ? input.forcedChunks
+                    : positionIdsChunks(input.batch * input.seqLen);
   return plan;
 }
 

@@ -20,7 +20,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdlib>
-#include <cstring>
+#include <optional>
 #include <torch/library.h>
 
 namespace packjit::ops::cuda {
@@ -56,17 +56,17 @@ struct PositionIdsKernel {
   }
 };
 
-// PACKJIT_POSITION_IDS_CHUNKS=1..4 forces the chunks per thread (benchmarks).
+// PACKJIT_POSITION_IDS_CHUNKS=1..4 forces the chunks per thread
+// (benchmarks); `packjit aot --ops` reads it the same way.
 int64_t forcedChunks() {
   static const int64_t forced = [] {
     const char *env = std::getenv("PACKJIT_POSITION_IDS_CHUNKS");
-    if (env == nullptr || *env == '\0')
-      return int64_t{0};
-    if (std::strlen(env) == 1 && env[0] >= '1' && env[0] <= '4')
-      return int64_t{env[0] - '0'};
-    TORCH_WARN("packjit: ignoring PACKJIT_POSITION_IDS_CHUNKS=", env,
-               " (expected 1, 2, 3 or 4)");
-    return int64_t{0};
+    std::optional<int64_t> parsed =
+        plan::parsePositionIdsChunks(env ? env : "");
+    if (!parsed)
+      TORCH_WARN("packjit: ignoring PACKJIT_POSITION_IDS_CHUNKS=", env,
+                 " (expected 1, 2, 3 or 4)");
+    return parsed.value_or(0);
   }();
   return forced;
 }
@@ -102,18 +102,17 @@ void launchPositionIdsScan(const at::Tensor &positions,
   static PositionIdsKernel k;
   plan::PositionIdsScanPlan plan = plan::positionIdsScanPlan(
       {positions.scalar_type() == at::kLong ? DType::Int64 : DType::Int32,
-       positions.size(0), positions.size(1), request.strict, request.padded});
-  if (int64_t forced = forcedChunks())
-    plan.chunks = forced;
+       positions.size(0), positions.size(1), request.strict, request.padded,
+       forcedChunks()});
   const int64_t n = positions.numel();
   const at::Tensor smallest =
       request.strict ? at::Tensor() : at::amin(positions);
   withRuntimeErrors(op, [&] {
     // A new CHUNKS compiles in the background; meanwhile the one-chunk
     // kernel serves, with its own (larger) grid.
-    const runtime::Kernel &kernel = k.family.getTiered(
-        positions.device().index(), {&plan.dtype, 1}, k.values(plan),
-        k.values(plan.generic()));
+    const runtime::Kernel &kernel =
+        k.family.getTiered(positions.device().index(), {&plan.dtype, 1},
+                           k.values(plan), k.values(plan.generic()));
     plan.chunks = kernel.spec.constexprs.at("CHUNKS");
     const int64_t tileTokens = plan.tileTokens();
     const int64_t tiles = (n + tileTokens - 1) / tileTokens;

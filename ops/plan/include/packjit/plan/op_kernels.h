@@ -49,6 +49,7 @@ struct OpPlanOptions {
   std::vector<bool> strictModes{true, false};
   ShapePolicy shapes = ShapePolicy::Bucket; // PACKJIT_SHAPES
   int64_t forcedChunk = 0;                  // PACKJIT_SCAN_CHUNK
+  int64_t forcedPositionChunks = 0;         // PACKJIT_POSITION_IDS_CHUNKS
   std::optional<PadStrategy> forcedPad;     // PACKJIT_PAD_INPUT
 };
 

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,7 +23,8 @@ struct PositionIdsScanInput {
   int64_t batch = 1;          // [batch, seqLen]; [N] is [1, N]
   int64_t seqLen = 0;         // 0: not known (the plan must not need it)
   bool strict = true;
-  bool padded = false; // cu_seqlens_from_position_ids_padded
+  bool padded = false;      // cu_seqlens_from_position_ids_padded
+  int64_t forcedChunks = 0; // 1..4 (PACKJIT_POSITION_IDS_CHUNKS); 0: by size
 };
 
 struct PositionIdsScanPlan {
@@ -44,5 +46,8 @@ PositionIdsScanPlan positionIdsScanPlan(const PositionIdsScanInput &input);
 
 // The CHUNKS the plan picks for `tokens` ids (0: not known, the smallest).
 int64_t positionIdsChunks(int64_t tokens);
+// PACKJIT_POSITION_IDS_CHUNKS: "" -> 0 (the plan's choice), "1".."4" -> the
+// chunks, anything else -> nullopt.
+std::optional<int64_t> parsePositionIdsChunks(std::string_view text);
 
 } // namespace packjit::plan
