@@ -9,6 +9,18 @@
 namespace packjit::plan {
 namespace {
 
+// A kernel with tiered specialization (KernelFamily::getTiered): the planned
+// kernel, then the generic one that serves while it compiles, when the two
+// differ.
+PlannedLaunch tieredLaunch(std::string what, PlannedKernel planned,
+                           std::map<std::string, int64_t> generic) {
+  PlannedLaunch launch{std::move(what), {planned}};
+  if (generic != planned.constexprs)
+    launch.kernels.push_back({std::move(planned.kernel),
+                              std::move(planned.dtypes), std::move(generic)});
+  return launch;
+}
+
 // torch's spelling, as users write dtypes (parseDType takes both).
 std::string_view torchName(DType dtype) {
   switch (dtype) {
@@ -83,15 +95,10 @@ void planScans(std::string_view op, const OpPlanOptions &options, bool padded,
       input.shapes = options.shapes;
       input.forcedChunk = options.forcedChunk;
       const MaskScanConstexprs specialized = maskScanConstexprs(input);
-      PlannedLaunch launch{
-          std::string(op) + " " + mask.text + " " + strictWord(strict), {}};
-      // The specialized kernel, then the generic one that serves a new
-      // shape while it compiles (when they differ).
-      for (const MaskScanConstexprs &c : {specialized, specialized.generic()})
-        if (launch.kernels.empty() || c.seq != specialized.seq)
-          launch.kernels.push_back(
-              {std::string(kMaskScanKernel), {mask.dtype}, c.byName()});
-      out.push_back(std::move(launch));
+      out.push_back(tieredLaunch(
+          std::string(op) + " " + mask.text + " " + strictWord(strict),
+          {std::string(kMaskScanKernel), {mask.dtype}, specialized.byName()},
+          specialized.generic().byName()));
     }
 }
 
@@ -182,15 +189,10 @@ void planPositionScans(std::string_view op, const OpPlanOptions &options,
       const PositionIdsScanPlan plan =
           positionIdsScanPlan({p.dtype, p.batch, p.seqLen, strict, padded,
                                options.forcedPositionChunks});
-      PlannedLaunch launch{
-          std::string(op) + " " + p.text + " " + strictWord(strict), {}};
-      // The planned kernel, then the generic one that serves while it
-      // compiles (when they differ).
-      for (const PositionIdsScanPlan &c : {plan, plan.generic()})
-        if (launch.kernels.empty() || c.chunks != plan.chunks)
-          launch.kernels.push_back(
-              {std::string(kPositionIdsScanKernel), {c.dtype}, c.byName()});
-      out.push_back(std::move(launch));
+      out.push_back(tieredLaunch(
+          std::string(op) + " " + p.text + " " + strictWord(strict),
+          {std::string(kPositionIdsScanKernel), {plan.dtype}, plan.byName()},
+          plan.generic().byName()));
     }
   }
 }
