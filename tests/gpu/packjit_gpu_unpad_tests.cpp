@@ -115,26 +115,29 @@ void checkAgainstCpu(const at::Tensor &cpuMask, const at::Tensor &onDevice,
       errorOf([&] { want = packjit::get_unpad_data(cpuMask, strict); });
   const std::string cudaError =
       errorOf([&] { got = packjit::get_unpad_data(onDevice, strict); });
-  REQUIRE(cudaError == cpuError);
+  CATCH_REQUIRE(cudaError == cpuError);
   if (!cpuError.empty()) {
     auto padded = packjit::get_unpad_data_padded(onDevice, strict);
     at::Tensor summary = std::get<2>(padded).cpu();
-    CHECK(summary[3].item<int64_t>() >= 0); // reported, not raised
+    CATCH_CHECK(summary[3].item<int64_t>() >= 0); // reported, not raised
     return;
   }
-  REQUIRE(std::get<0>(got).is_cuda());
-  CHECK(at::equal(std::get<0>(got).cpu(), std::get<0>(want)));
-  CHECK(at::equal(std::get<1>(got).cpu(), std::get<1>(want)));
-  CHECK(std::get<2>(got) == std::get<2>(want));
-  CHECK(at::equal(packjit::get_seqlens_in_batch(onDevice, strict).cpu(),
-                  packjit::get_seqlens_in_batch(cpuMask, strict)));
+  CATCH_REQUIRE(std::get<0>(got).is_cuda());
+  CATCH_CHECK(at::equal(std::get<0>(got).cpu(), std::get<0>(want)));
+  CATCH_CHECK(at::equal(std::get<1>(got).cpu(), std::get<1>(want)));
+  CATCH_CHECK(std::get<2>(got) == std::get<2>(want));
+  CATCH_CHECK(at::equal(packjit::get_seqlens_in_batch(onDevice, strict).cpu(),
+                        packjit::get_seqlens_in_batch(cpuMask, strict)));
   const int64_t docs = std::get<1>(want).numel() - 1;
   for (int64_t maxDocs : {int64_t{-1}, docs / 2}) {
     auto wantPadded = packjit::get_unpad_data_padded(cpuMask, strict, maxDocs);
     auto gotPadded = packjit::get_unpad_data_padded(onDevice, strict, maxDocs);
-    CHECK(at::equal(std::get<0>(gotPadded).cpu(), std::get<0>(wantPadded)));
-    CHECK(at::equal(std::get<1>(gotPadded).cpu(), std::get<1>(wantPadded)));
-    CHECK(at::equal(std::get<2>(gotPadded).cpu(), std::get<2>(wantPadded)));
+    CATCH_CHECK(
+        at::equal(std::get<0>(gotPadded).cpu(), std::get<0>(wantPadded)));
+    CATCH_CHECK(
+        at::equal(std::get<1>(gotPadded).cpu(), std::get<1>(wantPadded)));
+    CATCH_CHECK(
+        at::equal(std::get<2>(gotPadded).cpu(), std::get<2>(wantPadded)));
   }
 }
 
@@ -183,21 +186,22 @@ std::vector<MaskShape> shapes(std::mt19937_64 &rng, int count) {
 
 } // namespace
 
-TEST_CASE("design example and edge cases on CUDA", "[unpad][gpu]") {
+CATCH_TEST_CASE("design example and edge cases on CUDA", "[unpad][gpu]") {
   at::Tensor example =
       at::tensor(std::vector<int64_t>{1, 1, 2, 2, 2, 0, 1, 2, 2, 3, 3, 3})
           .view({2, 6});
   auto [indices, cu, longest] = packjit::get_unpad_data(cuda(example));
-  CHECK(at::equal(indices.cpu(), at::tensor(std::vector<int64_t>{
-                                     0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11})));
-  CHECK(
+  CATCH_CHECK(at::equal(
+      indices.cpu(),
+      at::tensor(std::vector<int64_t>{0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11})));
+  CATCH_CHECK(
       at::equal(cu.cpu(), at::tensor(std::vector<int32_t>{0, 2, 5, 6, 8, 11})));
-  CHECK(longest == 3);
+  CATCH_CHECK(longest == 3);
   std::mt19937_64 rng(1);
   for (auto dims :
        std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {0, 5}, {3, 0}, {5, 1}})
     for (at::ScalarType dtype : kMaskDTypes) {
-      CAPTURE(dims.first, dims.second, dtype);
+      CATCH_CAPTURE(dims.first, dims.second, dtype);
       at::Tensor zeros = at::zeros({dims.first, dims.second}, dtype);
       checkAgainstCpu(zeros, cuda(zeros), true);
       at::Tensor ones = at::ones({dims.first, dims.second}, dtype);
@@ -210,14 +214,15 @@ TEST_CASE("design example and edge cases on CUDA", "[unpad][gpu]") {
   checkAgainstCpu(middle, cuda(middle), true);
 }
 
-TEST_CASE("CUDA matches the CPU on random masks", "[unpad][gpu][random]") {
+CATCH_TEST_CASE("CUDA matches the CPU on random masks",
+                "[unpad][gpu][random]") {
   std::mt19937_64 rng(2024);
   const int count = quick() ? 12 : 700;
   int checked = 0;
   for (const MaskShape &shape : shapes(rng, count)) {
     const at::ScalarType dtype = kMaskDTypes[checked % std::size(kMaskDTypes)];
-    CAPTURE(shape.batch, shape.seqLen, shape.docsPerRow, shape.padding,
-            static_cast<int>(shape.where), dtype);
+    CATCH_CAPTURE(shape.batch, shape.seqLen, shape.docsPerRow, shape.padding,
+                  static_cast<int>(shape.where), dtype);
     at::Tensor mask = randomMask(shape, dtype, rng);
     const bool narrow =
         dtype != at::kLong && dtype != at::kInt && dtype != at::kBool;
@@ -225,15 +230,16 @@ TEST_CASE("CUDA matches the CPU on random masks", "[unpad][gpu][random]") {
     checkAgainstCpu(mask, cuda(mask), !(narrow && shape.docsPerRow > 50));
     ++checked;
   }
-  CHECK(checked == count);
+  CATCH_CHECK(checked == count);
 }
 
-TEST_CASE("CUDA handles strided and misaligned views", "[unpad][gpu][views]") {
+CATCH_TEST_CASE("CUDA handles strided and misaligned views",
+                "[unpad][gpu][views]") {
   std::mt19937_64 rng(7);
   const int rounds = quick() ? 2 : 60;
   for (int i = 0; i < rounds; ++i) {
     for (at::ScalarType dtype : kMaskDTypes) {
-      CAPTURE(i, dtype);
+      CATCH_CAPTURE(i, dtype);
       const int64_t batch = 1 + rng() % 9, seqLen = 1 + rng() % 3000;
       at::Tensor big = randomMask(
           {batch + 1, 2 * seqLen + 3, 8, 0.3, Padding::Right}, dtype, rng);
@@ -254,15 +260,15 @@ TEST_CASE("CUDA handles strided and misaligned views", "[unpad][gpu][views]") {
   }
 }
 
-TEST_CASE("strict-mode violations give the CPU's error",
-          "[unpad][gpu][errors]") {
+CATCH_TEST_CASE("strict-mode violations give the CPU's error",
+                "[unpad][gpu][errors]") {
   std::mt19937_64 rng(99);
   const int count = quick() ? 6 : 300;
   int raised = 0;
   for (const MaskShape &shape : shapes(rng, count)) {
     const at::ScalarType dtype =
         kMaskDTypes[rng() % 5]; // not bool: no violations there
-    CAPTURE(shape.batch, shape.seqLen, dtype);
+    CATCH_CAPTURE(shape.batch, shape.seqLen, dtype);
     at::Tensor mask = withViolation(randomMask(shape, dtype, rng), rng);
     const std::string cpuError =
         errorOf([&] { packjit::get_unpad_data(mask, true); });
@@ -270,10 +276,11 @@ TEST_CASE("strict-mode violations give the CPU's error",
     checkAgainstCpu(mask, cuda(mask), true);
     checkAgainstCpu(mask, cuda(mask), false);
   }
-  CHECK(raised > count / 4);
+  CATCH_CHECK(raised > count / 4);
 }
 
-TEST_CASE("several streams and threads at once", "[unpad][gpu][streams]") {
+CATCH_TEST_CASE("several streams and threads at once",
+                "[unpad][gpu][streams]") {
   std::mt19937_64 rng(5);
   std::vector<at::Tensor> masks;
   std::vector<std::tuple<at::Tensor, at::Tensor, int64_t>> expected;
@@ -308,8 +315,8 @@ TEST_CASE("several streams and threads at once", "[unpad][gpu][streams]") {
     });
   for (std::thread &t : threads)
     t.join();
-  CHECK(mismatches == 0);
-  CHECK(calls == threadCount * rounds * static_cast<int>(masks.size()));
+  CATCH_CHECK(mismatches == 0);
+  CATCH_CHECK(calls == threadCount * rounds * static_cast<int>(masks.size()));
 }
 
 namespace {
@@ -381,15 +388,16 @@ using Padded = std::tuple<at::Tensor, at::Tensor, at::Tensor>;
 void checkPadded(const Padded &got, const at::Tensor &cpuMask,
                  int64_t maxDocs) {
   const Padded want = packjit::get_unpad_data_padded(cpuMask, true, maxDocs);
-  CHECK(at::equal(std::get<0>(got).cpu(), std::get<0>(want)));
-  CHECK(at::equal(std::get<1>(got).cpu(), std::get<1>(want)));
-  CHECK(at::equal(std::get<2>(got).cpu(), std::get<2>(want)));
+  CATCH_CHECK(at::equal(std::get<0>(got).cpu(), std::get<0>(want)));
+  CATCH_CHECK(at::equal(std::get<1>(got).cpu(), std::get<1>(want)));
+  CATCH_CHECK(at::equal(std::get<2>(got).cpu(), std::get<2>(want)));
 }
 
 } // namespace
 
-TEST_CASE("the padded variant captured the PyTorch way, over stale memory",
-          "[unpad][gpu][graph]") {
+CATCH_TEST_CASE(
+    "the padded variant captured the PyTorch way, over stale memory",
+    "[unpad][gpu][graph]") {
   std::mt19937_64 rng(11);
   const MaskShape shape{8, 4096, 16, 0.3, Padding::Middle};
   // int32, S = 4096: 8 and 32 rows run the same kernel (CHUNK 32).
@@ -422,7 +430,7 @@ TEST_CASE("the padded variant captured the PyTorch way, over stale memory",
   staleBlocksInCapture(noise);
   largerGraph.capture_end();
   for (int replay = 0; replay < (quick() ? 3 : 50); ++replay) {
-    CAPTURE(replay);
+    CATCH_CAPTURE(replay);
     refreshNoise(noise, rng);
     at::Tensor mask = randomMask(shape, at::kInt, rng);
     staticMask.copy_(mask);
@@ -435,8 +443,9 @@ TEST_CASE("the padded variant captured the PyTorch way, over stale memory",
   }
 }
 
-TEST_CASE("two graphs on two streams, replayed alternately and concurrently",
-          "[unpad][gpu][graph][streams]") {
+CATCH_TEST_CASE(
+    "two graphs on two streams, replayed alternately and concurrently",
+    "[unpad][gpu][graph][streams]") {
   std::mt19937_64 rng(12);
   const MaskShape shape{16, 8192, 32, 0.3, Padding::Right};
   at::Tensor masks[2] = {cuda(randomMask(shape, at::kLong, rng)),
@@ -459,7 +468,7 @@ TEST_CASE("two graphs on two streams, replayed alternately and concurrently",
   torch::cuda::synchronize();
   const int rounds = quick() ? 2 : 20;
   for (int round = 0; round < rounds; ++round) {
-    CAPTURE(round);
+    CATCH_CAPTURE(round);
     at::Tensor next[2] = {randomMask(shape, at::kLong, rng),
                           randomMask(shape, at::kLong, rng)};
     at::Tensor eagerMask = randomMask(shape, at::kLong, rng);
@@ -492,8 +501,8 @@ TEST_CASE("two graphs on two streams, replayed alternately and concurrently",
   }
 }
 
-TEST_CASE("the ops that wait on the host refuse a capture",
-          "[unpad][gpu][graph][errors]") {
+CATCH_TEST_CASE("the ops that wait on the host refuse a capture",
+                "[unpad][gpu][graph][errors]") {
   std::mt19937_64 rng(13);
   const MaskShape shape{4, 1000, 8, 0.2, Padding::Right};
   at::Tensor cpuMask = randomMask(shape, at::kLong, rng);
@@ -509,25 +518,25 @@ TEST_CASE("the ops that wait on the host refuse a capture",
       {"packjit.cu_seqlens_from_position_ids cannot be captured",
        [&] { packjit::cu_seqlens_from_position_ids(positions); }}};
   for (const auto &[expected, call] : ops) {
-    CAPTURE(expected);
+    CATCH_CAPTURE(expected);
     at::cuda::CUDAGraph graph;
     graph.capture_begin();
     at::Tensor nonEmpty = mask.add(1); // the graph is not empty
     const std::string error = errorOf(call);
     graph.capture_end(); // the refusal left the capture valid
-    CHECK(error.find(expected) != std::string::npos);
+    CATCH_CHECK(error.find(expected) != std::string::npos);
     const bool positionIds =
         std::string(expected).find("position_ids") != std::string::npos;
-    CHECK(error.find(positionIds
-                         ? "cu_seqlens_from_position_ids_padded"
-                         : "get_unpad_data_padded") != std::string::npos);
+    CATCH_CHECK(error.find(positionIds
+                               ? "cu_seqlens_from_position_ids_padded"
+                               : "get_unpad_data_padded") != std::string::npos);
   }
   // Nothing was left behind: the eager op still works on this stream.
   auto [indices, cu, longest] = packjit::get_unpad_data(mask);
   auto [wantIndices, wantCu, wantLongest] = packjit::get_unpad_data(cpuMask);
-  CHECK(at::equal(indices.cpu(), wantIndices));
-  CHECK(at::equal(cu.cpu(), wantCu));
-  CHECK(longest == wantLongest);
+  CATCH_CHECK(at::equal(indices.cpu(), wantIndices));
+  CATCH_CHECK(at::equal(cu.cpu(), wantCu));
+  CATCH_CHECK(longest == wantLongest);
 }
 
 namespace {
@@ -558,8 +567,8 @@ at::Tensor randomPositionIds(int64_t batch, int64_t seqLen, int64_t meanRun,
 // 4096 int32 ids), rows from 1 to 70000 tokens, every dtype the op takes,
 // strict and not, valid and broken: the eager op and the padded variant
 // against the CPU's.
-TEST_CASE("cu_seqlens_from_position_ids on CUDA",
-          "[unpad][gpu][position_ids]") {
+CATCH_TEST_CASE("cu_seqlens_from_position_ids on CUDA",
+                "[unpad][gpu][position_ids]") {
   std::mt19937_64 rng(3);
   const int64_t rowLengths[] = {1, 2, 7, 100, 2047, 2048, 4097, 20000, 70000};
   const int count = quick() ? 12 : 120;
@@ -575,29 +584,29 @@ TEST_CASE("cu_seqlens_from_position_ids on CUDA",
         continue;
       at::Tensor p = positions.to(dtype);
       for (bool strict : {true, false}) {
-        CAPTURE(i, batch, seqLen, meanRun, dtype, strict);
+        CATCH_CAPTURE(i, batch, seqLen, meanRun, dtype, strict);
         std::tuple<at::Tensor, int64_t> want, got;
         const std::string cpuError = errorOf(
             [&] { want = packjit::cu_seqlens_from_position_ids(p, strict); });
         const std::string cudaError = errorOf([&] {
           got = packjit::cu_seqlens_from_position_ids(cuda(p), strict);
         });
-        REQUIRE(cudaError == cpuError);
+        CATCH_REQUIRE(cudaError == cpuError);
         const int64_t maxDocs =
             rng() % 2 ? -1 : static_cast<int64_t>(rng() % 50);
         auto [cu, summary] = packjit::cu_seqlens_from_position_ids_padded(
             cuda(p), strict, maxDocs);
         const at::Tensor s = summary.cpu();
         if (!cpuError.empty()) {
-          CHECK(s[3].item<int64_t>() == 1);
+          CATCH_CHECK(s[3].item<int64_t>() == 1);
           continue;
         }
-        CHECK(at::equal(std::get<0>(got).cpu(), std::get<0>(want)));
-        CHECK(std::get<1>(got) == std::get<1>(want));
+        CATCH_CHECK(at::equal(std::get<0>(got).cpu(), std::get<0>(want)));
+        CATCH_CHECK(std::get<1>(got) == std::get<1>(want));
         auto [wantCu, wantSummary] =
             packjit::cu_seqlens_from_position_ids_padded(p, strict, maxDocs);
-        CHECK(at::equal(cu.cpu(), wantCu));
-        CHECK(at::equal(s, wantSummary));
+        CATCH_CHECK(at::equal(cu.cpu(), wantCu));
+        CATCH_CHECK(at::equal(s, wantSummary));
       }
     }
   }
@@ -606,16 +615,16 @@ TEST_CASE("cu_seqlens_from_position_ids on CUDA",
         randomPositionIds(1, int64_t{1} << 22, 5000, false, rng);
     auto [cu, longest] = packjit::cu_seqlens_from_position_ids(cuda(big));
     auto [wantCu, wantLongest] = packjit::cu_seqlens_from_position_ids(big);
-    CHECK(at::equal(cu.cpu(), wantCu));
-    CHECK(longest == wantLongest);
+    CATCH_CHECK(at::equal(cu.cpu(), wantCu));
+    CATCH_CHECK(longest == wantLongest);
   }
 }
 
 // From 2M ids a thread reads 4 chunks of 64 bytes (ops/plan), not one:
 // each size first on the one-chunk kernel that serves while its own
 // compiles in the background, then on its own; both against the CPU.
-TEST_CASE("cu_seqlens_from_position_ids with several chunks per thread",
-          "[unpad][gpu][position_ids]") {
+CATCH_TEST_CASE("cu_seqlens_from_position_ids with several chunks per thread",
+                "[unpad][gpu][position_ids]") {
   std::mt19937_64 rng(5);
   struct Case {
     int64_t batch, seqLen, meanRun;
@@ -640,22 +649,22 @@ TEST_CASE("cu_seqlens_from_position_ids with several chunks per thread",
           std::tie(wantCu, wantSummary) =
               packjit::cu_seqlens_from_position_ids_padded(p, strict, -1);
         for (const char *kernel : {"generic", "specialized"}) {
-          CAPTURE(c.batch, c.seqLen, dtype, strict, kernel);
+          CATCH_CAPTURE(c.batch, c.seqLen, dtype, strict, kernel);
           std::tuple<at::Tensor, int64_t> got;
           const std::string cudaError = errorOf([&] {
             got = packjit::cu_seqlens_from_position_ids(onGpu, strict);
           });
-          REQUIRE(cudaError == cpuError);
+          CATCH_REQUIRE(cudaError == cpuError);
           auto [cu, summary] =
               packjit::cu_seqlens_from_position_ids_padded(onGpu, strict, -1);
           const at::Tensor s = summary.cpu();
           if (cpuError.empty()) {
-            CHECK(at::equal(std::get<0>(got).cpu(), std::get<0>(want)));
-            CHECK(std::get<1>(got) == std::get<1>(want));
-            CHECK(at::equal(cu.cpu(), wantCu));
-            CHECK(at::equal(s, wantSummary));
+            CATCH_CHECK(at::equal(std::get<0>(got).cpu(), std::get<0>(want)));
+            CATCH_CHECK(std::get<1>(got) == std::get<1>(want));
+            CATCH_CHECK(at::equal(cu.cpu(), wantCu));
+            CATCH_CHECK(at::equal(s, wantSummary));
           } else {
-            CHECK(s[3].item<int64_t>() == 1);
+            CATCH_CHECK(s[3].item<int64_t>() == 1);
           }
           packjit::runtime::waitForBackgroundCompiles();
         }
@@ -664,14 +673,14 @@ TEST_CASE("cu_seqlens_from_position_ids with several chunks per thread",
   }
 }
 
-TEST_CASE("cu_seqlens_from_position_ids_padded captured in a CUDA graph",
-          "[unpad][gpu][position_ids][graph]") {
+CATCH_TEST_CASE("cu_seqlens_from_position_ids_padded captured in a CUDA graph",
+                "[unpad][gpu][position_ids][graph]") {
   std::mt19937_64 rng(21);
   const int64_t batch = 4, seqLen = 8192;
   at::Tensor staticIds =
       cuda(randomPositionIds(batch, seqLen, 700, false, rng));
   for (bool strict : {true, false}) {
-    CAPTURE(strict);
+    CATCH_CAPTURE(strict);
     torch::cuda::synchronize();
     c10::cuda::CUDAStreamGuard guard(c10::cuda::getStreamFromPool(true));
     at::cuda::CUDAGraph graph;
@@ -680,7 +689,7 @@ TEST_CASE("cu_seqlens_from_position_ids_padded captured in a CUDA graph",
         packjit::cu_seqlens_from_position_ids_padded(staticIds, strict, 500);
     graph.capture_end();
     for (int replay = 0; replay < (quick() ? 3 : 30); ++replay) {
-      CAPTURE(replay);
+      CATCH_CAPTURE(replay);
       const bool broken = replay % 5 == 4;
       const at::Tensor ids =
           randomPositionIds(batch, seqLen, 1 + rng() % 2000, broken, rng);
@@ -692,25 +701,25 @@ TEST_CASE("cu_seqlens_from_position_ids_padded captured in a CUDA graph",
                        packjit::cu_seqlens_from_position_ids(ids, true);
                      }).empty();
       if (invalid) {
-        CHECK(summary.cpu()[3].item<int64_t>() == 1);
+        CATCH_CHECK(summary.cpu()[3].item<int64_t>() == 1);
         continue;
       }
       auto [wantCu, wantSummary] =
           packjit::cu_seqlens_from_position_ids_padded(ids, strict, 500);
-      CHECK(at::equal(cu.cpu(), wantCu));
-      CHECK(at::equal(summary.cpu(), wantSummary));
+      CATCH_CHECK(at::equal(cu.cpu(), wantCu));
+      CATCH_CHECK(at::equal(summary.cpu(), wantSummary));
     }
   }
 }
 
-TEST_CASE("is_indexed_packed_mask on CUDA", "[unpad][gpu]") {
+CATCH_TEST_CASE("is_indexed_packed_mask on CUDA", "[unpad][gpu]") {
   for (at::ScalarType dtype : kMaskDTypes) {
-    CAPTURE(dtype);
+    CATCH_CAPTURE(dtype);
     at::Tensor binary = at::ones({3, 100}, dtype);
-    CHECK_FALSE(packjit::is_indexed_packed_mask(cuda(binary)));
+    CATCH_CHECK_FALSE(packjit::is_indexed_packed_mask(cuda(binary)));
     if (dtype != at::kBool) {
       binary[2][99] = 2;
-      CHECK(packjit::is_indexed_packed_mask(cuda(binary)));
+      CATCH_CHECK(packjit::is_indexed_packed_mask(cuda(binary)));
     }
   }
 }

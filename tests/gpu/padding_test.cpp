@@ -31,18 +31,18 @@ void checkRoundTrip(const at::Tensor &hidden, const at::Tensor &indices) {
   const int64_t batch = hidden.size(0), seqlen = hidden.size(1);
   at::Tensor expected = hidden.flatten(0, 1).index_select(0, indices);
   at::Tensor got = packjit::unpad_input(cuda(hidden), cuda(indices));
-  CHECK(got.is_cuda());
-  CHECK(at::equal(got.cpu(), expected));
-  CHECK(at::equal(got.cpu(), packjit::unpad_input(hidden, indices)));
+  CATCH_CHECK(got.is_cuda());
+  CATCH_CHECK(at::equal(got.cpu(), expected));
+  CATCH_CHECK(at::equal(got.cpu(), packjit::unpad_input(hidden, indices)));
   at::Tensor padded = packjit::pad_input(got, cuda(indices), batch, seqlen);
-  CHECK(at::equal(padded.cpu(),
-                  packjit::pad_input(expected, indices, batch, seqlen)));
+  CATCH_CHECK(at::equal(padded.cpu(),
+                        packjit::pad_input(expected, indices, batch, seqlen)));
 }
 
 } // namespace
 
-TEST_CASE("CUDA matches the CPU for every dtype and row width",
-          "[padding][gpu]") {
+CATCH_TEST_CASE("CUDA matches the CPU for every dtype and row width",
+                "[padding][gpu]") {
   at::manual_seed(60);
   int roundTrips =
       0; // the loops really ran: Catch counts assertions, not cases
@@ -50,7 +50,7 @@ TEST_CASE("CUDA matches the CPU for every dtype and row width",
       {}, {1}, {3}, {7, 5}, {2, 3, 4}, {8, 128}, {32, 128}, {1, 1025}};
   for (at::ScalarType dtype : kDataDTypes) {
     for (const auto &rowShape : rowShapes) {
-      CAPTURE(dtype, rowShape);
+      CATCH_CAPTURE(dtype, rowShape);
       std::vector<int64_t> shape = {3, 37};
       shape.insert(shape.end(), rowShape.begin(), rowShape.end());
       checkRoundTrip(randomData(shape, dtype),
@@ -58,14 +58,15 @@ TEST_CASE("CUDA matches the CPU for every dtype and row width",
       ++roundTrips;
     }
   }
-  CHECK(roundTrips == 6 * 8);
+  CATCH_CHECK(roundTrips == 6 * 8);
 }
 
-TEST_CASE("CUDA: strided, transposed and misaligned views", "[padding][gpu]") {
+CATCH_TEST_CASE("CUDA: strided, transposed and misaligned views",
+                "[padding][gpu]") {
   at::manual_seed(61);
   int roundTrips = 0;
   for (at::ScalarType dtype : kDataDTypes) {
-    CAPTURE(dtype);
+    CATCH_CAPTURE(dtype);
     at::Tensor indices = at::randperm(4 * 33, at::kLong).slice(0, 0, 90);
     checkRoundTrip(randomData({4, 33, 3, 2, 8}, dtype).select(2, 1), indices);
     checkRoundTrip(randomData({4, 33, 5, 3}, dtype).transpose(2, 3), indices);
@@ -74,7 +75,7 @@ TEST_CASE("CUDA: strided, transposed and misaligned views", "[padding][gpu]") {
     const int64_t wideOffset = 16 / at::elementSize(dtype);
     for (int64_t offset : {int64_t{1}, int64_t{2}, int64_t{3}, wideOffset}) {
       for (int64_t width : {8, 64}) {
-        CAPTURE(offset, width);
+        CATCH_CAPTURE(offset, width);
         at::Tensor flat = randomData({4 * 33 * width + offset}, dtype);
         checkRoundTrip(flat.slice(0, offset).view({4, 33, width}), indices);
         ++roundTrips;
@@ -82,24 +83,26 @@ TEST_CASE("CUDA: strided, transposed and misaligned views", "[padding][gpu]") {
     }
     roundTrips += 3;
   }
-  CHECK(roundTrips == 6 * (3 + 4 * 2));
+  CATCH_CHECK(roundTrips == 6 * (3 + 4 * 2));
 }
 
-TEST_CASE("CUDA pad_input: small outputs (zero fill + scatter) and large ones "
-          "(inverse map + gather)",
-          "[padding][gpu]") {
+CATCH_TEST_CASE(
+    "CUDA pad_input: small outputs (zero fill + scatter) and large ones "
+    "(inverse map + gather)",
+    "[padding][gpu]") {
   at::manual_seed(62);
   for (int64_t seqlen : {16, 2048}) { // 64 KiB and 16 MiB of bf16 output
-    CAPTURE(seqlen);
+    CATCH_CAPTURE(seqlen);
     at::Tensor x = randomData({2 * seqlen / 3, 8, 128}, at::kBFloat16);
     at::Tensor indices =
         at::randperm(4 * seqlen, at::kLong).slice(0, 0, x.size(0));
     at::Tensor padded = packjit::pad_input(cuda(x), cuda(indices), 4, seqlen);
-    CHECK(at::equal(padded.cpu(), packjit::pad_input(x, indices, 4, seqlen)));
+    CATCH_CHECK(
+        at::equal(padded.cpu(), packjit::pad_input(x, indices, 4, seqlen)));
   }
 }
 
-TEST_CASE("CUDA unpad_inputs gathers each tensor", "[padding][gpu]") {
+CATCH_TEST_CASE("CUDA unpad_inputs gathers each tensor", "[padding][gpu]") {
   at::manual_seed(64);
   at::Tensor qkv = randomData({2, 50, 3, 4, 16}, at::kBFloat16);
   at::Tensor indices = at::randperm(100, at::kLong).slice(0, 0, 64);
@@ -115,35 +118,35 @@ TEST_CASE("CUDA unpad_inputs gathers each tensor", "[padding][gpu]") {
   for (size_t i = 3; i < cpuParts.size(); ++i)
     parts.push_back(cuda(cpuParts[i]));
   std::vector<at::Tensor> got = packjit::unpad_inputs(parts, cuda(indices));
-  REQUIRE(got.size() == cpuParts.size());
+  CATCH_REQUIRE(got.size() == cpuParts.size());
   for (size_t i = 0; i < cpuParts.size(); ++i) {
-    CAPTURE(i);
-    CHECK(at::equal(got[i].cpu(),
-                    cpuParts[i].flatten(0, 1).index_select(0, indices)));
+    CATCH_CAPTURE(i);
+    CATCH_CHECK(at::equal(got[i].cpu(),
+                          cpuParts[i].flatten(0, 1).index_select(0, indices)));
   }
 }
 
-TEST_CASE(
+CATCH_TEST_CASE(
     "CUDA: out-of-range indices read zeros and write nothing out of bounds",
     "[padding][gpu]") {
   at::Tensor hidden = cuda(at::arange(1, 13, at::kFloat).view({2, 3, 2}));
   at::Tensor indices =
       cuda(at::tensor(std::vector<int64_t>{1, 6, -1, 5, 1000000}));
   at::Tensor got = packjit::unpad_input(hidden, indices).cpu();
-  CHECK(at::equal(got,
-                  at::tensor(std::vector<float>{3, 4, 0, 0, 0, 0, 11, 12, 0, 0})
-                      .view({5, 2})));
+  CATCH_CHECK(at::equal(
+      got, at::tensor(std::vector<float>{3, 4, 0, 0, 0, 0, 11, 12, 0, 0})
+               .view({5, 2})));
   for (int64_t seqlen : {3, 40000}) { // both pad_input strategies
-    CAPTURE(seqlen);
+    CATCH_CAPTURE(seqlen);
     at::Tensor x = cuda(at::ones({5, 64}, at::kFloat));
     at::Tensor padded = packjit::pad_input(x, indices, 2, seqlen).cpu();
     const int64_t inRange =
         seqlen == 3 ? 2 : 3; // 1 and 5; and 6 when 6 < 2*seqlen
-    CHECK(padded.sum().item<float>() == inRange * 64);
+    CATCH_CHECK(padded.sum().item<float>() == inRange * 64);
   }
 }
 
-TEST_CASE("CUDA backward matches the CPU", "[padding][gpu][autograd]") {
+CATCH_TEST_CASE("CUDA backward matches the CPU", "[padding][gpu][autograd]") {
   at::manual_seed(63);
   at::Tensor indices = at::randperm(2 * 64, at::kLong).slice(0, 0, 100);
   at::Tensor hidden = randomData({2, 64, 4, 32}, at::kBFloat16);
@@ -157,18 +160,19 @@ TEST_CASE("CUDA backward matches the CPU", "[padding][gpu][autograd]") {
     packjit::pad_input(out, indices.to(device), 2, 64).sum().backward();
     grads.push_back(h.grad().cpu());
   }
-  CHECK(at::equal(grads[0], grads[1]));
+  CATCH_CHECK(at::equal(grads[0], grads[1]));
 }
 
-TEST_CASE("CUDA backward: repeated indices sum, out-of-range rows get none",
-          "[padding][gpu][autograd][duplicates]") {
+CATCH_TEST_CASE(
+    "CUDA backward: repeated indices sum, out-of-range rows get none",
+    "[padding][gpu][autograd][duplicates]") {
   const at::Tensor repeated = at::tensor(std::vector<int64_t>{3, 0, 3, 7, 3});
   at::Tensor weight = at::randn({5, 8});
   at::Tensor cpuHidden = at::randn({2, 4, 8}).requires_grad_();
   (packjit::unpad_input(cpuHidden, repeated) * weight).sum().backward();
   at::Tensor h = cuda(cpuHidden.detach()).requires_grad_();
   (packjit::unpad_input(h, cuda(repeated)) * cuda(weight)).sum().backward();
-  CHECK(at::allclose(h.grad().cpu(), cpuHidden.grad()));
+  CATCH_CHECK(at::allclose(h.grad().cpu(), cpuHidden.grad()));
   // PACKJIT_CHECK off: indices 8 and -1 read zeros forward and take no
   // gradient (index_add itself would fault on them).
   at::Tensor g = cuda(at::randn({2, 4, 8})).requires_grad_();
@@ -177,11 +181,11 @@ TEST_CASE("CUDA backward: repeated indices sum, out-of-range rows get none",
       .backward();
   at::Tensor expected = at::zeros({8, 8});
   expected[1].fill_(1);
-  CHECK(at::equal(g.grad().cpu().flatten(0, 1), expected));
+  CATCH_CHECK(at::equal(g.grad().cpu().flatten(0, 1), expected));
 }
 
-TEST_CASE("PACKJIT_CHECK=1: bad CUDA indices raise the CPU's errors",
-          "[padding][gpu][errors][check]") {
+CATCH_TEST_CASE("PACKJIT_CHECK=1: bad CUDA indices raise the CPU's errors",
+                "[padding][gpu][errors][check]") {
   at::Tensor hidden = cuda(at::randn({2, 3, 4}));
   at::Tensor x = cuda(at::randn({2, 4}));
   const at::Tensor outOfRange = cuda(at::tensor(std::vector<int64_t>{0, 6}));
@@ -191,56 +195,58 @@ TEST_CASE("PACKJIT_CHECK=1: bad CUDA indices raise the CPU's errors",
   const at::Tensor uncheckedPad = packjit::pad_input(x, good, 2, 3);
   setenv("PACKJIT_CHECK", "1", 1);
   for (const char *strategy : {"scatter", "gather"}) {
-    CAPTURE(strategy);
+    CATCH_CAPTURE(strategy);
     setenv("PACKJIT_PAD_INPUT", strategy, 1);
-    CHECK_THROWS_WITH(
+    CATCH_CHECK_THROWS_WITH(
         packjit::unpad_input(hidden, outOfRange),
         Contains("packjit.unpad_input: indices[1] = 6 is out of range [0, 6) "
                  "(hidden has batch*seqlen rows)"));
-    CHECK_THROWS_WITH(
+    CATCH_CHECK_THROWS_WITH(
         packjit::unpad_input(hidden, negative),
         Contains("packjit.unpad_input: indices[0] = -1 is out of range"));
-    CHECK_THROWS_WITH(
+    CATCH_CHECK_THROWS_WITH(
         packjit::unpad_inputs({hidden, hidden}, outOfRange),
         Contains("packjit.unpad_inputs: indices[1] = 6 is out of range"));
-    CHECK_THROWS_WITH(
+    CATCH_CHECK_THROWS_WITH(
         packjit::pad_input(x, outOfRange, 2, 3),
         Contains("packjit.pad_input: indices[1] = 6 is out of range [0, 6) "
                  "(the output has batch*seqlen rows)"));
-    CHECK_THROWS_WITH(
+    CATCH_CHECK_THROWS_WITH(
         packjit::pad_input(x, negative, 2, 3),
         Contains("packjit.pad_input: indices[0] = -1 is out of range"));
-    CHECK_THROWS_WITH(
+    CATCH_CHECK_THROWS_WITH(
         packjit::pad_input(x, cuda(at::tensor(std::vector<int64_t>{4, 4})), 2,
                            3),
         Contains("packjit.pad_input: indices[1] = 4 repeats indices[0]"));
     // Good indices: the same results as unchecked.
-    CHECK(at::equal(packjit::pad_input(x, good, 2, 3), uncheckedPad));
-    CHECK(at::equal(packjit::unpad_input(hidden, good),
-                    hidden.flatten(0, 1).index_select(0, good)));
+    CATCH_CHECK(at::equal(packjit::pad_input(x, good, 2, 3), uncheckedPad));
+    CATCH_CHECK(at::equal(packjit::unpad_input(hidden, good),
+                          hidden.flatten(0, 1).index_select(0, good)));
   }
   unsetenv("PACKJIT_PAD_INPUT");
   unsetenv("PACKJIT_CHECK");
   // Off again: the bad row reads zeros, no error.
-  CHECK(at::equal(packjit::unpad_input(hidden, outOfRange), uncheckedUnpad));
-  CHECK_FALSE(uncheckedUnpad[1].any().item<bool>());
+  CATCH_CHECK(
+      at::equal(packjit::unpad_input(hidden, outOfRange), uncheckedUnpad));
+  CATCH_CHECK_FALSE(uncheckedUnpad[1].any().item<bool>());
 }
 
-TEST_CASE("CUDA errors: devices and dtypes", "[padding][gpu][errors]") {
+CATCH_TEST_CASE("CUDA errors: devices and dtypes", "[padding][gpu][errors]") {
   at::Tensor hidden = cuda(at::randn({2, 3, 4}));
-  CHECK_THROWS_WITH(
+  CATCH_CHECK_THROWS_WITH(
       packjit::unpad_input(hidden, at::tensor(std::vector<int64_t>{0})),
       Contains("packjit.unpad_input: hidden is on cuda:0 but indices is on "
                "cpu; both should be on the same device"));
-  CHECK_THROWS_WITH(packjit::pad_input(at::randn({1, 4}),
-                                       cuda(at::zeros({1}, at::kLong)), 2, 3),
-                    Contains("both should be on the same device"));
-  CHECK_THROWS_WITH(
+  CATCH_CHECK_THROWS_WITH(packjit::pad_input(at::randn({1, 4}),
+                                             cuda(at::zeros({1}, at::kLong)), 2,
+                                             3),
+                          Contains("both should be on the same device"));
+  CATCH_CHECK_THROWS_WITH(
       packjit::unpad_input(hidden, cuda(at::zeros({1}, at::kInt))),
       Contains("indices should be an int64 tensor"));
-  CHECK_THROWS_WITH(packjit::unpad_input(hidden.to(at::kByte),
-                                         cuda(at::zeros({1}, at::kLong))),
-                    Contains("hidden should be float32"));
+  CATCH_CHECK_THROWS_WITH(packjit::unpad_input(hidden.to(at::kByte),
+                                               cuda(at::zeros({1}, at::kLong))),
+                          Contains("hidden should be float32"));
 }
 
 int main(int argc, char **argv) {

@@ -45,7 +45,8 @@ KernelSpec plannedSpec(const at::Tensor &mask, DType dtype, bool strict,
 
 } // namespace
 
-TEST_CASE("get_unpad_data launches the plan's mask_scan spec", "[plan][gpu]") {
+CATCH_TEST_CASE("get_unpad_data launches the plan's mask_scan spec",
+                "[plan][gpu]") {
   const std::pair<at::ScalarType, DType> dtypes[] = {
       {at::kLong, DType::Int64},  {at::kInt, DType::Int32},
       {at::kShort, DType::Int16}, {at::kChar, DType::Int8},
@@ -59,9 +60,10 @@ TEST_CASE("get_unpad_data launches the plan's mask_scan spec", "[plan][gpu]") {
             at::ones({batch, seqLen}, at::device(at::kCUDA).dtype(scalar));
         const std::string got =
             packjit::get_unpad_data_kernel_spec(mask, strict);
-        INFO(got);
+        CATCH_INFO(got);
         const KernelSpec spec = KernelSpec::parse(got);
-        CHECK(got == plannedSpec(mask, dtype, strict, spec.arch).canonical());
+        CATCH_CHECK(got ==
+                    plannedSpec(mask, dtype, strict, spec.arch).canonical());
       }
 }
 
