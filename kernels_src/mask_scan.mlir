@@ -23,8 +23,7 @@
 //                    negative or (STRICT) below the previous non-zero value of
 //                    its row (-1: none)
 //   workspace  i64*  in/out, 8 + 16 * gridDim.x words (word 0 the epoch,
-//                    word 1 the finished-block count, word 2 the next tile
-//                    to draw, 3..7 unused), zero
+//                    word 1 the finished-block count, 2..7 unused), zero
 //                    before the first launch; every launch leaves it ready for
 //                    the next one (no memset). One launch at a time per
 //                    workspace.
@@ -66,26 +65,14 @@ module {
 
       %tid = gpu.thread_id x
       %t = arith.index_cast %tid : index to i64
+      %bid = gpu.block_id x
+      %tile = arith.index_cast %bid : index to i64
       %gdim = gpu.grid_dim x
       %tiles = arith.index_cast %gdim : index to i64
       %lane = arith.andi %t, %c31 : i64
       %warp = arith.shrui %t, %c5 : i64
       %warps = arith.shrui %block, %c5 : i64
       %is_thread0 = arith.cmpi eq, %t, %c0 : i64
-
-      // The block's tile, drawn in the order blocks start (not blockIdx.x):
-      // every tile the look-back waits for then belongs to a block that is
-      // running or done, whatever order the hardware, a priority stream or a
-      // tool (compute-sanitizer) dispatches blocks in.
-      %ticket_at = func.call @tile_ticket_slot() : () -> i64
-      scf.if %is_thread0 {
-        %ticket = func.call @draw_tile(%workspace, %tiles) : (!llvm.ptr<1>, i64) -> i64
-        func.call @store_shared(%shared, %ticket_at, %ticket)
-            : (memref<1024xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
-      }
-      gpu.barrier
-      %tile = func.call @load_shared(%shared, %ticket_at)
-          : (memref<1024xi64, #gpu.address_space<workgroup>>, i64) -> i64
       %is_lane0 = arith.cmpi eq, %lane, %c0 : i64
       %is_warp0 = arith.cmpi eq, %warp, %c0 : i64
       %is_first_tile = arith.cmpi eq, %tile, %c0 : i64
@@ -657,22 +644,6 @@ module {
       return %bl#0, %bl#1 : i64, i64
     }
 
-    // The next tile of this launch, from workspace word 2. The block that
-    // draws the last one resets the counter for the next launch: every other
-    // block of this launch has drawn by then.
-    func.func private @draw_tile(%workspace: !llvm.ptr<1>, %tiles: i64) -> i64 {
-      %c0 = arith.constant 0 : i64
-      %c1 = arith.constant 1 : i64
-      %counter = llvm.getelementptr %workspace[2] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
-      %ticket = llvm.atomicrmw add %counter, %c1 monotonic : !llvm.ptr<1>, i64
-      %last = arith.subi %tiles, %c1 : i64
-      %drew_last = arith.cmpi eq, %ticket, %last : i64
-      scf.if %drew_last {
-        llvm.store %c0, %counter : i64, !llvm.ptr<1>
-      }
-      return %ticket : i64
-    }
-
     // Without PADDED, the block that finishes last (after every block's
     // atomics, counted in workspace word 1) posts the summary to the host's
     // mailbox and resets the count for the next launch.
@@ -956,7 +927,6 @@ module {
     //   512..518  the tile's exclusive prefix
     //   528..559  each warp's longest document
     //   560..591  each warp's first violation
-    //   592       the block's tile (draw_tile)
     //   600..606  the tile's inclusive prefix
     func.func private @warp_total_slot(%warp: i64) -> i64 {
       %c8 = arith.constant 8 : i64
@@ -986,11 +956,6 @@ module {
     func.func private @warp_violation_slot(%warp: i64) -> i64 {
       %warp_violations = arith.constant 560 : i64
       %at = arith.addi %warp_violations, %warp : i64
-      return %at : i64
-    }
-
-    func.func private @tile_ticket_slot() -> i64 {
-      %at = arith.constant 592 : i64
       return %at : i64
     }
 

@@ -59,6 +59,8 @@ module {
 
       %tid = gpu.thread_id x
       %t = arith.index_cast %tid : index to i64
+      %bid = gpu.block_id x
+      %tile = arith.index_cast %bid : index to i64
       %gdim = gpu.grid_dim x
       %tiles = arith.index_cast %gdim : index to i64
       %lane = arith.andi %t, %c31 : i64
@@ -68,19 +70,6 @@ module {
       %is_lane0 = arith.cmpi eq, %lane, %c0 : i64
       %is_lane31 = arith.cmpi eq, %lane, %c31 : i64
       %is_warp0 = arith.cmpi eq, %warp, %c0 : i64
-
-      // The block's tile, drawn in the order blocks start (not blockIdx.x):
-      // every tile the look-back waits for then belongs to a block that is
-      // running or done, whatever order blocks are dispatched in.
-      %c240 = arith.constant 240 : i64
-      scf.if %is_thread0 {
-        %ticket = func.call @draw_tile(%workspace, %tiles) : (!llvm.ptr<1>, i64) -> i64
-        func.call @store_shared(%shared, %c240, %ticket)
-            : (memref<256xi64, #gpu.address_space<workgroup>>, i64, i64) -> ()
-      }
-      gpu.barrier
-      %tile = func.call @load_shared(%shared, %c240)
-          : (memref<256xi64, #gpu.address_space<workgroup>>, i64) -> i64
 
       // sizeof(T), folded by LLVM; CHUNKS chunks of 64 bytes per thread.
       %null = llvm.mlir.zero : !llvm.ptr<1>
@@ -379,7 +368,6 @@ module {
     //   168..199  each warp's least_key
     //   200..231  each warp's break_key
     //   232       whether this block finishes the launch
-    //   240       the block's tile (draw_tile)
     //
     // Warp 0, once the warp totals are stored: each warp's exclusive prefix,
     // then the tile's exclusive prefix (decoupled look-back) and inclusive
@@ -707,8 +695,7 @@ module {
     }
 
     // Workspace header words: 0 the longest sequence, 1 D (the last tile's
-    // plain store), 2 least_key, 3 break_key, 4 the finished-block count, 5
-    // the next tile to draw (draw_tile);
+    // plain store), 2 least_key, 3 break_key, 4 the finished-block count;
     // 8..11 the summary of launches that post it to the host.
     func.func private @max_into(%workspace: !llvm.ptr<1>, %slot: i64, %value: i64) {
       %c0 = arith.constant 0 : i64
@@ -821,22 +808,6 @@ module {
       %ptr = llvm.getelementptr %base[%slot] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i64
       llvm.store volatile %value, %ptr : i64, !llvm.ptr<1>
       return
-    }
-
-    // The next tile of this launch, from workspace word 5. The block that
-    // draws the last one zeroes the counter for the next launch: every other
-    // block of this launch has drawn by then.
-    func.func private @draw_tile(%workspace: !llvm.ptr<1>, %tiles: i64) -> i64 {
-      %c0 = arith.constant 0 : i64
-      %c1 = arith.constant 1 : i64
-      %counter = llvm.getelementptr %workspace[5] : (!llvm.ptr<1>) -> !llvm.ptr<1>, i64
-      %ticket = llvm.atomicrmw add %counter, %c1 monotonic : !llvm.ptr<1>, i64
-      %last = arith.subi %tiles, %c1 : i64
-      %drew_last = arith.cmpi eq, %ticket, %last : i64
-      scf.if %drew_last {
-        llvm.store %c0, %counter : i64, !llvm.ptr<1>
-      }
-      return %ticket : i64
     }
 
     func.func private @store_shared(%shared: memref<256xi64, #gpu.address_space<workgroup>>,
