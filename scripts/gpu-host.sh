@@ -98,8 +98,15 @@ if wants sanitize; then
     # mask_scan did under racecheck, see docs/gpu_unpad.md) fails its step
     # instead of the whole lease.
     # The multi-threaded cases ([streams]) run on their own, so a slow one
-    # cannot starve the others of their time limit. They take seconds; under
-    # racecheck they have hung at times (2026-11-29, undiagnosed), so 90 s.
+    # cannot starve the others of their time limit. Under racecheck their
+    # launches are serialized (CUDA_LAUNCH_BLOCKING=1): racecheck checks
+    # shared memory, which is per block, so overlapping kernels add nothing
+    # to what it can find, and with four host threads launching at once its
+    # own launch tracking fails ("Internal Sanitizer Error: Detected a
+    # failure to track a kernel launch"; or the GPU spins at 100 % until the
+    # time limit: 2 of 11 runs on 2026-11-29, docs/reliability.md).
+    # memcheck and initcheck run them concurrently.
+    declare -A streams_env=([memcheck]="" [racecheck]="CUDA_LAUNCH_BLOCKING=1" [initcheck]="")
     for tool in memcheck racecheck initcheck; do
       # shellcheck disable=SC2086 # the flags are words
       step "$tool $(basename "$exe")" sanitizer.log \
@@ -108,8 +115,8 @@ if wants sanitize; then
       if [ -n "$("$exe" --list-test-names-only "[streams]" 2>/dev/null)" ]; then
         # shellcheck disable=SC2086
         step "$tool $(basename "$exe") [streams]" sanitizer.log \
-          env PACKJIT_GPU_TESTS=quick timeout 90 compute-sanitizer --tool "$tool" ${tool_flags[$tool]} \
-          --error-exitcode 1 "$exe" "[streams]~[api-error]"
+          env PACKJIT_GPU_TESTS=quick ${streams_env[$tool]} timeout 90 compute-sanitizer --tool "$tool" \
+          ${tool_flags[$tool]} --error-exitcode 1 "$exe" "[streams]~[api-error]"
       fi
     done
   done
@@ -145,7 +152,7 @@ if wants sanitize-new; then
       --error-exitcode 1 "$exe" "[position_ids],is_indexed_packed_mask on CUDA"
   done
   step "racecheck [streams]" sanitizer.log \
-    env PACKJIT_GPU_TESTS=quick timeout 60 compute-sanitizer --tool racecheck \
+    env PACKJIT_GPU_TESTS=quick CUDA_LAUNCH_BLOCKING=1 timeout 60 compute-sanitizer --tool racecheck \
     --error-exitcode 1 "$exe" "[streams]"
 fi
 
