@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from transformers import DataCollatorWithFlattening
 
-from .. import _ops
+from .._metadata import packing_metadata
 
 
 class PackedCollator(DataCollatorWithFlattening):
@@ -20,7 +20,7 @@ class PackedCollator(DataCollatorWithFlattening):
 
     For a list of examples (dicts with ``input_ids`` and optionally
     ``labels``, as lists, tensors or arrays) the examples are concatenated
-    into one row:
+    into one row (``N`` tokens, ``D`` examples):
 
     - ``input_ids``, ``labels``: int64 ``[1, N]``; ``labels`` are the
       examples' labels (else their ``input_ids``) with ``separator_id`` at
@@ -32,8 +32,9 @@ class PackedCollator(DataCollatorWithFlattening):
       ``max_length_q`` / ``max_length_k``: Python int, so the attention needs
       no host sync.
 
-    The boundaries, ``seq_idx`` and the maximum come from packjit's CPU op
-    over the position ids, in one pass, not from per-token Python loops. The
+    ``position_ids``, ``seq_idx``, the boundaries and the maximum come from
+    ``packjit.packing_metadata`` (one CPU pass over the position ids), not
+    from per-token Python loops. The
     work is vectorized over the batch (faster than transformers' loops:
     docs/benchmarks.md). Unlike transformers, an empty example or one whose
     ``labels`` and ``input_ids`` differ in length is an error (transformers
@@ -41,7 +42,9 @@ class PackedCollator(DataCollatorWithFlattening):
 
     An already padded batch (a mapping with 2-D ``input_ids`` and an
     ``attention_mask`` ``[B, S]``, indexed: 0 padding, document ``v`` of its
-    row marked ``v``; or binary: one document per row) returns exactly what
+    row marked ``v``; or binary: one document per row) goes through
+    ``packjit.packing_metadata(attention_mask=...)`` (strict: a document may
+    not cross a row's end, ids may not decrease) and returns exactly what
     the list of its documents would: each document's tokens (a maximal run
     of one non-zero id within a row, rows in order, padding dropped) become
     one example, with ``labels`` taken from the batch's ``labels`` at the
@@ -59,38 +62,33 @@ class PackedCollator(DataCollatorWithFlattening):
             raise ValueError(
                 f'return_tensors must be one of ("pt", "np"), {return_tensors=} not supported')
         if isinstance(features, Mapping):
-            input_ids, labels, lengths = _from_padded_batch(features)
+            input_ids, labels, metadata = _from_padded_batch(features)
         else:
-            input_ids, labels, lengths = _from_examples(features)
-        positions, seq_idx, cu_seqlens, max_seqlen = _document_metadata(lengths)
-        labels[cu_seqlens[:-1].long()] = separator_id
+            input_ids, labels, metadata = _from_examples(features)
+        labels[metadata.cu_seqlens[:-1].long()] = separator_id
 
         batch = {"input_ids": input_ids[None], "labels": labels[None]}
         if self.return_position_ids:
-            batch["position_ids"] = (positions + self.position_ids_start)[None]
+            batch["position_ids"] = (metadata.position_ids + self.position_ids_start)[None]
         if self.return_seq_idx:
-            batch["seq_idx"] = seq_idx[None]
+            batch["seq_idx"] = metadata.seq_idx[None]
         if self.return_flash_attn_kwargs:
-            batch["cu_seq_lens_q"] = batch["cu_seq_lens_k"] = cu_seqlens
-            batch["max_length_q"] = batch["max_length_k"] = max_seqlen
+            batch["cu_seq_lens_q"] = batch["cu_seq_lens_k"] = metadata.cu_seqlens
+            batch["max_length_q"] = batch["max_length_k"] = metadata.max_seqlen
         if return_tensors == "np":
             batch = {key: value.numpy() if isinstance(value, torch.Tensor) else value
                      for key, value in batch.items()}
         return batch
 
 
-def _document_metadata(lengths):
-    """(position ids int64 [N] from 0, seq_idx int32 [N], cu_seqlens int32
-    [D + 1], max_seqlen int) of documents of ``lengths`` (int64 [D]) back to
-    back; the boundaries come from packjit's op over the position ids."""
+def _metadata_of_lengths(lengths):
+    """``packjit.packing_metadata`` of documents of ``lengths`` (int64 [D])
+    back to back, from their position ids (one CPU pass)."""
     starts = torch.cumsum(lengths, 0) - lengths
     total = int(lengths.sum())
     positions = torch.arange(total, dtype=torch.int64) - torch.repeat_interleave(
         starts, lengths, output_size=total)
-    cu_seqlens, max_seqlen = _ops.cu_seqlens_from_position_ids(positions)
-    seq_idx = torch.repeat_interleave(torch.arange(len(lengths), dtype=torch.int32), lengths,
-                                      output_size=total)
-    return positions, seq_idx, cu_seqlens, max_seqlen
+    return packing_metadata(position_ids=positions)
 
 
 def _from_examples(features):
@@ -111,7 +109,7 @@ def _from_examples(features):
         labels = _concatenate(label_lists)
     else:
         labels = input_ids.clone()
-    return input_ids, labels, lengths
+    return input_ids, labels, _metadata_of_lengths(lengths)
 
 
 def _concatenate(values):
@@ -135,11 +133,10 @@ def _from_padded_batch(batch):
     if mask.shape != input_ids.shape:
         raise ValueError(f"PackedCollator: attention_mask {tuple(mask.shape)} and input_ids "
                          f"{tuple(input_ids.shape)} differ in shape")
-    indices, cu_seqlens, _ = _ops.get_unpad_data(mask.cpu())
-    lengths = (cu_seqlens[1:] - cu_seqlens[:-1]).to(torch.int64)
-    tokens = input_ids.reshape(-1)[indices].to(torch.int64)
+    metadata = packing_metadata(attention_mask=mask.cpu())
+    tokens = input_ids.reshape(-1)[metadata.indices].to(torch.int64)
     if batch.get("labels") is not None:
-        labels = torch.as_tensor(batch["labels"]).reshape(-1)[indices].to(torch.int64)
+        labels = torch.as_tensor(batch["labels"]).reshape(-1)[metadata.indices].to(torch.int64)
     else:
         labels = tokens.clone()
-    return tokens, labels, lengths
+    return tokens, labels, metadata
