@@ -71,7 +71,8 @@ def summed_loss(logits, labels):
 
 
 def relative_error(actual, expected):
-    return float((actual.float() - expected.float()).abs().max() / expected.float().abs().max())
+    actual, expected = actual.detach().float(), expected.detach().float()
+    return float((actual - expected).abs().max() / expected.abs().max())
 
 
 def correctness(collator_cls):
