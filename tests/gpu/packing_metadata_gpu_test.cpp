@@ -50,8 +50,8 @@ at::Tensor randomPositions(int64_t batch, int64_t seqLen) {
 
 void checkSame(const packjit::PackingMetadata &got,
                const packjit::PackingMetadata &want) {
-  CHECK(got.indices.is_cuda());
-  CHECK(got.max_seqlen == want.max_seqlen);
+  CATCH_CHECK(got.indices.is_cuda());
+  CATCH_CHECK(got.max_seqlen == want.max_seqlen);
   for (auto [g, w] :
        {std::pair{got.indices, want.indices},
         std::pair{got.cu_seqlens, want.cu_seqlens},
@@ -59,11 +59,11 @@ void checkSame(const packjit::PackingMetadata &got,
         std::pair{got.seq_idx, want.seq_idx},
         std::pair{got.position_ids, want.position_ids},
         std::pair{got.cu_seqlens_padded, want.cu_seqlens_padded}}) {
-    CHECK(g.scalar_type() == w.scalar_type());
-    CHECK(at::equal(g.cpu(), w));
+    CATCH_CHECK(g.scalar_type() == w.scalar_type());
+    CATCH_CHECK(at::equal(g.cpu(), w));
     // Each field its own allocation.
-    CHECK(g.storage().nbytes() ==
-          static_cast<size_t>(g.numel()) * g.element_size());
+    CATCH_CHECK(g.storage().nbytes() ==
+                static_cast<size_t>(g.numel()) * g.element_size());
   }
 }
 
@@ -76,8 +76,8 @@ void checkPaddedSame(const packjit::PackingMetadataPadded &got,
                       std::pair{got.position_ids, want.position_ids},
                       std::pair{got.cu_seqlens_padded, want.cu_seqlens_padded},
                       std::pair{got.summary, want.summary}}) {
-    CHECK(g.is_cuda());
-    CHECK(at::equal(g.cpu(), w));
+    CATCH_CHECK(g.is_cuda());
+    CATCH_CHECK(at::equal(g.cpu(), w));
   }
 }
 
@@ -92,7 +92,8 @@ std::string errorOf(const std::function<void()> &call) {
 
 } // namespace
 
-TEST_CASE("CUDA packing_metadata matches the CPU", "[packing_metadata][gpu]") {
+CATCH_TEST_CASE("CUDA packing_metadata matches the CPU",
+                "[packing_metadata][gpu]") {
   at::manual_seed(14);
   int compared = 0;
   for (at::ScalarType dtype : kMaskDTypes)
@@ -101,7 +102,7 @@ TEST_CASE("CUDA packing_metadata matches the CPU", "[packing_metadata][gpu]") {
                                  {4, 1000},
                                  {2, 4097},
                                  {16, 512}}) {
-      CAPTURE(dtype, batch, seqLen);
+      CATCH_CAPTURE(dtype, batch, seqLen);
       const at::Tensor mask = randomMask(batch, seqLen, dtype);
       const int64_t padTo = 1 + compared % 16;
       for (bool strict : {true, false}) {
@@ -138,11 +139,11 @@ TEST_CASE("CUDA packing_metadata matches the CPU", "[packing_metadata][gpu]") {
       }
       ++compared;
     }
-  CHECK(compared == 30);
+  CATCH_CHECK(compared == 30);
 }
 
-TEST_CASE("CUDA packing_metadata raises the CPU's errors",
-          "[packing_metadata][gpu]") {
+CATCH_TEST_CASE("CUDA packing_metadata raises the CPU's errors",
+                "[packing_metadata][gpu]") {
   const auto same = [](const c10::optional<at::Tensor> &mask,
                        const c10::optional<at::Tensor> &positions,
                        const char *expected) {
@@ -153,12 +154,12 @@ TEST_CASE("CUDA packing_metadata raises the CPU's errors",
     };
     const std::string gpu = errorOf(
         [&] { packjit::packing_metadata(toCuda(mask), toCuda(positions)); });
-    CHECK_THAT(cpu, Contains(expected));
-    CHECK(gpu == cpu);
+    CATCH_CHECK_THAT(cpu, Contains(expected));
+    CATCH_CHECK(gpu == cpu);
     // The padded form reports it in summary[4].
     const packjit::PackingMetadataPadded p =
         packjit::packing_metadata_padded(toCuda(mask), toCuda(positions));
-    CHECK(p.summary[4].item<int64_t>() == 1);
+    CATCH_CHECK(p.summary[4].item<int64_t>() == 1);
   };
   const at::Tensor crossing =
       at::tensor({1, 1, 2, 2, 2, 3, 3, 0}).reshape({2, 4});
@@ -173,8 +174,8 @@ TEST_CASE("CUDA packing_metadata raises the CPU's errors",
        "inside mask document 1");
 }
 
-TEST_CASE("packing_metadata_padded replays in a CUDA graph",
-          "[packing_metadata][gpu]") {
+CATCH_TEST_CASE("packing_metadata_padded replays in a CUDA graph",
+                "[packing_metadata][gpu]") {
   const at::Tensor mask = randomMask(4, 300, at::kInt).cuda();
   c10::cuda::CUDAStream side = c10::cuda::getStreamFromPool();
   c10::cuda::CUDAStreamGuard guard(side);
