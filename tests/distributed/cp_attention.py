@@ -223,15 +223,20 @@ def shard_attention(q_local, k_full, v_full, local_indices, cu_local, cu_padded,
 # ------------------------------------------------------------ exchange
 
 
-def all_gather(tensor, staged):
-    """All ranks' tensors (the same shape on every rank), in rank order.
-    `staged`: through host memory as raw bytes (gloo with CUDA tensors or
-    bf16)."""
+# NCCL's device (set by main), or None for gloo.
+_nccl_device = None
+
+
+def all_gather(tensor):
+    """All ranks' tensors (the same shape on every rank), in rank order, on
+    the tensor's device. NCCL gathers on the rank's GPU; gloo gathers raw
+    bytes in host memory (any dtype, bf16 included, from any device)."""
     world = dist.get_world_size()
-    if not staged:
-        parts = [torch.empty_like(tensor) for _ in range(world)]
-        dist.all_gather(parts, tensor.contiguous())
-        return parts
+    if _nccl_device is not None:
+        mine = tensor.contiguous().to(_nccl_device)
+        parts = [torch.empty_like(mine) for _ in range(world)]
+        dist.all_gather(parts, mine)
+        return [p.to(tensor.device) for p in parts]
     raw = tensor.detach().contiguous().cpu().view(torch.uint8)
     parts = [torch.empty_like(raw) for _ in range(world)]
     dist.all_gather(parts, raw)
@@ -258,6 +263,8 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=("auto", "nccl", "gloo"), default="auto")
     parser.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto")
+    parser.add_argument("--dtype", choices=("auto", "bf16", "fp32"), default="auto",
+                        help="auto: bf16 on CUDA, fp32 on the CPU")
     parser.add_argument("--batch", type=int)
     parser.add_argument("--seqlen", type=int)
     parser.add_argument("--heads", type=int)
@@ -314,15 +321,17 @@ def main():
     if args.device == "cuda":
         device = torch.device("cuda", local_rank % torch.cuda.device_count())
         torch.cuda.set_device(device)
-        dtype = torch.bfloat16
     else:
-        device, dtype = torch.device("cpu"), torch.float32
+        device = torch.device("cpu")
+    dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}.get(
+        args.dtype, torch.bfloat16 if device.type == "cuda" else torch.float32)
     backend = choose_backend(args, local_world)
     if backend == "nccl":
         dist.init_process_group(backend, device_id=device)
     else:
         dist.init_process_group(backend)
-    staged = backend == "gloo" and (device.type == "cuda" or dtype != torch.float32)
+    global _nccl_device
+    _nccl_device = device if backend == "nccl" else None
     cp = world
     checks = Checks()
 
@@ -330,7 +339,7 @@ def main():
     # The same batch on every rank (a seeding mistake would compare nothing).
     fingerprint = torch.tensor([float(mask.sum()), float(q.double().sum()),
                                 float(v.double().sum())], dtype=torch.float64)
-    for other, theirs in enumerate(all_gather(fingerprint, staged=True)):
+    for other, theirs in enumerate(all_gather(fingerprint)):
         if not torch.equal(theirs, fingerprint):
             checks.failures.append(f"rank {other} made another batch")
     mask, q, k, v = (t.to(device) for t in (mask, q, k, v))
@@ -360,7 +369,7 @@ def main():
     del k_pad, v_pad  # from here on the rank knows only its shard
 
     # Disjoint shards that cover every slot, so every real token, once.
-    all_indices = all_gather(local_indices.long(), staged)
+    all_indices = all_gather(local_indices.long())
     counts = torch.bincount(torch.cat(all_indices).cpu(), minlength=total_padded)
     if counts.numel() != total_padded or not bool((counts == 1).all()):
         checks.failures.append(f"shards not disjoint or not covering: slot counts "
@@ -374,8 +383,8 @@ def main():
     # The exchange: every rank's K/V shard, put back at their global slots.
     k_full = torch.zeros(total_padded, *k_local.shape[1:], dtype=dtype, device=device)
     v_full = torch.zeros_like(k_full)
-    for idx, k_part, v_part in zip(all_indices, all_gather(k_local, staged),
-                                   all_gather(v_local, staged)):
+    for idx, k_part, v_part in zip(all_indices, all_gather(k_local),
+                                   all_gather(v_local)):
         k_full[idx] = k_part
         v_full[idx] = v_part
     out_local = shard_attention(q_local, k_full, v_full, local_indices, cu_local,
@@ -383,7 +392,7 @@ def main():
 
     # Gathered outputs against attention on the whole batch in one process.
     out_pad = torch.zeros_like(q_pad)
-    for idx, part in zip(all_indices, all_gather(out_local, staged)):
+    for idx, part in zip(all_indices, all_gather(out_local)):
         out_pad[idx] = part
     gathered = out_pad[padded_slot]
     unpad = lambda x: x.reshape(-1, *x.shape[2:])[indices.long()]  # noqa: E731
@@ -415,7 +424,7 @@ def main():
                                "comparison cannot detect position errors")
 
     failed = torch.tensor([len(checks.failures)], dtype=torch.int64)
-    failed_anywhere = sum(int(t) for t in all_gather(failed, staged=True))
+    failed_anywhere = sum(int(t) for t in all_gather(failed))
     status = "ok" if not checks.failures else "FAIL"
     print(f"cp_attention rank {rank}/{cp} {status}: {backend} on {device} {str(dtype)[6:]}, "
           f"{nnz} tokens in {len(seqlens)} documents ({total_padded} padded), "
