@@ -33,6 +33,14 @@ from ._ops import (
 from ._padding import pad_input, unpad_input, unpad_input_from_mask, unpad_inputs
 from ._transformers import patch_transformers, unpatch_transformers
 
+# packing_metadata
+from ._metadata import (
+    PackingMetadata,
+    PackingMetadataPadded,
+    packing_metadata,
+    packing_metadata_padded,
+)
+
 _fake.register()
 
 __all__ = [
@@ -52,5 +60,10 @@ __all__ = [
     "unpad_inputs",
     "unpatch_transformers",
     "wait_for_background_compiles",
+    # packing_metadata
+    "PackingMetadata",
+    "PackingMetadataPadded",
+    "packing_metadata",
+    "packing_metadata_padded",
 ]
 __version__ = "0.1.0"
