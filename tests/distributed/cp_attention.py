@@ -46,9 +46,9 @@ absence is a failure.
 import argparse
 import math
 import os
-import socket
 import subprocess
 import sys
+import tempfile
 
 import torch
 import torch.distributed as dist
@@ -297,18 +297,18 @@ def choose_backend(args, local_world):
 
 
 def spawn(nproc):
-    """torchrun's environment for `nproc` local ranks; the worst exit status."""
-    with socket.socket() as probe:  # a free port for the rendezvous
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    """`nproc` local ranks with torchrun's variables and a file rendezvous
+    (no port to race other jobs for); the worst exit status."""
     argv = [a for i, a in enumerate(sys.argv[1:])
             if a != "--nproc" and sys.argv[i] != "--nproc" and not a.startswith("--nproc=")]
-    ranks = [subprocess.Popen(
-        [sys.executable, os.path.abspath(__file__)] + argv,
-        env=dict(os.environ, RANK=str(r), LOCAL_RANK=str(r), WORLD_SIZE=str(nproc),
-                 LOCAL_WORLD_SIZE=str(nproc), MASTER_ADDR="127.0.0.1",
-                 MASTER_PORT=str(port))) for r in range(nproc)]
-    return max(rank.wait() for rank in ranks)
+    with tempfile.TemporaryDirectory(prefix="cp_attention-") as rendezvous:
+        ranks = [subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__)] + argv,
+            env=dict(os.environ, RANK=str(r), LOCAL_RANK=str(r), WORLD_SIZE=str(nproc),
+                     LOCAL_WORLD_SIZE=str(nproc),
+                     CP_ATTENTION_INIT=f"file://{rendezvous}/store"))
+            for r in range(nproc)]
+        return max(rank.wait() for rank in ranks)
 
 
 def main():
@@ -326,10 +326,11 @@ def main():
     dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}.get(
         args.dtype, torch.bfloat16 if device.type == "cuda" else torch.float32)
     backend = choose_backend(args, local_world)
+    init = dict(init_method=os.environ["CP_ATTENTION_INIT"], rank=rank, world_size=world) \
+        if "CP_ATTENTION_INIT" in os.environ else {}
     if backend == "nccl":
-        dist.init_process_group(backend, device_id=device)
-    else:
-        dist.init_process_group(backend)
+        init["device_id"] = device
+    dist.init_process_group(backend, **init)
     global _nccl_device
     _nccl_device = device if backend == "nccl" else None
     cp = world
