@@ -16,7 +16,10 @@
 #   build,test,sanitize,bench,bench-cpu (default: all), and opt-in: bench-new
 #   (the position-ids, get_unpad_data and compile benchmarks), sanitize-new (the
 #   sanitizers on those kernels and the multi-threaded cases) and profile
-#   (Nsight Compute on the mask and position-ids scans). PACKJIT_GPU_TESTS=quick
+#   (Nsight Compute on the mask and position-ids scans), distributed (the
+#   context-parallel attention test with torchrun on every GPU, or 4 ranks on
+#   one GPU) and many-ranks (8 processes on one empty kernel cache; both in
+#   distributed.log, docs/distributed.md). PACKJIT_GPU_TESTS=quick
 #   in the environment makes the test step run the GPU tests' small set too.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -183,6 +186,31 @@ if wants profile; then
     ncu --import "$report.ncu-rep" --page source --csv --print-source sass >"$report.csv" 2>>"$out/profile.log"
     rm -f "$report.ncu-rep"
   done
+fi
+
+# Opt-in: the multi-process tests (docs/distributed.md). The context-parallel
+# attention test runs one rank per GPU over NCCL; on a host with one GPU, 4
+# ranks share it (over gloo: NCCL refuses two ranks on one device).
+if wants distributed; then
+  gpus=$("$python" -c 'import torch; print(torch.cuda.device_count())' 2>/dev/null || echo 0)
+  ranks=$gpus
+  [ "$gpus" -le 1 ] && ranks=4
+  step "distributed cp attention ($ranks ranks, $gpus GPUs)" distributed.log \
+    env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" \
+    timeout 300 "$python" -m torch.distributed.run --standalone --nproc-per-node "$ranks" \
+    "$repo/tests/distributed/cp_attention.py"
+fi
+
+# Opt-in: 8 processes (rank r on GPU r % GPUs) JIT-compiling into one empty
+# cache directory: with flock, without a working one, read-only.
+if wants many-ranks; then
+  shim_args=()
+  shim=$build/tests/distributed/packjit_flock_shim.so
+  [ -f "$shim" ] && shim_args=(--shim "$shim") # else the test builds it with cc
+  step "many ranks, one cache" distributed.log \
+    env PYTHONUNBUFFERED=1 PYTHONPATH="$repo/python" PACKJIT_LIBRARY="$build/lib/libpackjit_torch.so" \
+    timeout 300 "$python" "$repo/tests/distributed/many_ranks_cache.py" --ranks 8 \
+    --json "$out/json/many_ranks.json" "${shim_args[@]}"
 fi
 
 tar -C "$out" -czf "$out/json.tar.gz" json && rm -rf "$out/json"
