@@ -16,7 +16,8 @@
 #   build,test,sanitize,bench,bench-cpu (default: all), and opt-in: bench-new
 #   (the position-ids, get_unpad_data and compile benchmarks), sanitize-new (the
 #   sanitizers on those kernels and the multi-threaded cases) and profile
-#   (Nsight Compute on the mask and position-ids scans), distributed (the
+#   (Nsight Compute on the mask and position-ids scans), bench-trainer (a
+#   training step, the context-parallel partition), distributed (the
 #   context-parallel attention test with torchrun on every GPU, or 4 ranks on
 #   one GPU) and many-ranks (8 processes on one empty kernel cache; both in
 #   distributed.log, docs/distributed.md). PACKJIT_GPU_TESTS=quick
@@ -168,6 +169,14 @@ if wants bench-new; then
   # The first result from an empty cache, the disk cache and AOT bundles
   # (with ptxas cubins and PTX only).
   step "bench launch" bench.log "$build/bin/packjit_launch_bench" --json "$out/json/launch.json"
+fi
+
+# Opt-in: the trainer-side benchmarks (docs/benchmarks.md): a training step
+# of a small Llama, packjit's packed path against transformers' own, and the
+# context-parallel partition kernel against the same work in plain torch.
+if wants bench-trainer; then
+  bench_py "bench train step" train_step_bench.py --json "$out/json/train_step.json"
+  bench_py "bench cp partition" cp_partition_bench.py --json "$out/json/cp_partition.json"
 fi
 
 # Opt-in (not in the default steps): Nsight Compute on one launch of each
