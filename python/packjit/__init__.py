@@ -41,6 +41,14 @@ from ._context_parallel import (
     shard_packed_batch,
 )
 
+# packing_metadata
+from ._metadata import (
+    PackingMetadata,
+    PackingMetadataPadded,
+    packing_metadata,
+    packing_metadata_padded,
+)
+
 _fake.register()
 
 __all__ = [
@@ -66,5 +74,10 @@ __all__ = [
     "unpad_inputs",
     "unpatch_transformers",
     "wait_for_background_compiles",
+    # packing_metadata
+    "PackingMetadata",
+    "PackingMetadataPadded",
+    "packing_metadata",
+    "packing_metadata_padded",
 ]
 __version__ = "0.1.0"

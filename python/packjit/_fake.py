@@ -152,6 +152,56 @@ def _context_parallel_partition_padded(cu_seqlens_padded, cp_size, cp_rank, tota
             cu_seqlens_padded.new_empty((3,), dtype=torch.int64))
 
 
+# packing_metadata, packing_metadata_padded (ops/src/packing_metadata.cpp)
+
+def _packing_tokens(op, attention_mask, position_ids, pad_to):
+    """The tokens N of the input and the device tensor to allocate like."""
+    torch._check(attention_mask is not None or position_ids is not None,
+                 lambda: f"packjit.{op}: pass an attention_mask, position_ids, or both")
+    torch._check(pad_to >= 1, lambda: f"packjit.{op}: pad_to should be >= 1, got {pad_to}")
+    if attention_mask is not None:
+        _check_mask(op, attention_mask)
+        return attention_mask.numel(), attention_mask
+    torch._check(1 <= position_ids.dim() <= 2 or
+                 (position_ids.dim() == 3 and position_ids.shape[0] == 4),
+                 lambda: f"packjit.{op}: position_ids should be [N], [B, S] or [4, B, S], "
+                 f"got shape {tuple(position_ids.shape)}")
+    text = position_ids[0] if position_ids.dim() == 3 else position_ids
+    return text.numel(), position_ids
+
+
+def _packing_metadata(attention_mask, position_ids, pad_to=1, strict=True):
+    n, like = _packing_tokens("packing_metadata", attention_mask, position_ids, pad_to)
+    # Position ids alone keep every token: nnz is static.
+    nnz = _dynamic_size(n) if attention_mask is not None else n
+    boundaries = _dynamic_size(n + 1, lower=1)
+    docs = _dynamic_size(n)
+    longest = _dynamic_size(n)
+    return (like.new_empty((nnz,), dtype=torch.int64),
+            like.new_empty((boundaries,), dtype=torch.int32), longest,
+            like.new_empty((docs,), dtype=torch.int32),
+            like.new_empty((nnz,), dtype=torch.int32),
+            like.new_empty((nnz,), dtype=torch.int64),
+            like.new_empty((boundaries,), dtype=torch.int32))
+
+
+def _packing_metadata_padded(attention_mask, position_ids, max_documents=-1, pad_to=1,
+                             strict=True):
+    n, like = _packing_tokens("packing_metadata_padded", attention_mask, position_ids,
+                              pad_to)
+    torch._check(max_documents >= -1,
+                 lambda: "packjit.packing_metadata_padded: max_documents should be -1 "
+                 f"(N) or >= 0, got {max_documents}")
+    docs = n if max_documents < 0 else max_documents
+    return (like.new_empty((n,), dtype=torch.int64),
+            like.new_empty((docs + 1,), dtype=torch.int32),
+            like.new_empty((docs,), dtype=torch.int32),
+            like.new_empty((n,), dtype=torch.int32),
+            like.new_empty((n,), dtype=torch.int64),
+            like.new_empty((docs + 1,), dtype=torch.int32),
+            like.new_empty((5,), dtype=torch.int64))
+
+
 _FAKE_KERNELS = {
     "packjit::get_unpad_data": _get_unpad_data,
     "packjit::get_seqlens_in_batch": _get_seqlens_in_batch,
@@ -164,6 +214,9 @@ _FAKE_KERNELS = {
     # context parallelism
     "packjit::context_parallel_partition": _context_parallel_partition,
     "packjit::context_parallel_partition_padded": _context_parallel_partition_padded,
+    # packing_metadata
+    "packjit::packing_metadata": _packing_metadata,
+    "packjit::packing_metadata_padded": _packing_metadata_padded,
 }
 
 

@@ -23,7 +23,8 @@ _REQUIRED_OPS = (
     "get_unpad_data", "get_unpad_data_padded", "get_seqlens_in_batch",
     "is_indexed_packed_mask", "cu_seqlens_from_position_ids",
     "cu_seqlens_from_position_ids_padded", "unpad_input", "pad_input",
-    "unpad_inputs", "unpad_input_from_mask", "wait_for_background_compiles")
+    "unpad_inputs", "unpad_input_from_mask", "wait_for_background_compiles",
+    "packing_metadata", "packing_metadata_padded")
 
 
 def _registered(op):

@@ -124,4 +124,66 @@ context_parallel_partition_padded(const at::Tensor &cu_seqlens_padded,
                                   int64_t cp_size, int64_t cp_rank,
                                   int64_t total_tokens);
 
+// ---- packing_metadata (docs/ops.md "packing_metadata") ----
+
+// Every consumer's view of one packed batch, from one pass over the mask or
+// the position ids (one host sync on CUDA). D documents of lengths L_d, nnz
+// kept tokens; every tensor owns exactly its bytes, on the input's device.
+struct PackingMetadata {
+  at::Tensor indices;           // int64 [nnz]: flat positions b*S+s kept
+  at::Tensor cu_seqlens;        // int32 [D+1]: 0, running sums of L_d
+  int64_t max_seqlen = 0;       // max L_d, 0 when D == 0
+  at::Tensor seqlens;           // int32 [D]: L_d
+  at::Tensor seq_idx;           // int32 [nnz]: the document d of each token
+  at::Tensor position_ids;      // int64 [nnz]: 0..L_d-1 within each document
+  at::Tensor cu_seqlens_padded; // int32 [D+1]: running sums of L_d rounded
+                                // up to a multiple of pad_to
+};
+
+// Documents: those of get_unpad_data (attention_mask) or of
+// cu_seqlens_from_position_ids (position_ids [N], [B, S], or [4, B, S] as
+// transformers packs multimodal positions: row 0, the text positions); with
+// position ids alone every token is kept (indices = arange(nnz)). Both
+// given: the documents come from the mask, and in strict mode the position
+// ids must restart (equal their smallest kept value) exactly at the tokens
+// where a mask document starts. strict also refuses a document that crosses
+// the end of a row (docs/ops.md). pad_to >= 1.
+PackingMetadata
+packing_metadata(const c10::optional<at::Tensor> &attention_mask,
+                 const c10::optional<at::Tensor> &position_ids = c10::nullopt,
+                 int64_t pad_to = 1, bool strict = true);
+
+// packing_metadata without a host sync, at fixed shapes (CUDA graphs), for
+// at most max_documents documents (-1: N = the tokens of the input). With M
+// = max_documents and N tokens in all:
+//   indices [N] int64: the nnz kept positions, then -1;
+//   cu_seqlens [M+1], cu_seqlens_padded [M+1] int32: the first min(D, M)+1
+//     boundaries, then the last of them repeated;
+//   seqlens [M] int32: L_d, then 0;
+//   seq_idx [N] int32: d for the tokens of document d < M, then M (every
+//     position past cu_seqlens[M]: the padding tail counts as one more
+//     document);
+//   position_ids [N] int64: k - cu_seqlens[seq_idx[k]] (the tail counts
+//     0, 1, ... like a document);
+//   summary [5] int64: nnz, D, max_seqlen, overflow (1 when D > M: the
+//     fields then hold only the first M documents), violation (1 when a
+//     strict check failed on CUDA: the other fields are then unspecified;
+//     packing_metadata names the place; the CPU raises instead).
+struct PackingMetadataPadded {
+  at::Tensor indices;
+  at::Tensor cu_seqlens;
+  at::Tensor seqlens;
+  at::Tensor seq_idx;
+  at::Tensor position_ids;
+  at::Tensor cu_seqlens_padded;
+  at::Tensor summary;
+};
+
+PackingMetadataPadded packing_metadata_padded(
+    const c10::optional<at::Tensor> &attention_mask,
+    const c10::optional<at::Tensor> &position_ids = c10::nullopt,
+    int64_t max_documents = -1, int64_t pad_to = 1, bool strict = true);
+
+// ---- end packing_metadata ----
+
 } // namespace packjit
