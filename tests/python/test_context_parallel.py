@@ -214,3 +214,21 @@ def test_opcheck(device):
                           (cu.long(), 4, 3))
     torch.library.opcheck(torch.ops.packjit.context_parallel_partition_padded.default,
                           (cu, 2, 0, 32))
+
+
+@pytest.mark.parametrize("cp_size", [1, 2, 4])
+def test_shard_from_packing_metadata_equals_shard_from_mask(cp_size):
+    mask = random_packed_mask(2, 50, generator("metadata", cp_size), docs_per_row=5)
+    input_ids = torch.randint(5, 1000, mask.shape, generator=generator("ids", cp_size))
+    metadata = packjit.packing_metadata(mask, pad_to=2 * cp_size)
+    for rank in range(cp_size):
+        a = packjit.shard_packed_batch(metadata, cp_size, rank, input_ids=input_ids)
+        b = packjit.shard_packed_batch(mask, cp_size, rank, input_ids=input_ids)
+        for field in ("slot_indices", "token_indices", "flat_indices", "position_ids",
+                      "labels", "input_ids", "cu_seqlens_padded", "cu_seqlens_local"):
+            assert torch.equal(getattr(a, field), getattr(b, field)), field
+    # A PackingMetadata padded for another cp_size is refused by the partition.
+    if cp_size > 1:
+        wrong = packjit.packing_metadata(torch.tensor([[1, 1, 1]]), pad_to=cp_size)
+        with pytest.raises(RuntimeError, match="multiple of 2\\*cp_size"):
+            packjit.shard_packed_batch(wrong, cp_size, 0)
