@@ -229,6 +229,6 @@ def test_shard_from_packing_metadata_equals_shard_from_mask(cp_size):
             assert torch.equal(getattr(a, field), getattr(b, field)), field
     # A PackingMetadata padded for another cp_size is refused by the partition.
     if cp_size > 1:
-        wrong = packjit.packing_metadata(torch.tensor([[1, 1, 1]]), pad_to=cp_size)
+        wrong = packjit.packing_metadata(torch.tensor([[1]]), pad_to=cp_size)
         with pytest.raises(RuntimeError, match="multiple of 2\\*cp_size"):
             packjit.shard_packed_batch(wrong, cp_size, 0)
