@@ -33,6 +33,14 @@ from ._ops import (
 from ._padding import pad_input, unpad_input, unpad_input_from_mask, unpad_inputs
 from ._transformers import patch_transformers, unpatch_transformers
 
+# Context parallelism (docs/context_parallel.md)
+from ._context_parallel import (
+    ContextParallelShard,
+    context_parallel_partition,
+    context_parallel_partition_padded,
+    shard_packed_batch,
+)
+
 # packing_metadata
 from ._metadata import (
     PackingMetadata,
@@ -44,6 +52,12 @@ from ._metadata import (
 _fake.register()
 
 __all__ = [
+    # context parallelism
+    "ContextParallelShard",
+    "context_parallel_partition",
+    "context_parallel_partition_padded",
+    "shard_packed_batch",
+    # the rest
     "build_info",
     "cu_seqlens_from_position_ids",
     "cu_seqlens_from_position_ids_padded",

@@ -119,6 +119,39 @@ def _unpad_inputs(hidden, indices):
     return [_unpad_input(h, indices) for h in hidden]
 
 
+# context_parallel_partition(_padded) (ops/src/context_parallel_partition.cpp)
+
+def _check_partition(op, cu_seqlens_padded, cp_size, cp_rank):
+    torch._check(cu_seqlens_padded.dim() == 1,
+                 lambda: f"packjit.{op}: cu_seqlens_padded should be 1-D [documents + 1], "
+                 f"got {cu_seqlens_padded.dim()}-D")
+    torch._check(cu_seqlens_padded.dtype in (torch.int32, torch.int64),
+                 lambda: f"packjit.{op}: cu_seqlens_padded should be int32 or int64, got "
+                 f"{cu_seqlens_padded.dtype}")
+    torch._check(cp_size >= 1, lambda: f"packjit.{op}: cp_size should be >= 1, got {cp_size}")
+    torch._check(0 <= cp_rank < cp_size,
+                 lambda: f"packjit.{op}: cp_rank should be in [0, cp_size) = [0, {cp_size}), "
+                 f"got {cp_rank}")
+
+
+def _context_parallel_partition(cu_seqlens_padded, cp_size, cp_rank):
+    _check_partition("context_parallel_partition", cu_seqlens_padded, cp_size, cp_rank)
+    tokens = _dynamic_size()
+    longest = _dynamic_size()
+    return (cu_seqlens_padded.new_empty((tokens,), dtype=torch.int64),
+            cu_seqlens_padded.new_empty(cu_seqlens_padded.shape, dtype=torch.int32), longest)
+
+
+def _context_parallel_partition_padded(cu_seqlens_padded, cp_size, cp_rank, total_tokens):
+    _check_partition("context_parallel_partition_padded", cu_seqlens_padded, cp_size, cp_rank)
+    torch._check(total_tokens >= 0 and total_tokens % cp_size == 0,
+                 lambda: "packjit.context_parallel_partition_padded: total_tokens should be "
+                 f">= 0 and a multiple of cp_size = {cp_size}, got {total_tokens}")
+    return (cu_seqlens_padded.new_empty((total_tokens // cp_size,), dtype=torch.int64),
+            cu_seqlens_padded.new_empty(cu_seqlens_padded.shape, dtype=torch.int32),
+            cu_seqlens_padded.new_empty((3,), dtype=torch.int64))
+
+
 # packing_metadata, packing_metadata_padded (ops/src/packing_metadata.cpp)
 
 def _packing_tokens(op, attention_mask, position_ids, pad_to):
@@ -178,6 +211,9 @@ _FAKE_KERNELS = {
     "packjit::unpad_input": _unpad_input,
     "packjit::pad_input": _pad_input,
     "packjit::unpad_inputs": _unpad_inputs,
+    # context parallelism
+    "packjit::context_parallel_partition": _context_parallel_partition,
+    "packjit::context_parallel_partition_padded": _context_parallel_partition_padded,
     # packing_metadata
     "packjit::packing_metadata": _packing_metadata,
     "packjit::packing_metadata_padded": _packing_metadata_padded,

@@ -242,10 +242,27 @@ TEST_CASE("planOp: what each op launches", "[plan][ops]") {
         std::vector<DType>{DType::Int64});
 }
 
+TEST_CASE("planOp: context_parallel_partition, one kernel per boundary dtype",
+          "[plan][ops]") {
+  const OpPlanOptions options; // needs no input description
+  for (std::string_view op :
+       {"context_parallel_partition", "context_parallel_partition_padded"}) {
+    std::vector<PlannedLaunch> launches = planOp(op, options);
+    REQUIRE(launches.size() == 2);
+    CHECK(launches[0].what == std::string(op) + " cu_seqlens_padded:int32");
+    CHECK(launches[0].kernels ==
+          std::vector<PlannedKernel>{
+              {"cp_partition", {DType::Int32}, {{"BLOCK", 256}}}});
+    CHECK(launches[1].kernels[0].dtypes == std::vector<DType>{DType::Int64});
+  }
+}
+
 TEST_CASE("planOp: errors name the op and what it needs", "[plan][ops]") {
   OpPlanOptions options;
   CHECK_THROWS_WITH(planOp("get_unpad_dta", options),
                     Contains("unknown op 'get_unpad_dta' (ops: "
+                             "context_parallel_partition, "
+                             "context_parallel_partition_padded, "
                              "cu_seqlens_from_position_ids, "
                              "cu_seqlens_from_position_ids_padded, "
                              "get_seqlens_in_batch, get_unpad_data,"));

@@ -99,6 +99,31 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, int64_t, at::Tensor>
 unpad_input_from_mask(const at::Tensor &hidden,
                       const at::Tensor &attention_mask, bool strict = true);
 
+// Context parallelism (docs/context_parallel.md): TransformerEngine's THD
+// rule. Every padded length cu_seqlens_padded[d+1] - cu_seqlens_padded[d]
+// must be a multiple of 2*cp_size (cu_seqlens_padded int32 or int64, [D+1],
+// starting at 0); document d is cut into 2*cp_size equal chunks and rank
+// cp_rank keeps chunk cp_rank then chunk 2*cp_size-1-cp_rank. Returns
+//   indices:          int64 [cu_seqlens_padded[D] / cp_size], the rank's
+//                     positions in the padded THD buffer, document after
+//                     document;
+//   cu_seqlens_local: int32 [D+1], cu_seqlens_padded / cp_size;
+//   max_seqlen_local: the longest padded length / cp_size.
+// On CUDA one sync (the rank's token count lives on the device).
+std::tuple<at::Tensor, at::Tensor, int64_t>
+context_parallel_partition(const at::Tensor &cu_seqlens_padded,
+                           int64_t cp_size, int64_t cp_rank);
+
+// Sync-free, fixed shapes (CUDA-graph capturable): indices int64
+// [total_tokens / cp_size] (-1 after the rank's tokens), cu_seqlens_local,
+// and summary int64 [3] = (cu_seqlens_padded[D], max_seqlen_local, the
+// first bad document or -1). On CUDA a bad document is only reported there
+// (the other results are then unspecified); the CPU raises instead.
+std::tuple<at::Tensor, at::Tensor, at::Tensor>
+context_parallel_partition_padded(const at::Tensor &cu_seqlens_padded,
+                                  int64_t cp_size, int64_t cp_rank,
+                                  int64_t total_tokens);
+
 // ---- packing_metadata (docs/ops.md "packing_metadata") ----
 
 // Every consumer's view of one packed batch, from one pass over the mask or

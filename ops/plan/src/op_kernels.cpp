@@ -1,6 +1,7 @@
 #include "packjit/plan/op_kernels.h"
 
 #include "packjit/core/error.h"
+#include "packjit/plan/cp_partition.h"
 #include "packjit/plan/mask_any_gt1.h"
 #include "packjit/plan/position_ids_scan.h"
 
@@ -201,6 +202,8 @@ void planPositionScans(std::string_view op, const OpPlanOptions &options,
 
 const std::vector<std::string_view> &opNames() {
   static const std::vector<std::string_view> names = {
+      "context_parallel_partition",
+      "context_parallel_partition_padded",
       "cu_seqlens_from_position_ids",
       "cu_seqlens_from_position_ids_padded",
       "get_seqlens_in_batch",
@@ -282,6 +285,16 @@ std::vector<PlannedLaunch> planOp(std::string_view op,
     planPositionScans(op, options, /*padded=*/false, out);
   } else if (op == "cu_seqlens_from_position_ids_padded") {
     planPositionScans(op, options, /*padded=*/true, out);
+  } else if (op == "context_parallel_partition" ||
+             op == "context_parallel_partition_padded") {
+    // Both forms launch the same kernel (the sync form twice).
+    for (DType dtype : cpPartitionDTypes()) {
+      const CpPartitionPlan plan = cpPartitionPlan(dtype);
+      out.push_back(
+          {std::string(op) +
+               " cu_seqlens_padded:" + std::string(torchName(dtype)),
+           {{std::string(kCpPartitionKernel), {dtype}, plan.byName()}}});
+    }
   } else if (op == "is_indexed_packed_mask") {
     for (const MaskInput &mask : requireMasks(op, options)) {
       if (mask.dtype == DType::Bool) { // always false: no kernel
