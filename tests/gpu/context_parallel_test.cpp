@@ -38,29 +38,29 @@ void checkSameAsCpu(const at::Tensor &cu, int64_t cp, int64_t rank) {
       packjit::context_parallel_partition(cu, cp, rank);
   auto [gpu, gpuLocal, gpuMax] =
       packjit::context_parallel_partition(cu.cuda(), cp, rank);
-  CHECK(gpu.is_cuda());
-  CHECK(at::equal(gpu.cpu(), cpu));
-  CHECK(at::equal(gpuLocal.cpu(), cpuLocal));
-  CHECK(gpuMax == cpuMax);
+  CATCH_CHECK(gpu.is_cuda());
+  CATCH_CHECK(at::equal(gpu.cpu(), cpu));
+  CATCH_CHECK(at::equal(gpuLocal.cpu(), cpuLocal));
+  CATCH_CHECK(gpuMax == cpuMax);
   const int64_t total = cu[-1].item<int64_t>();
   auto [padded, local, summary] = packjit::context_parallel_partition_padded(
       cu.cuda(), cp, rank, total + 4 * cp);
-  CHECK(at::equal(padded.narrow(0, 0, cpu.numel()).cpu(), cpu));
-  CHECK((padded.narrow(0, cpu.numel(), 4) == -1).all().item<bool>());
-  CHECK(at::equal(local.cpu(), cpuLocal));
-  CHECK(summary.cpu().equal(at::tensor({total, cpuMax, int64_t{-1}})));
+  CATCH_CHECK(at::equal(padded.narrow(0, 0, cpu.numel()).cpu(), cpu));
+  CATCH_CHECK((padded.narrow(0, cpu.numel(), 4) == -1).all().item<bool>());
+  CATCH_CHECK(at::equal(local.cpu(), cpuLocal));
+  CATCH_CHECK(summary.cpu().equal(at::tensor({total, cpuMax, int64_t{-1}})));
 }
 
 } // namespace
 
-TEST_CASE("CUDA partition equals the CPU on random boundaries",
-          "[gpu][context_parallel]") {
+CATCH_TEST_CASE("CUDA partition equals the CPU on random boundaries",
+                "[gpu][context_parallel]") {
   std::mt19937_64 rng(1930);
   for (int trial = 0; trial < 400; ++trial) {
     const int64_t cp = 1 + trial % 16;
     const Values cu = randomBoundaries(rng, cp, rng() % 40, 8);
     for (int64_t rank = 0; rank < cp; ++rank) {
-      CAPTURE(trial, cp, rank);
+      CATCH_CAPTURE(trial, cp, rank);
       checkSameAsCpu(boundaries(cu, trial % 2 ? at::kLong : at::kInt), cp,
                      rank);
     }
@@ -73,26 +73,30 @@ TEST_CASE("CUDA partition equals the CPU on random boundaries",
   }
 }
 
-TEST_CASE("CUDA partition errors match the CPU's",
-          "[gpu][context_parallel][errors]") {
+CATCH_TEST_CASE("CUDA partition errors match the CPU's",
+                "[gpu][context_parallel][errors]") {
   auto gpu = [](const Values &values) { return boundaries(values).cuda(); };
-  CHECK_THROWS_WITH(
+  CATCH_CHECK_THROWS_WITH(
       packjit::context_parallel_partition(gpu({0, 8, 14, 22}), 2, 0),
       Contains("document 1 has padded length 6") &&
           Contains("TransformerEngine #1930"));
-  CHECK_THROWS_WITH(packjit::context_parallel_partition(gpu({0, 8, 4}), 2, 1),
-                    Contains("should be non-decreasing"));
-  CHECK_THROWS_WITH(packjit::context_parallel_partition(gpu({4, 8}), 2, 0),
-                    Contains("cu_seqlens_padded[0] should be 0, got 4"));
-  CHECK_THROWS_WITH(packjit::context_parallel_partition(gpu({0, 4}), 2, 2),
-                    Contains("cp_rank should be in [0, cp_size)"));
+  CATCH_CHECK_THROWS_WITH(
+      packjit::context_parallel_partition(gpu({0, 8, 4}), 2, 1),
+      Contains("should be non-decreasing"));
+  CATCH_CHECK_THROWS_WITH(
+      packjit::context_parallel_partition(gpu({4, 8}), 2, 0),
+      Contains("cu_seqlens_padded[0] should be 0, got 4"));
+  CATCH_CHECK_THROWS_WITH(
+      packjit::context_parallel_partition(gpu({0, 4}), 2, 2),
+      Contains("cp_rank should be in [0, cp_size)"));
   // The sync-free form reports the first bad document instead.
   auto [indices, local, summary] = packjit::context_parallel_partition_padded(
       gpu({0, 8, 14, 22, 23}), 2, 0, 24);
-  CHECK(summary.cpu().equal(at::tensor({int64_t{23}, int64_t{4}, int64_t{1}})));
+  CATCH_CHECK(
+      summary.cpu().equal(at::tensor({int64_t{23}, int64_t{4}, int64_t{1}})));
   auto [i2, l2, firstBad] =
       packjit::context_parallel_partition_padded(gpu({3, 8}), 1, 0, 8);
-  CHECK(firstBad[2].item<int64_t>() == 0);
+  CATCH_CHECK(firstBad[2].item<int64_t>() == 0);
 }
 
 int main(int argc, char **argv) {
