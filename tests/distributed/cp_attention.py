@@ -37,10 +37,7 @@ queries' positions off by one and must fail the same comparison: the
 tolerance cannot hide a position error.
 
 Exit status: 0 when every check passed on every rank, 1 otherwise; one
-summary line per rank. ``--allow-reference-partition`` runs with the
-test's own reference where packjit lacks packing_metadata or
-context_parallel_partition (before those APIs were merged); without it their
-absence is a failure.
+summary line per rank.
 """
 
 import argparse
@@ -142,29 +139,21 @@ class Checks:
                                  f"!= reference {expected.tolist()[:12]}...")
 
 
-def packjit_metadata(mask, pad_to, checks, allow_reference):
+def packjit_metadata(mask, pad_to, checks):
     """packjit's metadata on the rank's device, checked against the test's
-    reference; the reference's where packjit has none and that is allowed."""
+    reference."""
     expected = reference_metadata(mask.cpu(), pad_to)
-    if not hasattr(packjit, "packing_metadata"):
-        if not allow_reference:
-            checks.failures.append("packjit.packing_metadata is missing")
-        return expected, "reference"
     meta = packjit.packing_metadata(mask, pad_to=pad_to)
     got = (meta.indices, meta.cu_seqlens, meta.seq_idx, meta.position_ids,
            meta.cu_seqlens_padded)
     for name, g, e in zip(("indices", "cu_seqlens", "seq_idx", "position_ids",
                            "cu_seqlens_padded"), got, expected):
         checks.equal(f"packing_metadata(pad_to={pad_to}).{name}", g, e)
-    return tuple(t.to(mask.device) for t in got), "packjit"
+    return tuple(t.to(mask.device) for t in got)
 
 
-def packjit_partition(cu_seqlens_padded, cp_size, cp_rank, checks, allow_reference):
+def packjit_partition(cu_seqlens_padded, cp_size, cp_rank, checks):
     expected = reference_partition(cu_seqlens_padded.cpu(), cp_size, cp_rank)
-    if not hasattr(packjit, "context_parallel_partition"):
-        if not allow_reference:
-            checks.failures.append("packjit.context_parallel_partition is missing")
-        return expected[0].to(cu_seqlens_padded.device), expected[1], expected[2]
     indices, cu_local, max_local = packjit.context_parallel_partition(
         cu_seqlens_padded, cp_size, cp_rank)
     checks.equal(f"context_parallel_partition(rank {cp_rank}).indices", indices, expected[0])
@@ -271,7 +260,6 @@ def parse_args():
     parser.add_argument("--head-dim", type=int)
     parser.add_argument("--max-doc", type=int, help="longest random document")
     parser.add_argument("--seed", type=int, default=15)
-    parser.add_argument("--allow-reference-partition", action="store_true")
     parser.add_argument("--nproc", type=int,
                         help="start this many ranks on this host without torchrun "
                              "(Debian's torch 1.13, whose torchrun fails on Python 3.12)")
@@ -346,12 +334,9 @@ def main():
     mask, q, k, v = (t.to(device) for t in (mask, q, k, v))
 
     # packjit's sharding (checked against the test's reference).
-    (indices, cu_seqlens, seq_idx, position_ids, cu_padded), meta_source = \
-        packjit_metadata(mask, 2 * cp, checks, args.allow_reference_partition)
-    local_indices, cu_local, _ = packjit_partition(
-        cu_padded, cp, rank, checks, args.allow_reference_partition)
-    partition_source = "packjit" if hasattr(packjit, "context_parallel_partition") \
-        else "reference"
+    indices, cu_seqlens, seq_idx, position_ids, cu_padded = \
+        packjit_metadata(mask, 2 * cp, checks)
+    local_indices, cu_local, _ = packjit_partition(cu_padded, cp, rank, checks)
     cu_padded_host = cu_padded.cpu()
     seqlens = cu_seqlens.cpu().diff()
     nnz, total_padded = int(cu_seqlens[-1]), int(cu_padded_host[-1])
@@ -430,7 +415,6 @@ def main():
     print(f"cp_attention rank {rank}/{cp} {status}: {backend} on {device} {str(dtype)[6:]}, "
           f"{nnz} tokens in {len(seqlens)} documents ({total_padded} padded), "
           f"{local_indices.numel()} slots here ({real_tokens_per_rank[rank]} real), "
-          f"metadata {meta_source}, partition {partition_source}, "
           f"max |diff| {float(difference.max()):.3g} = {worst:.3f} of the tolerance",
           flush=True)
     for failure in checks.failures:

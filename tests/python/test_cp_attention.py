@@ -2,19 +2,15 @@
 
 The context-parallel attention test (docs/distributed.md) with its own
 launcher (Debian's torch 1.13 has no working torchrun on Python 3.12); on
-the GPU host scripts/gpu-host.sh runs it with torchrun and NCCL. Until
-packjit has packing_metadata and context_parallel_partition, the test runs
-on its own reference of the rule and this says so in a warning.
+the GPU host scripts/gpu-host.sh runs it with torchrun and NCCL.
 """
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import pytest
 import torch.distributed as dist
 
-import packjit
 
 SCRIPT = Path(__file__).resolve().parents[1] / "distributed" / "cp_attention.py"
 
@@ -24,11 +20,6 @@ SCRIPT = Path(__file__).resolve().parents[1] / "distributed" / "cp_attention.py"
 def test_cp_attention_gloo_four_ranks():
     command = [sys.executable, str(SCRIPT), "--nproc", "4", "--device", "cpu",
                "--backend", "gloo"]
-    if not (hasattr(packjit, "packing_metadata")
-            and hasattr(packjit, "context_parallel_partition")):
-        warnings.warn("packjit has no packing_metadata/context_parallel_partition "
-                      "yet: cp_attention ran on its own reference of the rule")
-        command.append("--allow-reference-partition")
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
