@@ -89,4 +89,19 @@ HostMailbox::wait(const Ticket &ticket, CUstream stream) const {
   return out;
 }
 
+void HostMailbox::copySideWords(CUdeviceptr from, CUstream stream) {
+  PACKJIT_CUDA_CHECK(runtime::cudaDriver().cuMemcpyDtoHAsync(
+      const_cast<int64_t *>(words_ + kSideWord), from,
+      kSideWords * sizeof(int64_t), stream));
+}
+
+std::array<int64_t, HostMailbox::kSideWords> HostMailbox::sideWords() const {
+  // The copy finished before the launch that was waited for began.
+  std::atomic_thread_fence(std::memory_order_acquire);
+  std::array<int64_t, kSideWords> out{};
+  for (int i = 0; i < kSideWords; ++i)
+    out[i] = words_[kSideWord + i];
+  return out;
+}
+
 } // namespace packjit::ops::cuda

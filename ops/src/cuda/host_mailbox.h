@@ -18,6 +18,10 @@ public:
   // kernels_src/mask_scan.mlir).
   static constexpr int kPayloadWords = 4;
   static constexpr int kSequenceWord = 4;
+  // Side words: a stream copies values here ahead of a launch that posts to
+  // this mailbox (copySideWords); the wait for that launch covers them.
+  static constexpr int kSideWord = 5;
+  static constexpr int kSideWords = 3;
   static constexpr int kWords = 8;
 
   struct Ticket {
@@ -38,6 +42,12 @@ public:
   // cuStreamSynchronize instead of spinning.
   std::array<int64_t, kPayloadWords> wait(const Ticket &ticket,
                                           CUstream stream) const;
+
+  // Enqueues on `stream` a copy of kSideWords int64 from device memory into
+  // the side words; read them with sideWords() once a launch enqueued after
+  // it on `stream` has been waited for.
+  void copySideWords(CUdeviceptr from, CUstream stream);
+  std::array<int64_t, kSideWords> sideWords() const;
 
   HostMailbox(const HostMailbox &) = delete;
   HostMailbox &operator=(const HostMailbox &) = delete;

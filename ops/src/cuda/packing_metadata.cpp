@@ -5,9 +5,9 @@
 // seq_idx, position_ids and cu_seqlens_padded on the device from the
 // boundaries, with no further wait (../packing_metadata_fields.h). The
 // strict checks beyond the scans' run on the device too; their results are
-// copied into pinned host memory ahead of the scan on the same stream, so
-// the one wait covers them. The padded variant waits for nothing. A fused
-// kernel that writes every field in the scan itself is a later step
+// copied into the host mailbox's side words ahead of the scan on the same
+// stream, so the one wait covers them. The padded variant waits for nothing. A
+// fused kernel that writes every field in the scan itself is a later step
 // (docs/ops.md).
 #include "../find_op.h"
 #include "../packing_metadata_checks.h"
@@ -19,7 +19,6 @@
 #include "unpad_data_scan.h"
 
 #include <ATen/ATen.h>
-#include <ATen/cuda/CUDAEvent.h>
 #include <torch/library.h>
 
 #include <optional>
@@ -47,27 +46,32 @@ at::Tensor exactPrefix(const at::Tensor &buffer, int64_t count) {
   return owns ? buffer : buffer.narrow(0, 0, count).clone();
 }
 
-// The strict checks' results on their way to the host, ordered before the
-// scan on the current stream: readable once the scan's wait returned.
+// The strict checks' results on their way to the host: copied into this
+// thread's mailbox side words ahead of the scan on the current stream, so
+// the scan's one wait covers them (no pinned tensor, no event).
 class PendingChecks {
 public:
-  explicit PendingChecks(const PackingInputs &inputs) {
-    const at::Tensor found = packingChecks(inputs);
-    host_ = at::empty({found.numel()},
-                      at::TensorOptions().dtype(at::kLong).pinned_memory(true));
-    host_.copy_(found, /*non_blocking=*/true);
-    copied_.record();
+  PendingChecks(const PackingInputs &inputs, const at::Tensor &like,
+                const char *op)
+      : mailbox_(withRuntimeErrors(op, [&]() -> HostMailbox & {
+          return HostMailbox::forThisThread(like.device().index());
+        })) {
+    const at::Tensor found = packingChecks(inputs).contiguous();
+    TORCH_INTERNAL_ASSERT(found.numel() == HostMailbox::kSideWords);
+    withRuntimeErrors(op, [&] {
+      mailbox_.copySideWords(reinterpret_cast<CUdeviceptr>(found.data_ptr()),
+                             currentStream(like));
+    });
   }
 
-  void raise(const PackingInputs &inputs, const char *op) {
-    if (!copied_.query()) // done already: the scan after it has finished
-      copied_.synchronize();
-    raiseFirstPackingViolation(inputs, host_.data_ptr<int64_t>(), op);
+  // After the scan's wait.
+  void raise(const PackingInputs &inputs, const char *op) const {
+    const auto found = mailbox_.sideWords();
+    raiseFirstPackingViolation(inputs, found.data(), op);
   }
 
 private:
-  at::Tensor host_;
-  at::cuda::CUDAEvent copied_;
+  HostMailbox &mailbox_;
 };
 
 [[noreturn]] void reportMaskViolation(const at::Tensor &mask, int64_t position,
@@ -148,7 +152,7 @@ Metadata packingMetadata(const c10::optional<at::Tensor> &attentionMask,
   } else {
     std::optional<PendingChecks> checks;
     if (strict)
-      checks.emplace(inputs);
+      checks.emplace(inputs, like, op);
     b = inputs.mask.defined() ? scanMask(inputs, strict, op)
                               : scanPositions(inputs, strict, op);
     if (checks)

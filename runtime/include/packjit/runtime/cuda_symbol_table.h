@@ -49,5 +49,7 @@ PACKJIT_CUDA_SYMBOL(cuMemHostAlloc)
 PACKJIT_CUDA_SYMBOL(cuMemHostGetDevicePointer)
 PACKJIT_CUDA_SYMBOL(cuMemFreeHost)
 PACKJIT_CUDA_SYMBOL(cuStreamQuery)
+// packing_metadata's strict checks, copied into the mailbox's side words.
+PACKJIT_CUDA_SYMBOL(cuMemcpyDtoHAsync)
 // The background compile thread's capture mode (tiered specialization).
 PACKJIT_CUDA_SYMBOL(cuThreadExchangeStreamCaptureMode)
