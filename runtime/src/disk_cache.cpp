@@ -78,8 +78,9 @@ public:
     while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       if (errno == EINTR)
         continue;
-      if (errno != EWOULDBLOCK) {
+      if (errno != EWOULDBLOCK) { // no flock here (ENOLCK, EOPNOTSUPP...)
         error_ = errno;
+        failedToLock_ = true;
         return;
       }
       if (std::chrono::steady_clock::now() >= deadline) {
@@ -100,11 +101,17 @@ public:
   bool held() const { return held_; }
   bool timedOut() const { return timedOut_; }
   int error() const { return error_; }
+  // What failed, for a message: opening the file or locking it.
+  std::string failure(const std::string &path) const {
+    return (failedToLock_ ? "cannot lock " : "cannot open the lock file ") +
+           path;
+  }
 
 private:
   int fd_;
   bool held_ = false;
   bool timedOut_ = false;
+  bool failedToLock_ = false;
   int error_ = 0;
 };
 
@@ -252,7 +259,7 @@ void DiskCache::store(const KernelSpec &spec, const KernelImage &image) {
     return;
   FileLock lock(lockPath(spec), settings_.lockWait);
   if (lock.error()) {
-    degrade("cannot open the lock file " + lockPath(spec), lock.error());
+    degrade(lock.failure(lockPath(spec)), lock.error());
     return;
   }
   if (lock.timedOut())
@@ -271,7 +278,7 @@ DiskCache::loadOrProduce(const KernelSpec &spec,
   if (ensureDirectory()) {
     lock.emplace(lockPath(spec), settings_.lockWait);
     if (lock->error())
-      degrade("cannot open the lock file " + lockPath(spec), lock->error());
+      degrade(lock->failure(lockPath(spec)), lock->error());
     else if (lock->timedOut())
       warnOfLockWait(lockPath(spec), "compiling");
     // Whoever held the lock before us may have stored the entry.

@@ -344,6 +344,9 @@ class Launcher:
                        f"entries should all be there")
         elif name == "no-flock":
             self.check_one_warning_each(runs)
+            self.check(all("cannot lock" in run.warnings[0] for run in runs
+                           if run.warnings),
+                       "the warning does not say that locking failed")
             self.check(not entries, f"entries written without a lock: "
                                     f"{entries}")
             self.follow_up(name, cache, reference)
