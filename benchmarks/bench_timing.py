@@ -19,11 +19,13 @@ def wait_for_specialized_kernels():
 
 
 def time_calls(fn, repeats, budget=1.0):
-    """Median host µs per call after three warm-up calls."""
+    """Median host µs per call after three warm-up calls (each call ends in
+    its own sync; CPU ops too)."""
     for _ in range(3):
         fn()
     wait_for_specialized_kernels()
-    torch.cuda.synchronize()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
     samples = []
     deadline = time.perf_counter() + budget
     while len(samples) < repeats and (len(samples) < 5 or time.perf_counter() < deadline):

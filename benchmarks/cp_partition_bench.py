@@ -14,10 +14,10 @@ CPU (a smoke test: the GPU host's numbers are the ones that count).
 
 import argparse
 import json
-import statistics
-import time
 
 import torch
+
+from bench_timing import time_calls
 
 SIZES = [8192, 32768, 131072, 524288, 1 << 20]
 
@@ -59,25 +59,6 @@ def torch_partition(cu, cp_size, cp_rank):
     which = torch.where(j < c, torch.full_like(j, cp_rank),
                         torch.full_like(j, 2 * cp_size - 2 - cp_rank))
     return cu[doc] + which * c + j, local.int(), max_local
-
-
-def sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def host_us(fn, device, repeats, budget=1.0):
-    """Median host µs per call (each call ends in its own sync)."""
-    for _ in range(3):
-        fn()
-    sync(device)
-    samples = []
-    deadline = time.perf_counter() + budget
-    while len(samples) < repeats and (len(samples) < 5 or time.perf_counter() < deadline):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1e6)
-    return statistics.median(samples)
 
 
 def main():
@@ -125,10 +106,10 @@ def main():
 
             row = {"tokens": total, "documents": cu.numel() - 1, "cp_size": cp_size,
                    "cp_rank": rank,
-                   "torch_us": host_us(plain, device, args.repeats),
-                   "packjit_us": host_us(eager, device, args.repeats)}
+                   "torch_us": time_calls(plain, args.repeats),
+                   "packjit_us": time_calls(eager, args.repeats)}
             if cuda:
-                row["padded_host_us"] = host_us(padded, device, args.repeats)
+                row["padded_host_us"] = time_calls(padded, args.repeats)
                 row["padded_kernel_us"] = kernel_us(padded)
             rows.append(row)
             line = (f"{total:>8} {row['documents']:>5} {cp_size:>3} {row['torch_us']:>8.1f} "
