@@ -313,7 +313,7 @@ class Launcher:
         environment = {"PACKJIT_CACHE_DIR": str(cache)}
         wrap = []
         if name in ("no-flock", "flock-noop"):
-            environment.update(LD_PRELOAD=self.args.shim,
+            environment.update(LD_PRELOAD=self.args.preload,
                                PACKJIT_TEST_FLOCK="fail" if name == "no-flock"
                                else "noop")
         if name == "read-only":
@@ -373,7 +373,7 @@ class Launcher:
         if probe.returncode == 0 and not (cache / "probe").exists():
             return "a read-only bind mount (unshare --mount; running as root)", wrap
         (cache / "probe").unlink(missing_ok=True)
-        environment.update(LD_PRELOAD=self.args.shim,
+        environment.update(LD_PRELOAD=self.args.preload,
                            PACKJIT_TEST_READONLY_DIR=str(cache))
         return ("the shim's simulated EROFS (root, and no private mount "
                 "namespace here)"), []
@@ -393,6 +393,19 @@ def cuda_available():
          "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"],
         capture_output=True)
     return probe.returncode == 0
+
+
+def preload_list(shim, worker):
+    """LD_PRELOAD for the shim. A worker built with AddressSanitizer
+    (scripts/sanitize.sh) needs ASan's runtime first in the list, or it
+    refuses to start."""
+    if worker:
+        linked = subprocess.run(["ldd", worker], capture_output=True,
+                                text=True).stdout
+        asan = re.search(r"(/\S*libasan\.so\S*)", linked)
+        if asan:
+            return f"{asan.group(1)}:{shim}"
+    return shim
 
 
 def main():
@@ -426,6 +439,7 @@ def main():
     work.mkdir(parents=True, exist_ok=True)
     if not args.shim:
         args.shim = build_shim(work)
+    args.preload = preload_list(args.shim, args.cpu_worker)
     launcher = Launcher(args, work)
     print(f"many_ranks_cache: {args.ranks} ranks, "
           f"{'C++ (no GPU) ' if args.cpu_worker else 'CUDA '}workers, logs in "
