@@ -412,13 +412,16 @@ def main():
     failed = torch.tensor([len(checks.failures)], dtype=torch.int64)
     failed_anywhere = sum(int(t) for t in all_gather(failed))
     status = "ok" if not checks.failures else "FAIL"
-    print(f"cp_attention rank {rank}/{cp} {status}: {backend} on {device} {str(dtype)[6:]}, "
-          f"{nnz} tokens in {len(seqlens)} documents ({total_padded} padded), "
-          f"{local_indices.numel()} slots here ({real_tokens_per_rank[rank]} real), "
-          f"max |diff| {float(difference.max()):.3g} = {worst:.3f} of the tolerance",
-          flush=True)
-    for failure in checks.failures:
-        print(f"cp_attention rank {rank}: FAIL: {failure}", flush=True)
+    lines = [f"cp_attention rank {rank}/{cp} {status}: {backend} on {device} "
+             f"{str(dtype)[6:]}, {nnz} tokens in {len(seqlens)} documents "
+             f"({total_padded} padded), {local_indices.numel()} slots here "
+             f"({real_tokens_per_rank[rank]} real), max |diff| "
+             f"{float(difference.max()):.3g} = {worst:.3f} of the tolerance"]
+    lines += [f"cp_attention rank {rank}: FAIL: {failure}" for failure in checks.failures]
+    # One write: the ranks share stdout, and print() writes the text and its
+    # newline separately, so lines of different ranks could run together.
+    sys.stdout.write("".join(line + "\n" for line in lines))
+    sys.stdout.flush()
     dist.destroy_process_group()
     return 1 if failed_anywhere else 0
 
