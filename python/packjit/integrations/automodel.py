@@ -98,15 +98,20 @@ def _passthrough_create_causal_mask(config=None, input_embeds=None, inputs_embed
 _passthrough_create_causal_mask.__packjit__ = True
 
 
-def _transformers_create_causal_mask():
-    masking_utils = importlib.import_module(_MASKING_MODULE)
-    function = getattr(masking_utils, "create_causal_mask", None)
+def _required(masking_utils, name, why):
+    """``masking_utils.name``, or an error naming the transformers version:
+    configure_packing fails closed."""
+    function = getattr(masking_utils, name, None)
     if function is None:
         raise RuntimeError(
             f"packjit configure_packing: transformers {_hf_patch.transformers_version()} has no "
-            f"{_MASKING_MODULE}.create_causal_mask; refusing to continue, because packed "
-            "documents could then attend to each other")
+            f"{_MASKING_MODULE}.{name}; refusing to continue, because {why}")
     return function
+
+
+def _transformers_create_causal_mask():
+    return _required(importlib.import_module(_MASKING_MODULE), "create_causal_mask",
+                     "packed documents could then attend to each other")
 
 
 def _install_passthrough(module) -> bool:
@@ -159,12 +164,8 @@ def _install_preprocess_shim(masking_utils) -> None:
     the mask unchanged. The exit's shape is read from the installed
     transformers first, with a 4-D probe, so a changed private contract is an
     error, not a silent merge."""
-    original = getattr(masking_utils, "_preprocess_mask_arguments", None)
-    if original is None:
-        raise RuntimeError(
-            f"packjit configure_packing: transformers {_hf_patch.transformers_version()} has no "
-            f"{_MASKING_MODULE}._preprocess_mask_arguments; refusing to continue, because its "
-            "replacement could not keep indexed masks intact")
+    original = _required(masking_utils, "_preprocess_mask_arguments",
+                         "its replacement could not keep indexed masks intact")
     if getattr(original, "__packjit__", False):
         return
     probe = torch.zeros((1, 1, 1, 1), dtype=torch.bool)
